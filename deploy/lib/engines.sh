@@ -1,0 +1,74 @@
+# Shared by deploy/run.sh and deploy/test.sh: make sure PostgreSQL and Redis answer on
+# 127.0.0.1, installing them with apt when they are missing, and that the `lifeline` database
+# role exists (password `lifeline`, may create databases: the tests make one per test).
+
+PG_HOST=127.0.0.1
+PG_PORT=${PGPORT:-5432}
+REDIS_PORT=6379
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_port() {
+  for _ in $(seq 1 50); do port_open "$1" "$2" && return 0; sleep 0.2; done
+  return 1
+}
+
+ensure_postgres() {
+  if port_open "$PG_HOST" "$PG_PORT"; then return 0; fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    say "PostgreSQL not found: installing it with apt"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  say "starting PostgreSQL"
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+    || as_root service postgresql start
+  wait_port "$PG_HOST" "$PG_PORT" || { say "PostgreSQL did not come up on $PG_HOST:$PG_PORT"; exit 1; }
+}
+
+ensure_redis() {
+  if port_open "$PG_HOST" "$REDIS_PORT"; then return 0; fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    say "Redis not found: installing it with apt"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  say "starting Redis"
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no >/dev/null
+  wait_port "$PG_HOST" "$REDIS_PORT" || { say "Redis did not come up on port $REDIS_PORT"; exit 1; }
+}
+
+# Runs SQL as a Postgres superuser: over TCP if that is allowed without a password (trust auth),
+# otherwise as the `postgres` system user over the local socket (Debian's default peer auth).
+pg_super() {
+  if psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1 </dev/null; then
+    psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -tAq "$@"
+  else
+    as_root -u postgres psql -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 -tAq "$@" 2>/dev/null \
+      || (cd / && as_root su postgres -c "psql -p $PG_PORT -d postgres -v ON_ERROR_STOP=1 -tAq $(printf '%q ' "$@")")
+  fi
+}
+
+ensure_role() {
+  pg_super -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lifeline') THEN
+        CREATE ROLE lifeline LOGIN PASSWORD 'lifeline' CREATEDB;
+      END IF;
+    END \$\$;"
+}
+
+ensure_database() {
+  local name=$1
+  if [ -z "$(pg_super -c "SELECT 1 FROM pg_database WHERE datname = '$name'")" ]; then
+    say "creating database $name"
+    pg_super -c "CREATE DATABASE $name OWNER lifeline"
+  fi
+}

@@ -1,0 +1,388 @@
+//! Heartbeats of a team: create, find, list, rotate, pause, resume, stats. Every function takes
+//! the team scope, so another team's heartbeat is simply not found.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use lifeline_domain::{HeartbeatId, HeartbeatTiming, PingToken, Schedule, Status, TeamId};
+use serde::Serialize;
+
+use crate::schema::{heartbeats, status_changes, teams};
+use crate::{PgConn, StoreError, TeamScope};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Heartbeat {
+    pub id: HeartbeatId,
+    pub team_id: TeamId,
+    pub name: String,
+    pub description: String,
+    #[serde(skip)]
+    pub token: String,
+    pub mode: String,
+    pub interval_secs: i32,
+    pub grace_secs: i32,
+    pub status: Status,
+    pub last_ping_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub alert_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = heartbeats)]
+struct HeartbeatRow {
+    id: uuid::Uuid,
+    team_id: uuid::Uuid,
+    name: String,
+    description: String,
+    token: String,
+    mode: String,
+    interval_secs: i32,
+    grace_secs: i32,
+    status: String,
+    last_ping_at: Option<DateTime<Utc>>,
+    started_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    alert_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<HeartbeatRow> for Heartbeat {
+    type Error = StoreError;
+    fn try_from(r: HeartbeatRow) -> Result<Self, StoreError> {
+        Ok(Heartbeat {
+            id: HeartbeatId::from_uuid(r.id),
+            team_id: TeamId::from_uuid(r.team_id),
+            name: r.name,
+            description: r.description,
+            token: r.token,
+            mode: r.mode,
+            interval_secs: r.interval_secs,
+            grace_secs: r.grace_secs,
+            status: parse_status(&r.status)?,
+            last_ping_at: r.last_ping_at,
+            started_at: r.started_at,
+            due_at: r.due_at,
+            alert_at: r.alert_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+pub(crate) fn parse_status(s: &str) -> Result<Status, StoreError> {
+    Status::parse(s).ok_or_else(|| StoreError::Invalid(format!("unknown status {s:?} in storage")))
+}
+
+impl Heartbeat {
+    pub fn schedule(&self) -> Result<Schedule, StoreError> {
+        Schedule::from_secs(self.interval_secs.into(), self.grace_secs.into())
+            .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
+        Ok(HeartbeatTiming {
+            status: self.status,
+            schedule: self.schedule()?,
+            last_ping_at: self.last_ping_at,
+            started_at: self.started_at,
+            due_at: self.due_at,
+            alert_at: self.alert_at,
+        })
+    }
+
+    /// The public ping URL under `base_url` (e.g. `https://hb.example.com`).
+    pub fn ping_url(&self, base_url: &str) -> String {
+        format!(
+            "{}/api/v1/hb/{}",
+            base_url.trim_end_matches('/'),
+            self.token
+        )
+    }
+}
+
+/// What a new heartbeat needs.
+#[derive(Clone, Debug)]
+pub struct NewHeartbeat {
+    pub name: String,
+    pub schedule: Schedule,
+}
+
+/// Checks a heartbeat name: 1 to 200 characters after trimming.
+pub fn parse_name(name: &str) -> Result<String, StoreError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::Invalid(
+            "heartbeat name must be 1 to 200 characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a heartbeat with a fresh token, within the plan's heartbeat limit. The team row is
+/// locked while counting so that concurrent creations cannot exceed the limit.
+pub async fn create(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    new: NewHeartbeat,
+) -> Result<Heartbeat, StoreError> {
+    let name = parse_name(&new.name)?;
+    let team = scope.team_id().as_uuid();
+    let limit = scope.plan().limits().max_heartbeats;
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        teams::table
+            .find(team)
+            .select(teams::id)
+            .for_update()
+            .first::<uuid::Uuid>(conn)
+            .await?;
+        if let Some(max) = limit {
+            let count: i64 = heartbeats::table
+                .filter(heartbeats::team_id.eq(team))
+                .count()
+                .get_result(conn)
+                .await?;
+            if count >= i64::from(max) {
+                return Err(StoreError::PlanLimit(format!(
+                    "the {} plan allows {max} heartbeats; upgrade to add more",
+                    scope.plan()
+                )));
+            }
+        }
+        let token = PingToken::generate();
+        diesel::insert_into(heartbeats::table)
+            .values((
+                heartbeats::id.eq(HeartbeatId::new().as_uuid()),
+                heartbeats::team_id.eq(team),
+                heartbeats::name.eq(name),
+                heartbeats::token.eq(token.expose()),
+                heartbeats::token_hash.eq(token.lookup_hash().to_vec()),
+                heartbeats::interval_secs.eq(secs(new.schedule.interval_secs())),
+                heartbeats::grace_secs.eq(secs(new.schedule.grace_secs())),
+            ))
+            .returning(HeartbeatRow::as_returning())
+            .get_result(conn)
+            .await?
+            .try_into()
+    })
+    .await
+}
+
+fn secs(s: i64) -> i32 {
+    // Schedule bounds (≤ 400 days) keep every value far inside i32.
+    i32::try_from(s).unwrap_or(i32::MAX)
+}
+
+pub async fn find(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+) -> Result<Heartbeat, StoreError> {
+    scoped(scope)
+        .filter(heartbeats::id.eq(id.as_uuid()))
+        .select(HeartbeatRow::as_select())
+        .first(conn)
+        .await?
+        .try_into()
+}
+
+pub async fn list(conn: &mut PgConn, scope: &TeamScope) -> Result<Vec<Heartbeat>, StoreError> {
+    scoped(scope)
+        .order((heartbeats::name, heartbeats::id))
+        .select(HeartbeatRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Heartbeat::try_from)
+        .collect()
+}
+
+/// The team's heartbeats, and nobody else's.
+fn scoped(scope: &TeamScope) -> heartbeats::BoxedQuery<'static, diesel::pg::Pg> {
+    heartbeats::table
+        .filter(heartbeats::team_id.eq(scope.team_id().as_uuid()))
+        .into_boxed()
+}
+
+/// The outcome of a rotation: the heartbeat with its new token, and the old token's lookup hash,
+/// which the caller must announce (see `tokens::announce_change`) so caches drop it.
+#[derive(Debug)]
+pub struct Rotated {
+    pub heartbeat: Heartbeat,
+    pub old_token_hash: [u8; 32],
+}
+
+pub async fn rotate_token(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+) -> Result<Rotated, StoreError> {
+    let team = scope.team_id().as_uuid();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let old: Vec<u8> = heartbeats::table
+            .filter(heartbeats::team_id.eq(team))
+            .find(id.as_uuid())
+            .select(heartbeats::token_hash)
+            .for_no_key_update()
+            .first(conn)
+            .await?;
+        let token = PingToken::generate();
+        let heartbeat = diesel::update(heartbeats::table.find(id.as_uuid()))
+            .set((
+                heartbeats::token.eq(token.expose()),
+                heartbeats::token_hash.eq(token.lookup_hash().to_vec()),
+                heartbeats::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(HeartbeatRow::as_returning())
+            .get_result(conn)
+            .await?
+            .try_into()?;
+        let old_token_hash = old
+            .try_into()
+            .map_err(|_| StoreError::Invalid("stored token hash is not 32 bytes".into()))?;
+        Ok(Rotated {
+            heartbeat,
+            old_token_hash,
+        })
+    })
+    .await
+}
+
+/// Pauses monitoring: no deadlines until the next ping or `resume`.
+pub async fn pause(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+) -> Result<Heartbeat, StoreError> {
+    change_timing(conn, scope, id, "paused by operator", |t| t.pause()).await
+}
+
+/// Resumes monitoring with a full interval + grace from now.
+pub async fn resume(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+) -> Result<Heartbeat, StoreError> {
+    let now = Utc::now();
+    change_timing(conn, scope, id, "resumed by operator", move |t| {
+        t.resume(now)
+    })
+    .await
+}
+
+/// Applies a domain transition to one heartbeat under a row lock, recording any status change.
+async fn change_timing(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+    reason: &'static str,
+    change: impl FnOnce(&mut HeartbeatTiming) + Send + 'static,
+) -> Result<Heartbeat, StoreError> {
+    let team = scope.team_id().as_uuid();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let current: Heartbeat = heartbeats::table
+            .filter(heartbeats::team_id.eq(team))
+            .find(id.as_uuid())
+            .select(HeartbeatRow::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .await?
+            .try_into()?;
+        let mut timing = current.timing()?;
+        change(&mut timing);
+        let updated: Heartbeat = diesel::update(heartbeats::table.find(id.as_uuid()))
+            .set((
+                heartbeats::status.eq(timing.status.as_str()),
+                heartbeats::started_at.eq(timing.started_at),
+                heartbeats::due_at.eq(timing.due_at),
+                heartbeats::alert_at.eq(timing.alert_at),
+                heartbeats::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(HeartbeatRow::as_returning())
+            .get_result(conn)
+            .await?
+            .try_into()?;
+        if current.status != updated.status {
+            record_status_change(conn, &updated, current.status, reason).await?;
+        }
+        Ok(updated)
+    })
+    .await
+}
+
+pub(crate) async fn record_status_change(
+    conn: &mut PgConn,
+    heartbeat: &Heartbeat,
+    from: Status,
+    reason: &str,
+) -> Result<(), StoreError> {
+    insert_status_changes(
+        conn,
+        &[(
+            heartbeat.id.as_uuid(),
+            heartbeat.team_id.as_uuid(),
+            from,
+            heartbeat.status,
+            reason.to_owned(),
+        )],
+    )
+    .await
+}
+
+pub(crate) type StatusChange = (uuid::Uuid, uuid::Uuid, Status, Status, String);
+
+pub(crate) async fn insert_status_changes(
+    conn: &mut PgConn,
+    changes: &[StatusChange],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = changes
+        .iter()
+        .map(|(hb, team, from, to, reason)| {
+            (
+                status_changes::heartbeat_id.eq(*hb),
+                status_changes::team_id.eq(*team),
+                status_changes::from_status.eq(from.as_str()),
+                status_changes::to_status.eq(to.as_str()),
+                status_changes::reason.eq(reason.as_str()),
+            )
+        })
+        .collect();
+    diesel::insert_into(status_changes::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A status change as shown in history.
+#[derive(Clone, Debug, Serialize, Queryable)]
+pub struct StatusChangeEntry {
+    pub from_status: String,
+    pub to_status: String,
+    pub reason: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+pub async fn status_history(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+    limit: i64,
+) -> Result<Vec<StatusChangeEntry>, StoreError> {
+    Ok(status_changes::table
+        .filter(status_changes::team_id.eq(scope.team_id().as_uuid()))
+        .filter(status_changes::heartbeat_id.eq(id.as_uuid()))
+        .order(status_changes::changed_at.desc())
+        .limit(limit)
+        .select((
+            status_changes::from_status,
+            status_changes::to_status,
+            status_changes::reason,
+            status_changes::changed_at,
+        ))
+        .load(conn)
+        .await?)
+}

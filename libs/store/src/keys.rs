@@ -1,0 +1,79 @@
+//! Every Redis key and channel Lifeline uses, in one place. All start with the configured prefix
+//! (`LIFELINE_REDIS_PREFIX`, default `lifeline:`). Redis only holds what can be lost or rebuilt:
+//!
+//! | key | type | what | lifetime |
+//! |---|---|---|---|
+//! | `{p}tok:{sha256 hex}` | string | token → `"{heartbeat_id} {team_id}"`, or `"-"` for a token that does not (or no longer) exist | 10 min; `"-"` written on rotation is a tombstone that a racing reader cannot overwrite (readers use `SET NX`) |
+//! | `{p}rl:{heartbeat_id}:{window}` | counter | pings in one rate-limit window | 2 windows |
+//! | `{p}events:tokens` | pub/sub channel | sha256 hex of a token whose mapping changed (rotation, creation, deletion); every ingest process drops it from its in-process cache | — |
+
+use lifeline_domain::HeartbeatId;
+
+#[derive(Clone, Debug)]
+pub struct RedisKeys {
+    prefix: String,
+}
+
+impl RedisKeys {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn token(&self, token_hash: &[u8; 32]) -> String {
+        format!("{}tok:{}", self.prefix, hex(token_hash))
+    }
+
+    pub fn rate_limit(&self, heartbeat: HeartbeatId, window: i64) -> String {
+        format!("{}rl:{}:{}", self.prefix, heartbeat, window)
+    }
+
+    pub fn token_events(&self) -> String {
+        format!("{}events:tokens", self.prefix)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+pub fn unhex(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_carry_the_prefix() {
+        let keys = RedisKeys::new("t1:");
+        assert!(keys.token(&[0xab; 32]).starts_with("t1:tok:abab"));
+        assert_eq!(keys.token_events(), "t1:events:tokens");
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes = [7u8; 32];
+        assert_eq!(unhex(&hex(&bytes)), Some(bytes));
+        assert_eq!(unhex("zz"), None);
+    }
+}

@@ -1,0 +1,27 @@
+//! Storage for Lifeline: the diesel schema and typed queries over Postgres, the Redis key names,
+//! connection pools, and the helper that gives each test its own database.
+//!
+//! Every query on a tenant table takes a [`TeamScope`]; the few unscoped functions serve the ping
+//! API (where the secret token is the credential) and the operator CLI, and say so.
+
+pub mod error;
+pub mod heartbeats;
+pub mod keys;
+pub mod pg;
+pub mod pings;
+pub mod redis_conn;
+pub mod schema;
+pub mod scope;
+pub mod settings;
+pub mod teams;
+pub mod tokens;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::StoreError;
+pub use keys::RedisKeys;
+pub use pg::{PgConn, PgPool};
+pub use scope::TeamScope;
+pub use settings::{EnvError, StoreSettings};

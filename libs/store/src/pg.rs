@@ -1,0 +1,65 @@
+//! Postgres connections: the pool every service uses, and the embedded migrations.
+
+use diesel::Connection;
+use diesel_async::AsyncPgConnection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::{StoreError, StoreSettings};
+
+pub type PgPool = Pool<AsyncPgConnection>;
+pub type PgConn = AsyncPgConnection;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// Builds the pool. Connections are opened lazily, so this succeeds even while Postgres is down;
+/// each checkout then fails within `pg_timeout` instead of hanging (the ping API answers 503).
+pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.database_url);
+    Pool::builder(manager)
+        .max_size(settings.pool_size)
+        .wait_timeout(Some(settings.pg_timeout))
+        .create_timeout(Some(settings.pg_timeout))
+        .recycle_timeout(Some(settings.pg_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| StoreError::Invalid(format!("cannot build the Postgres pool: {e}")))
+}
+
+/// Applies pending migrations. Diesel's harness is synchronous, so it runs on a blocking thread
+/// through diesel-async's wrapper (no libpq needed).
+pub async fn migrate(database_url: &str) -> Result<Vec<String>, StoreError> {
+    with_harness(database_url, |conn| {
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|done| done.iter().map(|v| v.to_string()).collect())
+    })
+    .await
+}
+
+/// Reverts every migration (used by the reversibility test and `lifeline migrate --revert-all`).
+pub async fn revert_all(database_url: &str) -> Result<Vec<String>, StoreError> {
+    with_harness(database_url, |conn| {
+        conn.revert_all_migrations(MIGRATIONS)
+            .map(|done| done.iter().map(|v| v.to_string()).collect())
+    })
+    .await
+}
+
+type Harness = AsyncConnectionWrapper<AsyncPgConnection>;
+type HarnessResult = diesel::migration::Result<Vec<String>>;
+
+async fn with_harness(
+    database_url: &str,
+    work: impl FnOnce(&mut Harness) -> HarnessResult + Send + 'static,
+) -> Result<Vec<String>, StoreError> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = Harness::establish(&url)
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to Postgres: {e}")))?;
+        work(&mut conn).map_err(|e| StoreError::Invalid(format!("migration failed: {e}")))
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("migration task failed: {e}")))?
+}

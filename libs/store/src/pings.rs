@@ -1,0 +1,318 @@
+//! Pings: the group-commit write path used by the ping API, and the history queries (which apply
+//! the plan's retention cut-off at read time).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use lifeline_domain::{HeartbeatId, HeartbeatTiming, PingKind, Schedule, Status, TeamId};
+use serde::Serialize;
+
+use crate::heartbeats::{StatusChange, insert_status_changes, parse_status};
+use crate::schema::{heartbeats, pings};
+use crate::{PgConn, StoreError, TeamScope};
+
+/// A ping as received, ready to be stored.
+#[derive(Clone, Debug)]
+pub struct NewPing {
+    pub heartbeat: HeartbeatId,
+    pub team: TeamId,
+    pub received_at: DateTime<Utc>,
+    pub kind: PingKind,
+    pub exit_code: Option<u8>,
+    pub method: &'static str,
+    pub remote_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub body_size: i64,
+    pub detail: Option<String>,
+}
+
+/// What happened to each ping of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Committed.
+    Stored,
+    /// Its heartbeat was deleted after the token was resolved: nothing stored.
+    HeartbeatGone,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = heartbeats)]
+struct LockedTiming {
+    id: uuid::Uuid,
+    team_id: uuid::Uuid,
+    status: String,
+    interval_secs: i32,
+    grace_secs: i32,
+    last_ping_at: Option<DateTime<Utc>>,
+    started_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
+    alert_at: Option<DateTime<Utc>>,
+    last_progress_at: Option<DateTime<Utc>>,
+}
+
+struct Touched {
+    team: uuid::Uuid,
+    before: Status,
+    timing: HeartbeatTiming,
+    last_progress_at: Option<DateTime<Utc>>,
+    reason: &'static str,
+}
+
+/// Stores a batch of pings in one transaction: lock the touched heartbeats (in id order, so
+/// concurrent batches cannot deadlock), apply the pings to their timing with the domain rules,
+/// insert all pings in one statement and update all heartbeats in another.
+pub async fn record_batch(
+    conn: &mut PgConn,
+    batch: &[NewPing],
+) -> Result<Vec<Recorded>, StoreError> {
+    conn.transaction::<_, StoreError, _>(async move |conn| record_in_tx(conn, batch).await)
+        .await
+}
+
+async fn record_in_tx(conn: &mut PgConn, batch: &[NewPing]) -> Result<Vec<Recorded>, StoreError> {
+    let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let locked: Vec<LockedTiming> = heartbeats::table
+        .filter(heartbeats::id.eq_any(&ids))
+        .order(heartbeats::id)
+        .for_no_key_update()
+        .select(LockedTiming::as_select())
+        .load(conn)
+        .await?;
+    let mut touched: HashMap<uuid::Uuid, Touched> = HashMap::with_capacity(locked.len());
+    for row in locked {
+        let schedule = Schedule::from_secs(row.interval_secs.into(), row.grace_secs.into())
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let status = parse_status(&row.status)?;
+        touched.insert(
+            row.id,
+            Touched {
+                team: row.team_id,
+                before: status,
+                timing: HeartbeatTiming {
+                    status,
+                    schedule,
+                    last_ping_at: row.last_ping_at,
+                    started_at: row.started_at,
+                    due_at: row.due_at,
+                    alert_at: row.alert_at,
+                },
+                last_progress_at: row.last_progress_at,
+                reason: "ping",
+            },
+        );
+    }
+
+    // Apply in arrival order; the domain ignores pings older than what is already applied.
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| batch[i].received_at);
+    let mut outcome = vec![Recorded::HeartbeatGone; batch.len()];
+    let mut rows = PingColumns::with_capacity(batch.len());
+    for i in order {
+        let ping = &batch[i];
+        let Some(hb) = touched.get_mut(&ping.heartbeat.as_uuid()) else {
+            continue;
+        };
+        let was_paused = hb.timing.status == Status::Paused;
+        let effect = hb.timing.apply_ping(ping.kind, ping.received_at);
+        if ping.kind == PingKind::Progress {
+            hb.last_progress_at = hb.last_progress_at.max(Some(ping.received_at));
+        }
+        hb.reason = match (was_paused, hb.timing.status) {
+            (true, _) => "resumed by ping",
+            (_, Status::Down) => "failure signal",
+            _ => hb.reason,
+        };
+        outcome[i] = Recorded::Stored;
+        rows.push(ping, hb.team, effect.duration.map(|d| d.num_milliseconds()));
+    }
+    rows.insert(conn).await?;
+    update_heartbeats(conn, &touched).await?;
+
+    let changes: Vec<StatusChange> = touched
+        .iter()
+        .filter(|(_, t)| t.before != t.timing.status)
+        .map(|(id, t)| (*id, t.team, t.before, t.timing.status, t.reason.to_owned()))
+        .collect();
+    insert_status_changes(conn, &changes).await?;
+    Ok(outcome)
+}
+
+/// Column arrays for one `INSERT … SELECT FROM unnest(…)`: a single statement whatever the batch
+/// size, with a fixed text that Postgres plans once.
+#[derive(Default)]
+struct PingColumns {
+    received_at: Vec<DateTime<Utc>>,
+    heartbeat_id: Vec<uuid::Uuid>,
+    team_id: Vec<uuid::Uuid>,
+    kind: Vec<&'static str>,
+    exit_code: Vec<Option<i16>>,
+    method: Vec<&'static str>,
+    remote_addr: Vec<Option<String>>,
+    user_agent: Vec<Option<String>>,
+    body_size: Vec<i64>,
+    duration_ms: Vec<Option<i64>>,
+    detail: Vec<Option<String>>,
+}
+
+impl PingColumns {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            received_at: Vec::with_capacity(n),
+            heartbeat_id: Vec::with_capacity(n),
+            team_id: Vec::with_capacity(n),
+            kind: Vec::with_capacity(n),
+            exit_code: Vec::with_capacity(n),
+            method: Vec::with_capacity(n),
+            remote_addr: Vec::with_capacity(n),
+            user_agent: Vec::with_capacity(n),
+            body_size: Vec::with_capacity(n),
+            duration_ms: Vec::with_capacity(n),
+            detail: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, p: &NewPing, team: uuid::Uuid, duration_ms: Option<i64>) {
+        self.received_at.push(p.received_at);
+        self.heartbeat_id.push(p.heartbeat.as_uuid());
+        self.team_id.push(team);
+        self.kind.push(p.kind.as_str());
+        self.exit_code.push(p.exit_code.map(i16::from));
+        self.method.push(p.method);
+        self.remote_addr.push(p.remote_addr.clone());
+        self.user_agent.push(p.user_agent.clone());
+        self.body_size.push(p.body_size);
+        self.duration_ms.push(duration_ms);
+        self.detail.push(p.detail.clone());
+    }
+
+    async fn insert(self, conn: &mut PgConn) -> Result<(), StoreError> {
+        if self.received_at.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(
+            "INSERT INTO pings (received_at, heartbeat_id, team_id, kind, exit_code, method, \
+             remote_addr, user_agent, body_size, duration_ms, detail) \
+             SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], \
+             $5::int2[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[])",
+        )
+        .bind::<Array<Timestamptz>, _>(self.received_at)
+        .bind::<Array<SqlUuid>, _>(self.heartbeat_id)
+        .bind::<Array<SqlUuid>, _>(self.team_id)
+        .bind::<Array<Text>, _>(self.kind)
+        .bind::<Array<Nullable<Int2>>, _>(self.exit_code)
+        .bind::<Array<Text>, _>(self.method)
+        .bind::<Array<Nullable<Text>>, _>(self.remote_addr)
+        .bind::<Array<Nullable<Text>>, _>(self.user_agent)
+        .bind::<Array<Int8>, _>(self.body_size)
+        .bind::<Array<Nullable<Int8>>, _>(self.duration_ms)
+        .bind::<Array<Nullable<Text>>, _>(self.detail)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// One aggregated `UPDATE … FROM unnest(…)` for every heartbeat the batch touched.
+async fn update_heartbeats(
+    conn: &mut PgConn,
+    touched: &HashMap<uuid::Uuid, Touched>,
+) -> Result<(), StoreError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let n = touched.len();
+    let (mut id, mut status, mut last_ping, mut started, mut due, mut alert, mut progress) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (hb, t) in touched {
+        id.push(*hb);
+        status.push(t.timing.status.as_str());
+        last_ping.push(t.timing.last_ping_at);
+        started.push(t.timing.started_at);
+        due.push(t.timing.due_at);
+        alert.push(t.timing.alert_at);
+        progress.push(t.last_progress_at);
+    }
+    diesel::sql_query(
+        "UPDATE heartbeats h SET status = u.status, last_ping_at = u.last_ping_at, \
+         started_at = u.started_at, due_at = u.due_at, alert_at = u.alert_at, \
+         last_progress_at = u.last_progress_at \
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], \
+         $5::timestamptz[], $6::timestamptz[], $7::timestamptz[]) \
+         AS u(id, status, last_ping_at, started_at, due_at, alert_at, last_progress_at) \
+         WHERE h.id = u.id",
+    )
+    .bind::<Array<SqlUuid>, _>(id)
+    .bind::<Array<Text>, _>(status)
+    .bind::<Array<Nullable<Timestamptz>>, _>(last_ping)
+    .bind::<Array<Nullable<Timestamptz>>, _>(started)
+    .bind::<Array<Nullable<Timestamptz>>, _>(due)
+    .bind::<Array<Nullable<Timestamptz>>, _>(alert)
+    .bind::<Array<Nullable<Timestamptz>>, _>(progress)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A stored ping, as history shows it.
+#[derive(Clone, Debug, Serialize, Queryable, Selectable)]
+#[diesel(table_name = pings)]
+pub struct Ping {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub kind: String,
+    pub exit_code: Option<i16>,
+    pub method: String,
+    pub remote_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub body_size: i64,
+    pub duration_ms: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// The team's pings of one heartbeat that its plan still shows.
+fn visible(
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+) -> pings::BoxedQuery<'static, diesel::pg::Pg> {
+    pings::table
+        .filter(pings::team_id.eq(scope.team_id().as_uuid()))
+        .filter(pings::heartbeat_id.eq(heartbeat.as_uuid()))
+        .filter(pings::received_at.ge(scope.plan().retention_cutoff(Utc::now())))
+        .into_boxed()
+}
+
+/// How many pings of the heartbeat are stored and visible under the plan.
+pub async fn count(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+) -> Result<i64, StoreError> {
+    Ok(visible(scope, heartbeat).count().get_result(conn).await?)
+}
+
+/// The newest pings first, at most `limit`.
+pub async fn recent(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+    limit: i64,
+) -> Result<Vec<Ping>, StoreError> {
+    Ok(visible(scope, heartbeat)
+        .order(pings::received_at.desc())
+        .limit(limit)
+        .select(Ping::as_select())
+        .load(conn)
+        .await?)
+}

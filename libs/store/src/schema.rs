@@ -1,0 +1,205 @@
+// The diesel view of migrations/: keep the two in step (migrations are the source of truth).
+
+diesel::table! {
+    teams (id) {
+        id -> Uuid,
+        name -> Text,
+        plan -> Text,
+        stripe_customer_id -> Nullable<Text>,
+        stripe_subscription_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    memberships (team_id, user_id) {
+        team_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    heartbeats (id) {
+        id -> Uuid,
+        team_id -> Uuid,
+        name -> Text,
+        description -> Text,
+        token -> Text,
+        token_hash -> Bytea,
+        mode -> Text,
+        interval_secs -> Int4,
+        grace_secs -> Int4,
+        status -> Text,
+        last_ping_at -> Nullable<Timestamptz>,
+        started_at -> Nullable<Timestamptz>,
+        due_at -> Nullable<Timestamptz>,
+        alert_at -> Nullable<Timestamptz>,
+        max_runtime_secs -> Nullable<Int4>,
+        progress_timeout_secs -> Nullable<Int4>,
+        last_progress_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pings (received_at, id) {
+        id -> Int8,
+        received_at -> Timestamptz,
+        heartbeat_id -> Uuid,
+        team_id -> Uuid,
+        kind -> Text,
+        exit_code -> Nullable<Int2>,
+        method -> Text,
+        remote_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        body_size -> Int8,
+        duration_ms -> Nullable<Int8>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    status_changes (id) {
+        id -> Int8,
+        heartbeat_id -> Uuid,
+        team_id -> Uuid,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Text,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> Uuid,
+        heartbeat_id -> Uuid,
+        team_id -> Uuid,
+        kind -> Text,
+        reason -> Text,
+        opened_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    channels (id) {
+        id -> Uuid,
+        team_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        target -> Text,
+        secret -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    heartbeat_channels (heartbeat_id, channel_id) {
+        heartbeat_id -> Uuid,
+        channel_id -> Uuid,
+        team_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        team_id -> Uuid,
+        incident_id -> Nullable<Uuid>,
+        channel_id -> Uuid,
+        kind -> Text,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    ai_models (heartbeat_id) {
+        heartbeat_id -> Uuid,
+        team_id -> Uuid,
+        version -> Int4,
+        trained_at -> Timestamptz,
+        samples -> Int4,
+        window_low_secs -> Float8,
+        window_high_secs -> Float8,
+        params -> Jsonb,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        kind -> Text,
+        team_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        processed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        team_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Bytea,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        team_id -> Nullable<Uuid>,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        detail -> Jsonb,
+        at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(memberships -> teams (team_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(heartbeats -> teams (team_id));
+diesel::joinable!(pings -> heartbeats (heartbeat_id));
+diesel::joinable!(heartbeat_channels -> heartbeats (heartbeat_id));
+diesel::joinable!(heartbeat_channels -> channels (channel_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    teams,
+    users,
+    memberships,
+    heartbeats,
+    pings,
+    status_changes,
+    incidents,
+    channels,
+    heartbeat_channels,
+    notifications,
+    ai_models,
+    stripe_events,
+    api_keys,
+    audit_log,
+);

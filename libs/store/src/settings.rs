@@ -1,0 +1,111 @@
+//! Reading settings from the environment. Every setting has a documented default (README,
+//! "Configuration"); a value that is present but wrong stops start-up with an error naming it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("setting {name}: {reason}")]
+pub struct EnvError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// Reads `name`, or `default` when unset or empty.
+pub fn string(name: &'static str, default: &str) -> Result<String, EnvError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(default.to_owned()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(EnvError {
+            name,
+            reason: "is not valid UTF-8".into(),
+        }),
+    }
+}
+
+/// Reads and parses `name`, or returns `default` when unset.
+pub fn parsed<T: FromStr>(name: &'static str, default: T) -> Result<T, EnvError>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|e: T::Err| EnvError {
+            name,
+            reason: format!("cannot parse {v:?}: {e}"),
+        }),
+        _ => Ok(default),
+    }
+}
+
+/// Reads a duration given in milliseconds.
+pub fn millis(name: &'static str, default_ms: u64) -> Result<Duration, EnvError> {
+    parsed(name, default_ms).map(Duration::from_millis)
+}
+
+/// Checks that `url` uses one of `schemes`.
+pub fn url_with_scheme(
+    name: &'static str,
+    url: String,
+    schemes: &[&str],
+) -> Result<String, EnvError> {
+    let ok = schemes
+        .iter()
+        .any(|s| url.starts_with(&format!("{s}://")) && url.len() > s.len() + 3);
+    if ok {
+        Ok(url)
+    } else {
+        Err(EnvError {
+            name,
+            reason: format!("{url:?} is not a {} URL", schemes.join(" or ")),
+        })
+    }
+}
+
+/// Where the shared engines are: every service needs these.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    pub database_url: String,
+    pub redis_url: String,
+    /// Prepended to every Redis key and channel, so several installs (or tests) share a server.
+    pub redis_prefix: String,
+    /// Upper bound on Postgres connections this process opens.
+    pub pool_size: usize,
+    /// How long a request waits for Postgres (pool checkout or connect) before giving up.
+    pub pg_timeout: Duration,
+    /// How long a Redis command may take before we treat Redis as unavailable.
+    pub redis_timeout: Duration,
+}
+
+impl StoreSettings {
+    pub fn from_env() -> Result<Self, EnvError> {
+        let database_url = url_with_scheme(
+            "DATABASE_URL",
+            string(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/lifeline",
+            )?,
+            &["postgres", "postgresql"],
+        )?;
+        let redis_url = url_with_scheme(
+            "REDIS_URL",
+            string("REDIS_URL", "redis://127.0.0.1:6379")?,
+            &["redis", "rediss", "unix"],
+        )?;
+        let redis_prefix = string("LIFELINE_REDIS_PREFIX", "lifeline:")?;
+        let pool_size = parsed("LIFELINE_DB_POOL_SIZE", 16usize)?;
+        if pool_size == 0 {
+            return Err(EnvError {
+                name: "LIFELINE_DB_POOL_SIZE",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(Self {
+            database_url,
+            redis_url,
+            redis_prefix,
+            pool_size,
+            pg_timeout: millis("LIFELINE_DB_TIMEOUT_MS", 1_000)?,
+            redis_timeout: millis("LIFELINE_REDIS_TIMEOUT_MS", 250)?,
+        })
+    }
+}

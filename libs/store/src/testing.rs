@@ -1,0 +1,181 @@
+//! Gives each test its own Postgres database and Redis key prefix, so tests run in parallel
+//! against the real engines. Databases are cloned from a template migrated once per schema
+//! version (`STRATEGY FILE_COPY` keeps the clone cheap), dropped when the test ends, and
+//! leftovers of crashed runs are swept on the next run.
+//!
+//! `LIFELINE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a
+//! database of a role that may create databases; `LIFELINE_TEST_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`) the Redis server.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Integer, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use tokio::sync::OnceCell;
+
+use crate::{StoreSettings, pg};
+
+const TEMPLATE: &str = concat!("lifeline_tpl_", env!("LIFELINE_MIGRATIONS_HASH"));
+const PREFIX: &str = "lifeline_test_";
+
+static TEMPLATE_READY: OnceCell<()> = OnceCell::const_new();
+
+/// A database and Redis prefix of one test's own. Dropping it drops the database.
+pub struct TestDb {
+    pub name: String,
+    pub settings: StoreSettings,
+    admin_url: String,
+}
+
+fn admin_url() -> String {
+    std::env::var("LIFELINE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn url_for(admin: &str, database: &str) -> String {
+    match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{database}"),
+        None => format!("{admin}/{database}"),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = Integer)]
+    n: i32,
+}
+
+async fn admin() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&admin_url())
+        .await
+        .unwrap_or_else(|e| panic!("test Postgres at {} is unreachable: {e}", admin_url()))
+}
+
+async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Creates the template once per schema version, under an advisory lock so that parallel test
+/// processes agree, and sweeps databases left by test processes that no longer run.
+async fn ensure_template() {
+    let mut conn = admin().await;
+    exec(&mut conn, "SELECT pg_advisory_lock(727274)").await;
+    let exists: Vec<Count> = diesel::sql_query(format!(
+        "SELECT count(*)::int AS n FROM pg_database WHERE datname = '{TEMPLATE}'"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    if exists.iter().map(|c| c.n).next() != Some(1) {
+        let building = format!("{TEMPLATE}_building");
+        exec(
+            &mut conn,
+            &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+        )
+        .await;
+        exec(&mut conn, &format!("CREATE DATABASE {building}")).await;
+        pg::migrate(&url_for(&admin_url(), &building))
+            .await
+            .unwrap_or_else(|e| panic!("migrating the template: {e}"));
+        exec(
+            &mut conn,
+            &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}"),
+        )
+        .await;
+    }
+    let leftovers: Vec<Name> = diesel::sql_query(format!(
+        "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE '{PREFIX}%' \
+         OR (datname LIKE 'lifeline_tpl_%' AND datname <> '{TEMPLATE}')"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for db in leftovers {
+        let owner_alive = db
+            .datname
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !owner_alive {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                db.datname
+            ))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+    exec(&mut conn, "SELECT pg_advisory_unlock(727274)").await;
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        TEMPLATE_READY.get_or_init(ensure_template).await;
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        let name = format!("{PREFIX}{}_{}", std::process::id(), &unique[..12]);
+        let mut conn = admin().await;
+        exec(
+            &mut conn,
+            &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY"),
+        )
+        .await;
+        let redis_url = std::env::var("LIFELINE_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let settings = StoreSettings {
+            database_url: url_for(&admin_url(), &name),
+            redis_url,
+            redis_prefix: format!("lifeline:test:{unique}:"),
+            pool_size: 8,
+            pg_timeout: std::time::Duration::from_millis(1_000),
+            redis_timeout: std::time::Duration::from_millis(250),
+        };
+        TestDb {
+            name,
+            settings,
+            admin_url: admin_url(),
+        }
+    }
+
+    /// A fresh pool on this test's database.
+    pub fn pool(&self) -> crate::PgPool {
+        pg::pool(&self.settings).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A single connection on this test's database.
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.settings.database_url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let url = self.admin_url.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
+                    let _ = diesel::sql_query(sql).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}

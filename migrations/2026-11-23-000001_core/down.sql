@@ -1,0 +1,14 @@
+DROP TABLE audit_log;
+DROP TABLE api_keys;
+DROP TABLE stripe_events;
+DROP TABLE ai_models;
+DROP TABLE notifications;
+DROP TABLE heartbeat_channels;
+DROP TABLE channels;
+DROP TABLE incidents;
+DROP TABLE status_changes;
+DROP TABLE pings;
+DROP TABLE heartbeats;
+DROP TABLE memberships;
+DROP TABLE users;
+DROP TABLE teams;

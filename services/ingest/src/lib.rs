@@ -1,0 +1,147 @@
+//! The public ping API (DESIGN.md §3): `GET|POST|HEAD /api/v1/hb/{token}[/{signal}]`.
+//!
+//! A ping is answered `200` only after it is committed in Postgres. Requests resolve their token
+//! through an in-process cache (backed by Redis and Postgres, invalidated over Redis pub/sub),
+//! pass a per-heartbeat rate limit, and hand the ping to the group-commit writer, which stores
+//! all pings that arrived during the previous commit in one transaction.
+
+mod error;
+mod rate_limit;
+mod redis_health;
+mod routes;
+pub mod settings;
+mod state;
+pub mod telemetry;
+mod token_cache;
+mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use lifeline_store::{RedisKeys, StoreSettings};
+
+pub use settings::IngestSettings;
+
+use crate::rate_limit::RateLimiter;
+use crate::redis_health::RedisHealth;
+use crate::state::AppState;
+use crate::token_cache::TokenResolver;
+use crate::writer::PingWriter;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("LIFELINE_INGEST_ADDR: cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] lifeline_store::StoreError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+/// A started ingest service.
+pub struct Running {
+    /// The address it listens on (useful when configured with port 0).
+    pub addr: SocketAddr,
+    server: ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    writer: Arc<PingWriter>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops accepting pings, lets the ones in flight finish (their batch is committed and
+    /// answered), then stops the writers.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.server.stop(true).await;
+        self.finish().await
+    }
+
+    /// Waits until the server stops (it stops when `stop` is called from elsewhere).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.finish().await
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.clone()
+    }
+
+    async fn finish(self) -> std::io::Result<()> {
+        let served = self
+            .task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        self.writer.shutdown().await;
+        self.listener.abort();
+        served
+    }
+}
+
+/// Starts the ingest service and returns once it listens.
+pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Running, StartError> {
+    let pool = lifeline_store::pg::pool(&store)?;
+    let redis = lifeline_store::redis_conn::connect(&store)?;
+    let redis_client = redis::Client::open(store.redis_url.as_str())?;
+    let keys = RedisKeys::new(store.redis_prefix.clone());
+    let health = Arc::new(RedisHealth::default());
+    let metrics = telemetry::prometheus();
+
+    let tokens = Arc::new(TokenResolver::new(
+        pool.clone(),
+        redis.clone(),
+        keys.clone(),
+        health.clone(),
+    ));
+    let listener = tokio::spawn(token_cache::listen(
+        tokens.clone(),
+        redis_client,
+        keys.clone(),
+        store.redis_timeout,
+    ));
+    let writer = PingWriter::start(pool.clone(), &settings);
+    let limiter = RateLimiter::new(redis.clone(), keys, health, &settings);
+    let state = web::Data::new(AppState {
+        pool,
+        redis,
+        tokens,
+        limiter,
+        writer: writer.clone(),
+        settings: settings.clone(),
+        metrics,
+        pg_timeout: store.pg_timeout,
+    });
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(routes::configure)
+    })
+    .disable_signals()
+    .shutdown_timeout(10)
+    .backlog(4096);
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    let server = server
+        .bind(settings.addr)
+        .map_err(|source| StartError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
+    let addr = server.addrs().first().copied().unwrap_or(settings.addr);
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    tracing::info!(%addr, "ingest listening");
+    Ok(Running {
+        addr,
+        server: handle,
+        task,
+        writer,
+        listener,
+    })
+}

@@ -1,0 +1,35 @@
+mod ops;
+mod ping;
+
+use actix_cors::Cors;
+use actix_web::web;
+
+/// The ping API, plus `/healthz`, `/readyz` and `/metrics`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Browsers may ping from any page (a static site's "job done" beacon): answer CORS for all.
+    let cors = || {
+        Cors::default()
+            .allow_any_origin()
+            .send_wildcard()
+            .allowed_methods(["GET", "POST", "HEAD"])
+            .allow_any_header()
+            .max_age(86_400)
+    };
+    cfg.service(
+        web::resource("/api/v1/hb/{token}")
+            .wrap(cors())
+            .route(web::get().to(ping::plain))
+            .route(web::post().to(ping::plain))
+            .route(web::head().to(ping::plain)),
+    )
+    .service(
+        web::resource("/api/v1/hb/{token}/{signal}")
+            .wrap(cors())
+            .route(web::get().to(ping::with_signal))
+            .route(web::post().to(ping::with_signal))
+            .route(web::head().to(ping::with_signal)),
+    )
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics));
+}

@@ -1,0 +1,170 @@
+//! The ping handler: resolve the token, check the rate limit, read the body (only its size is
+//! kept, plus the first kilobyte of progress pings), and answer once the ping is committed.
+
+use std::net::IpAddr;
+
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use futures_util::StreamExt;
+use lifeline_domain::{PingKind, PingToken, Signal};
+use lifeline_store::pings::{NewPing, Recorded};
+
+use crate::error::PingError;
+use crate::settings::MAX_BODY_BYTES;
+use crate::state::AppState;
+use crate::writer::WriteError;
+
+/// Progress pings keep this much of their body as the detail shown in history.
+const DETAIL_BYTES: usize = 1024;
+const USER_AGENT_CHARS: usize = 512;
+
+pub async fn plain(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PingError> {
+    record(req, body, state, Signal::SUCCESS).await
+}
+
+pub async fn with_signal(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PingError> {
+    let segment = req.match_info().get("signal").unwrap_or_default();
+    let signal = Signal::parse(segment).map_err(|e| PingError::UnknownSignal(e.to_string()))?;
+    record(req, body, state, signal).await
+}
+
+async fn record(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    signal: Signal,
+) -> Result<HttpResponse, PingError> {
+    let received_at = Utc::now();
+    let token = PingToken::parse(req.match_info().get("token").unwrap_or_default())
+        .map_err(|_| PingError::UnknownHeartbeat)?;
+    if declared_length(&req).is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(PingError::TooLarge);
+    }
+    let target = state
+        .tokens
+        .resolve(&token.lookup_hash())
+        .await
+        .map_err(|e| PingError::Unavailable(e.to_string()))?
+        .ok_or(PingError::UnknownHeartbeat)?;
+    state
+        .limiter
+        .check(target.heartbeat)
+        .await
+        .map_err(PingError::RateLimited)?;
+    let keep = if signal.kind == PingKind::Progress {
+        DETAIL_BYTES
+    } else {
+        0
+    };
+    let (body_size, head) = read_body(body, keep).await?;
+
+    let ping = NewPing {
+        heartbeat: target.heartbeat,
+        team: target.team,
+        received_at,
+        kind: signal.kind,
+        exit_code: signal.exit_code,
+        method: method_name(&req),
+        remote_addr: client_addr(&req, &state).map(|ip| ip.to_string()),
+        user_agent: req
+            .headers()
+            .get(USER_AGENT)
+            .map(|v| clean_text(&String::from_utf8_lossy(v.as_bytes()), USER_AGENT_CHARS)),
+        body_size: i64::try_from(body_size).unwrap_or(i64::MAX),
+        detail: (keep > 0).then(|| clean_text(&String::from_utf8_lossy(&head), DETAIL_BYTES)),
+    };
+    match state.writer.write(ping).await {
+        Ok(Recorded::Stored) => {
+            metrics::counter!("lifeline_pings_total", "result" => "ok").increment(1);
+            Ok(HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"))
+                .body("OK"))
+        }
+        Ok(Recorded::HeartbeatGone) => Err(PingError::UnknownHeartbeat),
+        Err(WriteError::Unavailable(m) | WriteError::Failed(m)) => Err(PingError::Unavailable(m)),
+    }
+}
+
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Streams the body through, counting its bytes and keeping the first `keep` of them; never
+/// holds more in memory than one chunk plus `keep`.
+async fn read_body(mut body: web::Payload, keep: usize) -> Result<(u64, Vec<u8>), PingError> {
+    let mut size: u64 = 0;
+    let mut head = Vec::with_capacity(keep);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| PingError::BadBody(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > MAX_BODY_BYTES {
+            return Err(PingError::TooLarge);
+        }
+        if head.len() < keep {
+            let take = (keep - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+    }
+    Ok((size, head))
+}
+
+fn method_name(req: &HttpRequest) -> &'static str {
+    match req.method().as_str() {
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        _ => "GET",
+    }
+}
+
+/// The client's address: the peer, unless a trusted proxy header is configured and carries a
+/// valid address (for a list such as `X-Forwarded-For`, the entry our proxy appended: the last).
+fn client_addr(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
+    let from_header = state
+        .settings
+        .trusted_proxy_header
+        .as_ref()
+        .and_then(|name| req.headers().get(name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    from_header.or_else(|| req.peer_addr().map(|a| a.ip()))
+}
+
+/// Text that Postgres accepts (no NUL) and that fits its column, cut on a character boundary.
+fn clean_text(text: &str, max_bytes: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_bytes));
+    for c in text.chars().filter(|c| *c != '\0') {
+        if out.len() + c.len_utf8() > max_bytes {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_text_drops_nul_and_cuts_on_char_boundaries() {
+        assert_eq!(clean_text("a\0b", 10), "ab");
+        assert_eq!(clean_text("ééé", 5), "éé");
+        assert_eq!(clean_text("abc", 0), "");
+    }
+}

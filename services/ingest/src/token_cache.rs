@@ -1,0 +1,179 @@
+//! Token → heartbeat resolution: in-process cache, then Redis, then Postgres.
+//!
+//! The in-process cache is trusted only while this process is subscribed to the token events
+//! channel; a rotation publishes the old token there, so every process forgets it within
+//! milliseconds. While the subscription is down (Redis outage), the cache is bypassed and every
+//! lookup goes to Postgres: slower, never wrong. On resubscribing the cache is cleared, since
+//! events may have been missed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lifeline_store::keys::unhex;
+use lifeline_store::tokens::{self, TokenTarget};
+use lifeline_store::{PgPool, RedisKeys, StoreError};
+use moka::sync::Cache;
+use redis::aio::ConnectionManager;
+
+use crate::redis_health::RedisHealth;
+
+pub struct TokenResolver {
+    known: Cache<[u8; 32], TokenTarget>,
+    unknown: Cache<[u8; 32], ()>,
+    subscribed: AtomicBool,
+    pool: PgPool,
+    redis: ConnectionManager,
+    keys: RedisKeys,
+    health: Arc<RedisHealth>,
+}
+
+impl TokenResolver {
+    pub fn new(
+        pool: PgPool,
+        redis: ConnectionManager,
+        keys: RedisKeys,
+        health: Arc<RedisHealth>,
+    ) -> Self {
+        Self {
+            known: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+            unknown: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(5))
+                .build(),
+            subscribed: AtomicBool::new(false),
+            pool,
+            redis,
+            keys,
+            health,
+        }
+    }
+
+    pub async fn resolve(&self, hash: &[u8; 32]) -> Result<Option<TokenTarget>, StoreError> {
+        let trusted = self.subscribed.load(Ordering::Acquire);
+        if trusted {
+            if let Some(target) = self.known.get(hash) {
+                return Ok(Some(target));
+            }
+            if self.unknown.contains_key(hash) {
+                return Ok(None);
+            }
+        }
+        let mut redis = self.redis.clone();
+        if self.health.usable() {
+            match tokens::cached(&mut redis, &self.keys, hash).await {
+                Ok(Some(target)) => {
+                    self.remember(hash, target, trusted);
+                    return Ok(target);
+                }
+                Ok(None) => {}
+                Err(e) => self.health.failed(&e),
+            }
+        }
+        let mut conn = self.pool.get().await?;
+        let target = tokens::lookup(&mut conn, hash).await?;
+        drop(conn);
+        if self.health.usable() {
+            if let Err(e) = tokens::fill_cache(&mut redis, &self.keys, hash, target).await {
+                self.health.failed(&e);
+            }
+        }
+        self.remember(hash, target, trusted);
+        Ok(target)
+    }
+
+    fn remember(&self, hash: &[u8; 32], target: Option<TokenTarget>, trusted: bool) {
+        // Without a live subscription we could not hear of a rotation: remember nothing.
+        if !trusted {
+            return;
+        }
+        match target {
+            Some(t) => self.known.insert(*hash, t),
+            None => self.unknown.insert(*hash, ()),
+        }
+    }
+
+    fn forget(&self, hash: &[u8; 32]) {
+        self.known.invalidate(hash);
+        self.unknown.invalidate(hash);
+    }
+
+    fn set_subscribed(&self, live: bool) {
+        if live {
+            // Events may have been missed while we were not listening.
+            self.known.invalidate_all();
+            self.unknown.invalidate_all();
+        }
+        self.subscribed.store(live, Ordering::Release);
+    }
+}
+
+/// Keeps a subscription to the token events channel, forever. A ping on the subscription every
+/// second detects a silent failure; until it is restored the cache stays bypassed.
+pub async fn listen(
+    resolver: Arc<TokenResolver>,
+    client: redis::Client,
+    keys: RedisKeys,
+    timeout: Duration,
+) {
+    let channel = keys.token_events();
+    loop {
+        match subscribe(&client, &channel, timeout).await {
+            Ok(pubsub) => {
+                let (mut sink, mut stream) = pubsub.split();
+                resolver.set_subscribed(true);
+                tracing::debug!(%channel, "listening for token changes");
+                let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tokio::select! {
+                        msg = stream.next() => match msg {
+                            Some(msg) => {
+                                let payload: String = msg.get_payload().unwrap_or_default();
+                                if let Some(hash) = unhex(&payload) {
+                                    resolver.forget(&hash);
+                                }
+                            }
+                            None => break,
+                        },
+                        _ = heartbeat.tick() => {
+                            let alive = tokio::time::timeout(timeout * 4, sink.ping::<redis::Value>()).await;
+                            if !matches!(alive, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                resolver.set_subscribed(false);
+                tracing::warn!("token events subscription lost; resolving tokens from Postgres");
+            }
+            Err(e) => {
+                resolver.set_subscribed(false);
+                tracing::debug!(error = %e, "cannot subscribe to token events");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn subscribe(
+    client: &redis::Client,
+    channel: &str,
+    timeout: Duration,
+) -> Result<redis::aio::PubSub, redis::RedisError> {
+    let attempt = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok(pubsub)
+    };
+    tokio::time::timeout(timeout * 4, attempt)
+        .await
+        .unwrap_or_else(|_| {
+            Err(redis::RedisError::from(std::io::Error::from(
+                std::io::ErrorKind::TimedOut,
+            )))
+        })
+}

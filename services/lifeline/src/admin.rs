@@ -1,0 +1,180 @@
+//! `lifeline admin …`: operator commands for scripts. With `--json` each prints one JSON object
+//! on stdout; errors go to stderr with a non-zero exit code.
+
+use anyhow::{Context, anyhow};
+use diesel_async::AsyncConnection;
+use diesel_async::AsyncPgConnection;
+use lifeline_domain::{HeartbeatId, Plan, Schedule, TeamId};
+use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
+use lifeline_store::{RedisKeys, TeamScope, pings, redis_conn, teams, tokens};
+use serde_json::json;
+
+use crate::Settings;
+use crate::cli::{AdminCommand, HeartbeatCommand, HeartbeatRef, TeamCommand};
+
+pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
+    let mut conn = connect(settings).await?;
+    match command {
+        AdminCommand::Team(TeamCommand::Create { name, plan, json }) => {
+            let plan = Plan::parse(&plan).map_err(|e| anyhow!("--plan: {e}"))?;
+            let team = teams::create(&mut conn, &name, plan).await?;
+            print(
+                json,
+                &json!({"id": team.id, "name": team.name, "plan": team.plan}),
+                || {
+                    format!(
+                        "created team {} ({}, {} plan)",
+                        team.id, team.name, team.plan
+                    )
+                },
+            );
+        }
+        AdminCommand::Heartbeat(cmd) => heartbeat(settings, &mut conn, cmd).await?,
+    }
+    Ok(())
+}
+
+pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<AsyncPgConnection> {
+    AsyncPgConnection::establish(&settings.store.database_url)
+        .await
+        .context("DATABASE_URL: cannot connect to Postgres")
+}
+
+async fn heartbeat(
+    settings: &Settings,
+    conn: &mut AsyncPgConnection,
+    command: HeartbeatCommand,
+) -> anyhow::Result<()> {
+    match command {
+        HeartbeatCommand::Create {
+            team,
+            name,
+            interval,
+            grace,
+            json,
+        } => {
+            let team = TeamId::parse(&team).map_err(|e| anyhow!("--team: {e}"))?;
+            let schedule = Schedule::from_secs(interval, grace)?;
+            let scope = TeamScope::for_operator(conn, team)
+                .await
+                .map_err(|e| anyhow!("team {team}: {e}"))?;
+            let hb = create_heartbeat(settings, conn, &scope, name, schedule).await?;
+            print(json, &describe(settings, &hb), || {
+                format!(
+                    "created heartbeat {}\nping URL: {}",
+                    hb.id,
+                    hb.ping_url(&settings.public_url)
+                )
+            });
+        }
+        HeartbeatCommand::Rotate(target) => {
+            let (scope, id) = resolve(conn, &target).await?;
+            let rotated = heartbeats::rotate_token(conn, &scope, id).await?;
+            announce(settings, |mut redis, keys| async move {
+                tokens::announce_gone(&mut redis, &keys, &rotated.old_token_hash).await
+            })
+            .await;
+            let hb = rotated.heartbeat;
+            print(target.json, &describe(settings, &hb), || {
+                format!(
+                    "rotated; new ping URL: {}",
+                    hb.ping_url(&settings.public_url)
+                )
+            });
+        }
+        HeartbeatCommand::Pause(target) => {
+            let (scope, id) = resolve(conn, &target).await?;
+            let hb = heartbeats::pause(conn, &scope, id).await?;
+            print(target.json, &describe(settings, &hb), || {
+                format!("{} is {}", hb.id, hb.status)
+            });
+        }
+        HeartbeatCommand::Resume(target) => {
+            let (scope, id) = resolve(conn, &target).await?;
+            let hb = heartbeats::resume(conn, &scope, id).await?;
+            print(target.json, &describe(settings, &hb), || {
+                format!("{} is {}", hb.id, hb.status)
+            });
+        }
+        HeartbeatCommand::Stats(target) => {
+            let (scope, id) = resolve(conn, &target).await?;
+            let hb = heartbeats::find(conn, &scope, id).await?;
+            let stored = pings::count(conn, &scope, id).await?;
+            let mut out = describe(settings, &hb);
+            out["pings_stored"] = json!(stored);
+            out["retention_days"] = json!(scope.plan().limits().retention_days);
+            print(target.json, &out, || {
+                format!(
+                    "{} ({}): {}, last ping {}, {stored} pings stored",
+                    hb.name,
+                    hb.id,
+                    hb.status,
+                    hb.last_ping_at.map_or("never".into(), |t| t.to_rfc3339())
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Creates a heartbeat and tells ingest processes about its token.
+pub(crate) async fn create_heartbeat(
+    settings: &Settings,
+    conn: &mut AsyncPgConnection,
+    scope: &TeamScope,
+    name: String,
+    schedule: Schedule,
+) -> anyhow::Result<Heartbeat> {
+    let hb = heartbeats::create(conn, scope, NewHeartbeat { name, schedule }).await?;
+    let hash = lifeline_domain::PingToken::parse(&hb.token)
+        .map_err(|e| anyhow!("stored token: {e}"))?
+        .lookup_hash();
+    announce(settings, |mut redis, keys| async move {
+        tokens::announce_new(&mut redis, &keys, &hash).await
+    })
+    .await;
+    Ok(hb)
+}
+
+/// Best effort: if Redis is unreachable, ingest processes have lost their subscription too and
+/// bypass their caches, so the change still takes effect; say so and go on.
+async fn announce<F, Fut>(settings: &Settings, send: F)
+where
+    F: FnOnce(redis::aio::ConnectionManager, RedisKeys) -> Fut,
+    Fut: Future<Output = redis::RedisResult<()>>,
+{
+    let keys = RedisKeys::new(settings.store.redis_prefix.clone());
+    let result = match redis_conn::connect(&settings.store) {
+        Ok(redis) => send(redis, keys).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        eprintln!("lifeline: warning: could not announce the token change on Redis ({e})");
+    }
+}
+
+async fn resolve(
+    conn: &mut AsyncPgConnection,
+    target: &HeartbeatRef,
+) -> anyhow::Result<(TeamScope, HeartbeatId)> {
+    let id = HeartbeatId::parse(&target.id).map_err(|e| anyhow!("heartbeat id: {e}"))?;
+    let scope = TeamScope::for_operator_heartbeat(conn, id)
+        .await
+        .map_err(|e| anyhow!("heartbeat {id}: {e}"))?;
+    Ok((scope, id))
+}
+
+pub(crate) fn describe(settings: &Settings, hb: &Heartbeat) -> serde_json::Value {
+    let mut value = serde_json::to_value(hb).unwrap_or_default();
+    value["token"] = json!(hb.token);
+    value["ping_url"] = json!(hb.ping_url(&settings.public_url));
+    value
+}
+
+fn print(json: bool, value: &serde_json::Value, human: impl FnOnce() -> String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", human());
+    }
+}

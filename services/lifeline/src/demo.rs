@@ -1,0 +1,48 @@
+//! `lifeline demo`: a team, a user and a heartbeat to try Lifeline with. Idempotent: running it
+//! again prints the same heartbeat.
+
+use lifeline_domain::{Plan, Schedule};
+use lifeline_store::{TeamScope, heartbeats, teams, users};
+use serde_json::json;
+
+use crate::Settings;
+use crate::admin::{connect, create_heartbeat};
+
+const TEAM: &str = "Demo team";
+const USER: &str = "demo@lifeline.local";
+const HEARTBEAT: &str = "demo-job";
+
+pub async fn run(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
+    let mut conn = connect(settings).await?;
+    let team = match teams::find_by_name(&mut conn, TEAM).await? {
+        Some(team) => team,
+        None => teams::create(&mut conn, TEAM, Plan::Premium).await?,
+    };
+    let user = users::find_or_create(&mut conn, USER, "Demo user").await?;
+    users::add_membership(&mut conn, team.id, user, "owner").await?;
+    let scope = TeamScope::for_operator(&mut conn, team.id).await?;
+    let existing = heartbeats::list(&mut conn, &scope)
+        .await?
+        .into_iter()
+        .find(|hb| hb.name == HEARTBEAT);
+    let hb = match existing {
+        Some(hb) => hb,
+        None => {
+            let schedule = Schedule::from_secs(60, 30)?;
+            create_heartbeat(settings, &mut conn, &scope, HEARTBEAT.into(), schedule).await?
+        }
+    };
+    let url = hb.ping_url(&settings.public_url);
+    if as_json {
+        println!(
+            "{}",
+            json!({"team_id": team.id, "user": USER, "heartbeat_id": hb.id, "ping_url": url})
+        );
+    } else {
+        println!("Demo heartbeat \"{HEARTBEAT}\" (team \"{TEAM}\", user {USER}):");
+        println!("  ping URL: {url}");
+        println!("  ping it:  curl -fsS -X POST {url}");
+        println!("  it expects a ping every 60 s (grace 30 s).");
+    }
+    Ok(())
+}

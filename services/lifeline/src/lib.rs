@@ -1,0 +1,75 @@
+//! The `lifeline` command: runs any service role, or all of them in one process, and the
+//! operator CLI (`lifeline admin …`) that scripts use.
+
+pub mod admin;
+pub mod cli;
+pub mod demo;
+pub mod settings;
+pub mod telemetry;
+
+use anyhow::Context;
+use lifeline_store::pg;
+
+pub use settings::Settings;
+
+/// `lifeline migrate`.
+pub async fn migrate(settings: &Settings, revert_all: bool) -> anyhow::Result<()> {
+    let url = &settings.store.database_url;
+    let done = if revert_all {
+        pg::revert_all(url).await
+    } else {
+        pg::migrate(url).await
+    }
+    .context("DATABASE_URL: migrating")?;
+    let verb = if revert_all { "reverted" } else { "applied" };
+    if done.is_empty() {
+        tracing::info!("schema is up to date");
+    }
+    for version in done {
+        tracing::info!(%version, "{verb} migration");
+    }
+    Ok(())
+}
+
+/// `lifeline ingest` and `lifeline all`: start the services, run until SIGINT or SIGTERM, then
+/// shut down gracefully (pings in flight are committed and answered first).
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    migrate(&settings, false).await?;
+    let ingest = lifeline_ingest::start(settings.ingest.clone(), settings.store.clone())
+        .await
+        .context("starting ingest")?;
+    tracing::info!(
+        addr = %ingest.addr,
+        public_url = %settings.public_url,
+        "Lifeline is running; ping URLs look like {}/api/v1/hb/<token>",
+        settings.public_url
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing pings in flight");
+    ingest.stop().await.context("stopping ingest")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,29 @@
+use clap::Parser;
+use lifeline::cli::{Cli, Command};
+use lifeline::{Settings, telemetry};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.command.is_quiet());
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lifeline: invalid configuration: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Migrate { revert_all } => lifeline::migrate(&settings, revert_all).await,
+        Command::Ingest | Command::All => lifeline::serve(settings).await,
+        Command::Demo { json } => lifeline::demo::run(&settings, json).await,
+        Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lifeline: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
