@@ -8,6 +8,7 @@ DROP TABLE channels;
 DROP TABLE incidents;
 DROP TABLE status_changes;
 DROP TABLE pings;
+DROP TABLE token_revocations;
 DROP TABLE heartbeats;
 DROP TABLE memberships;
 DROP TABLE users;

@@ -59,6 +59,15 @@ CREATE INDEX heartbeats_team_idx ON heartbeats (team_id, name);
 CREATE INDEX heartbeats_alert_at_idx ON heartbeats (alert_at) WHERE alert_at IS NOT NULL;
 CREATE INDEX heartbeats_due_at_idx ON heartbeats (due_at) WHERE status = 'up';
 
+-- Tokens that stopped working (rotation, deletion). Ingest processes poll this every half second
+-- besides listening on Redis, so a rotation takes effect within a second even when Redis missed
+-- it; rows older than a day are pruned (caches hold a token for at most ten minutes).
+CREATE TABLE token_revocations (
+    token_hash bytea PRIMARY KEY CHECK (length(token_hash) = 32),
+    revoked_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX token_revocations_time_idx ON token_revocations (revoked_at);
+
 -- Pings are the hot, high-volume table. Its primary key leads with received_at so that the table
 -- can be range-partitioned by time later without changing its callers; ids come from a sequence.
 CREATE TABLE pings (

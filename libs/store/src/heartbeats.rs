@@ -237,9 +237,10 @@ pub async fn rotate_token(
             .get_result(conn)
             .await?
             .try_into()?;
-        let old_token_hash = old
+        let old_token_hash: [u8; 32] = old
             .try_into()
             .map_err(|_| StoreError::Invalid("stored token hash is not 32 bytes".into()))?;
+        crate::tokens::record_revocation(conn, &old_token_hash).await?;
         Ok(Rotated {
             heartbeat,
             old_token_hash,

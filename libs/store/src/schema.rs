@@ -55,6 +55,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    token_revocations (token_hash) {
+        token_hash -> Bytea,
+        revoked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     pings (received_at, id) {
         id -> Int8,
         received_at -> Timestamptz,
@@ -193,6 +200,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     heartbeats,
     pings,
+    token_revocations,
     status_changes,
     incidents,
     channels,

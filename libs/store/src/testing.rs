@@ -14,10 +14,12 @@ use tokio::sync::OnceCell;
 
 use crate::{StoreSettings, pg};
 
-const TEMPLATE: &str = concat!("lifeline_tpl_", env!("LIFELINE_MIGRATIONS_HASH"));
+const SCHEMA: &str = env!("LIFELINE_MIGRATIONS_HASH");
 const PREFIX: &str = "lifeline_test_";
 
-static TEMPLATE_READY: OnceCell<()> = OnceCell::const_new();
+/// The template's name: per schema version and per role (only a database's owner may clone a
+/// database that is not marked as a template).
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 /// A database and Redis prefix of one test's own. Dropping it drops the database.
 pub struct TestDb {
@@ -65,17 +67,31 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
 
 /// Creates the template once per schema version, under an advisory lock so that parallel test
 /// processes agree, and sweeps databases left by test processes that no longer run.
-async fn ensure_template() {
+async fn ensure_template() -> String {
     let mut conn = admin().await;
     exec(&mut conn, "SELECT pg_advisory_lock(727274)").await;
+    let role: Vec<Name> = diesel::sql_query("SELECT current_user::text AS datname")
+        .load(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let role: String = role
+        .into_iter()
+        .map(|r| r.datname)
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let family = format!("lifeline_tpl_{role}_");
+    let template = format!("{family}{SCHEMA}");
     let exists: Vec<Count> = diesel::sql_query(format!(
-        "SELECT count(*)::int AS n FROM pg_database WHERE datname = '{TEMPLATE}'"
+        "SELECT count(*)::int AS n FROM pg_database WHERE datname = '{template}'"
     ))
     .load(&mut conn)
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     if exists.iter().map(|c| c.n).next() != Some(1) {
-        let building = format!("{TEMPLATE}_building");
+        let building = format!("{template}_building");
         exec(
             &mut conn,
             &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
@@ -87,13 +103,13 @@ async fn ensure_template() {
             .unwrap_or_else(|e| panic!("migrating the template: {e}"));
         exec(
             &mut conn,
-            &format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}"),
+            &format!("ALTER DATABASE {building} RENAME TO {template}"),
         )
         .await;
     }
     let leftovers: Vec<Name> = diesel::sql_query(format!(
         "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE '{PREFIX}%' \
-         OR (datname LIKE 'lifeline_tpl_%' AND datname <> '{TEMPLATE}')"
+         OR (datname LIKE '{family}%' AND datname <> '{template}')"
     ))
     .load(&mut conn)
     .await
@@ -115,17 +131,18 @@ async fn ensure_template() {
         }
     }
     exec(&mut conn, "SELECT pg_advisory_unlock(727274)").await;
+    template
 }
 
 impl TestDb {
     pub async fn new() -> TestDb {
-        TEMPLATE_READY.get_or_init(ensure_template).await;
+        let template = TEMPLATE.get_or_init(ensure_template).await;
         let unique = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{PREFIX}{}_{}", std::process::id(), &unique[..12]);
         let mut conn = admin().await;
         exec(
             &mut conn,
-            &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY"),
+            &format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY"),
         )
         .await;
         let redis_url = std::env::var("LIFELINE_TEST_REDIS_URL")

@@ -1,6 +1,7 @@
 //! Token → heartbeat resolution for the ping API, and the announcements that keep every cache of
 //! it honest. These lookups are unscoped on purpose: the secret token is the credential.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{HeartbeatId, TeamId};
@@ -8,7 +9,7 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
 use crate::keys::hex;
-use crate::schema::heartbeats;
+use crate::schema::{heartbeats, token_revocations};
 use crate::{PgConn, RedisKeys, StoreError};
 
 /// Where a token's pings go.
@@ -40,6 +41,57 @@ pub async fn lookup(
         heartbeat: HeartbeatId::from_uuid(hb),
         team: TeamId::from_uuid(team),
     }))
+}
+
+/// Records that a token stopped working, in the caller's transaction (rotation, deletion).
+pub async fn record_revocation(conn: &mut PgConn, token_hash: &[u8; 32]) -> Result<(), StoreError> {
+    diesel::insert_into(token_revocations::table)
+        .values(token_revocations::token_hash.eq(token_hash.as_slice()))
+        .on_conflict(token_revocations::token_hash)
+        .do_update()
+        .set(token_revocations::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Tokens revoked after `since`, oldest first, with the time of their revocation.
+pub async fn revoked_since(
+    conn: &mut PgConn,
+    since: DateTime<Utc>,
+) -> Result<Vec<([u8; 32], DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(Vec<u8>, DateTime<Utc>)> = token_revocations::table
+        .filter(token_revocations::revoked_at.gt(since))
+        .order(token_revocations::revoked_at)
+        .select((token_revocations::token_hash, token_revocations::revoked_at))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(hash, at)| Some((hash.try_into().ok()?, at)))
+        .collect())
+}
+
+/// Forgets revocations older than any cache entry can be.
+pub async fn prune_revocations(conn: &mut PgConn) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        token_revocations::table
+            .filter(token_revocations::revoked_at.lt(Utc::now() - chrono::Duration::days(1))),
+    )
+    .execute(conn)
+    .await?)
+}
+
+/// Writes a tombstone for a revoked token without announcing it (the revocation poller uses
+/// this: every process learns from Postgres, Redis only needs its cached entry replaced).
+pub async fn bury(
+    redis: &mut ConnectionManager,
+    keys: &RedisKeys,
+    token_hash: &[u8; 32],
+) -> redis::RedisResult<()> {
+    redis
+        .set_ex::<_, _, ()>(keys.token(token_hash), ABSENT, POSITIVE_TTL_SECS)
+        .await
 }
 
 /// Redis: `Some(Some(target))` known, `Some(None)` known absent, `None` not cached.

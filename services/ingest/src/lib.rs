@@ -50,7 +50,7 @@ pub struct Running {
     server: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     writer: Arc<PingWriter>,
-    listener: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -76,7 +76,9 @@ impl Running {
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         self.writer.shutdown().await;
-        self.listener.abort();
+        for task in self.background {
+            task.abort();
+        }
         served
     }
 }
@@ -102,6 +104,7 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         keys.clone(),
         store.redis_timeout,
     ));
+    let poller = tokio::spawn(token_cache::poll_revocations(tokens.clone()));
     let writer = PingWriter::start(pool.clone(), &settings);
     let limiter = RateLimiter::new(redis.clone(), keys, health, &settings);
     let state = web::Data::new(AppState {
@@ -142,6 +145,6 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         server: handle,
         task,
         writer,
-        listener,
+        background: vec![listener, poller],
     })
 }

@@ -5,6 +5,10 @@
 //! milliseconds. While the subscription is down (Redis outage), the cache is bypassed and every
 //! lookup goes to Postgres: slower, never wrong. On resubscribing the cache is cleared, since
 //! events may have been missed.
+//!
+//! Besides Redis, every process polls Postgres's `token_revocations` twice a second: a rotation
+//! that could not be announced (Redis down or partitioned from the rotating process) still takes
+//! effect within a second, and the poller replaces any stale Redis entry with a tombstone.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -113,7 +117,8 @@ impl TokenResolver {
 }
 
 /// Keeps a subscription to the token events channel, forever. A ping on the subscription every
-/// second detects a silent failure; until it is restored the cache stays bypassed.
+/// quarter second detects a silent failure fast enough that a rotation during a Redis outage
+/// still takes effect within a second; until it is restored the cache stays bypassed.
 pub async fn listen(
     resolver: Arc<TokenResolver>,
     client: redis::Client,
@@ -127,7 +132,7 @@ pub async fn listen(
                 let (mut sink, mut stream) = pubsub.split();
                 resolver.set_subscribed(true);
                 tracing::debug!(%channel, "listening for token changes");
-                let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
+                let mut heartbeat = tokio::time::interval(Duration::from_millis(250));
                 loop {
                     tokio::select! {
                         msg = stream.next() => match msg {
@@ -140,7 +145,7 @@ pub async fn listen(
                             None => break,
                         },
                         _ = heartbeat.tick() => {
-                            let alive = tokio::time::timeout(timeout * 4, sink.ping::<redis::Value>()).await;
+                            let alive = tokio::time::timeout(timeout, sink.ping::<redis::Value>()).await;
                             if !matches!(alive, Ok(Ok(_))) {
                                 break;
                             }
@@ -159,6 +164,44 @@ pub async fn listen(
     }
 }
 
+/// Polls `token_revocations` forever (see the module comment).
+pub async fn poll_revocations(resolver: Arc<TokenResolver>) {
+    // Start ten minutes back (the Redis entry lifetime), so a restart also repairs Redis.
+    let mut since = chrono::Utc::now() - chrono::Duration::minutes(10);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut rounds: u64 = 0;
+    loop {
+        tick.tick().await;
+        rounds += 1;
+        let Ok(mut conn) = resolver.pool.get().await else {
+            continue;
+        };
+        // Commits are not visible in timestamp order: look back a little and re-apply.
+        let revoked =
+            match tokens::revoked_since(&mut conn, since - chrono::Duration::seconds(5)).await {
+                Ok(revoked) => revoked,
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot poll token revocations");
+                    continue;
+                }
+            };
+        if rounds % 7200 == 0 {
+            let _ = tokens::prune_revocations(&mut conn).await;
+        }
+        drop(conn);
+        let mut redis = resolver.redis.clone();
+        for (hash, at) in revoked {
+            resolver.forget(&hash);
+            if resolver.health.usable() {
+                if let Err(e) = tokens::bury(&mut redis, &resolver.keys, &hash).await {
+                    resolver.health.failed(&e);
+                }
+            }
+            since = since.max(at);
+        }
+    }
+}
+
 async fn subscribe(
     client: &redis::Client,
     channel: &str,
@@ -167,6 +210,9 @@ async fn subscribe(
     let attempt = async {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(channel).await?;
+        // Redis answers in order: a reply to PING proves the subscription is in place, so no
+        // event published from now on can be missed.
+        pubsub.ping::<redis::Value>().await?;
         Ok(pubsub)
     };
     tokio::time::timeout(timeout * 4, attempt)

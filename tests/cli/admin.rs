@@ -1,0 +1,288 @@
+use std::process::Output;
+
+use lifeline_store::testing::TestDb;
+use serde_json::Value;
+use tokio::process::Command;
+
+fn lifeline(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lifeline"));
+    cmd.env("DATABASE_URL", &db.settings.database_url)
+        .env("REDIS_URL", &db.settings.redis_url)
+        .env("LIFELINE_REDIS_PREFIX", &db.settings.redis_prefix)
+        .env("LIFELINE_PUBLIC_URL", "https://hb.example.com/")
+        .env_remove("LIFELINE_INGEST_ADDR");
+    cmd
+}
+
+async fn run(db: &TestDb, args: &[&str]) -> Output {
+    lifeline(db).args(args).output().await.unwrap()
+}
+
+async fn json(db: &TestDb, args: &[&str]) -> Value {
+    let out = run(db, args).await;
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_can_manage_teams_and_heartbeats() {
+    let db = TestDb::new().await;
+    let team = json(
+        &db,
+        &[
+            "admin", "team", "create", "--name", "Ops", "--plan", "premium", "--json",
+        ],
+    )
+    .await;
+    assert_eq!(team["plan"], "premium");
+    let team_id = team["id"].as_str().unwrap();
+
+    let hb = json(
+        &db,
+        &[
+            "admin",
+            "heartbeat",
+            "create",
+            "--team",
+            team_id,
+            "--name",
+            "nightly backup",
+            "--interval",
+            "86400",
+            "--grace",
+            "1800",
+            "--json",
+        ],
+    )
+    .await;
+    let id = hb["id"].as_str().unwrap().to_owned();
+    let token = hb["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        hb["ping_url"],
+        format!("https://hb.example.com/api/v1/hb/{token}")
+    );
+    assert_eq!(hb["status"], "new");
+    assert_eq!(hb["interval_secs"], 86400);
+    assert_eq!(hb["grace_secs"], 1800);
+
+    let rotated = json(&db, &["admin", "heartbeat", "rotate", &id, "--json"]).await;
+    assert_ne!(rotated["token"].as_str().unwrap(), token);
+    assert_eq!(rotated["id"], id.as_str());
+
+    let paused = json(&db, &["admin", "heartbeat", "pause", &id, "--json"]).await;
+    assert_eq!(paused["status"], "paused");
+    let resumed = json(&db, &["admin", "heartbeat", "resume", &id, "--json"]).await;
+    assert_eq!(resumed["status"], "new", "never pinged, so new again");
+
+    let stats = json(&db, &["admin", "heartbeat", "stats", &id, "--json"]).await;
+    assert_eq!(stats["status"], "new");
+    assert_eq!(stats["pings_stored"], 0);
+    assert_eq!(stats["last_ping_at"], Value::Null);
+    assert_eq!(stats["retention_days"], 90);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_count_the_pings_stored() {
+    let app = crate::support::TestApp::start().await;
+    let (_, hb) = app.hourly().await;
+    for _ in 0..3 {
+        app.http.post(app.url(&hb)).send().await.unwrap();
+    }
+    let stats = json(
+        &app.db,
+        &["admin", "heartbeat", "stats", &hb.id.to_string(), "--json"],
+    )
+    .await;
+    assert_eq!(stats["pings_stored"], 3);
+    assert_eq!(stats["status"], "up");
+    assert!(stats["last_ping_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_a_clear_message() {
+    let db = TestDb::new().await;
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "admin", "team", "create", "--name", "X", "--plan", "gold", "--json",
+            ],
+            "unknown plan",
+        ),
+        (
+            &[
+                "admin",
+                "heartbeat",
+                "create",
+                "--team",
+                "nope",
+                "--name",
+                "x",
+                "--json",
+            ],
+            "--team",
+        ),
+        (
+            &[
+                "admin",
+                "heartbeat",
+                "create",
+                "--team",
+                "01a20950-0912-71d0-b8d6-4183bfa374ad",
+                "--name",
+                "x",
+                "--json",
+            ],
+            "not found",
+        ),
+        (
+            &[
+                "admin",
+                "heartbeat",
+                "stats",
+                "01a20950-0912-71d0-b8d6-4183bfa374ad",
+                "--json",
+            ],
+            "not found",
+        ),
+        (
+            &["admin", "team", "create", "--name", "   ", "--json"],
+            "team name",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = run(&db, args).await;
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} printed to stdout on failure"
+        );
+    }
+    let team = json(&db, &["admin", "team", "create", "--name", "T", "--json"]).await;
+    let out = run(
+        &db,
+        &[
+            "admin",
+            "heartbeat",
+            "create",
+            "--team",
+            team["id"].as_str().unwrap(),
+            "--name",
+            "x",
+            "--interval",
+            "0",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interval must be between"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_setting_stops_start_up_naming_it() {
+    let db = TestDb::new().await;
+    for (name, value) in [
+        ("DATABASE_URL", "mysql://x"),
+        ("REDIS_URL", "http://nope"),
+        ("LIFELINE_INGEST_ADDR", "localhost"),
+        ("LIFELINE_PING_RATE_LIMIT", "lots"),
+        ("LIFELINE_TRUSTED_PROXY_HEADER", "bad header"),
+        ("LIFELINE_PUBLIC_URL", "hb.example.com"),
+        ("LIFELINE_INGEST_WRITERS", "0"),
+    ] {
+        let out = lifeline(&db)
+            .env(name, value)
+            .arg("ingest")
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(name), "{name}={value}: {stderr}");
+    }
+    // Unreachable Postgres is named too.
+    let out = lifeline(&db)
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .arg("migrate")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_is_idempotent_and_prints_a_ping_url() {
+    let db = TestDb::new().await;
+    let first = json(&db, &["demo", "--json"]).await;
+    let second = json(&db, &["demo", "--json"]).await;
+    assert_eq!(first, second);
+    assert!(
+        first["ping_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://hb.example.com/api/v1/hb/")
+    );
+    let human = run(&db, &["demo"]).await;
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains(first["ping_url"].as_str().unwrap()));
+    assert!(text.contains("curl -fsS -X POST"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_reversible() {
+    let db = TestDb::new().await;
+    let out = run(&db, &["migrate", "--revert-all"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tables = count_tables(&db).await;
+    assert_eq!(tables, 1, "only diesel's bookkeeping table remains");
+    let out = run(&db, &["migrate"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(count_tables(&db).await >= 15);
+    json(
+        &db,
+        &[
+            "admin",
+            "team",
+            "create",
+            "--name",
+            "after re-migration",
+            "--json",
+        ],
+    )
+    .await;
+}
+
+async fn count_tables(db: &TestDb) -> i64 {
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<N> =
+        diesel::sql_query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")
+            .load(&mut db.conn().await)
+            .await
+            .unwrap();
+    rows.iter().map(|r| r.n).sum()
+}

@@ -1,0 +1,73 @@
+//! Store rules that no HTTP test reaches yet: plan limits and team scopes.
+
+use lifeline_domain::{Plan, Schedule, TeamId};
+use lifeline_store::heartbeats::{self, NewHeartbeat};
+use lifeline_store::testing::TestDb;
+use lifeline_store::{StoreError, TeamScope, teams, users};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_free_plan_stops_at_twenty_heartbeats() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let team = teams::create(&mut conn, "Small", Plan::Free).await.unwrap();
+    let scope = TeamScope::for_operator(&mut conn, team.id).await.unwrap();
+    let new = || NewHeartbeat {
+        name: "job".into(),
+        schedule: Schedule::from_secs(60, 0).unwrap(),
+    };
+    for _ in 0..20 {
+        heartbeats::create(&mut conn, &scope, new()).await.unwrap();
+    }
+    let refused = heartbeats::create(&mut conn, &scope, new()).await;
+    assert!(
+        matches!(refused, Err(StoreError::PlanLimit(ref m)) if m.contains("20")),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_needs_a_membership() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let mine = teams::create(&mut conn, "Mine", Plan::Standard)
+        .await
+        .unwrap();
+    let theirs = teams::create(&mut conn, "Theirs", Plan::Standard)
+        .await
+        .unwrap();
+    let me = users::find_or_create(&mut conn, "Me@Example.com", "Me")
+        .await
+        .unwrap();
+    users::add_membership(&mut conn, mine.id, me, "member")
+        .await
+        .unwrap();
+
+    let scope = TeamScope::for_member(&mut conn, me, mine.id).await.unwrap();
+    assert_eq!(scope.team_id(), mine.id);
+    assert_eq!(scope.plan(), Plan::Standard);
+    assert!(matches!(
+        TeamScope::for_member(&mut conn, me, theirs.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        TeamScope::for_operator(&mut conn, TeamId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        users::add_membership(&mut conn, mine.id, me, "emperor")
+            .await
+            .is_err()
+    );
+    assert!(
+        users::find_or_create(&mut conn, "not an email", "x")
+            .await
+            .is_err()
+    );
+    // Emails are case-insensitive: the same user again.
+    assert_eq!(
+        users::find_or_create(&mut conn, "me@example.com", "Me")
+            .await
+            .unwrap(),
+        me
+    );
+}

@@ -1,0 +1,526 @@
+//! Every point of the ping API contract, one test each.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use lifeline_domain::{PingToken, Plan, Status};
+use lifeline_store::heartbeats;
+use lifeline_store::pings::{self, Ping};
+use lifeline_store::schema::pings as pings_table;
+use reqwest::StatusCode;
+
+use crate::support::{TestApp, local_settings};
+
+async fn history(
+    app: &TestApp,
+    scope: &lifeline_store::TeamScope,
+    hb: &heartbeats::Heartbeat,
+) -> Vec<Ping> {
+    pings::recent(&mut app.conn().await, scope, hb.id, 100)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_post_and_head_record_a_success_ping() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let url = app.url(&hb);
+
+    let get = app.http.get(&url).send().await.unwrap();
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(get.text().await.unwrap(), "OK");
+    let post = app.http.post(&url).body("job output").send().await.unwrap();
+    assert_eq!(post.status(), StatusCode::OK);
+    let head = app.http.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+
+    let mut methods: Vec<String> = history(&app, &scope, &hb)
+        .await
+        .into_iter()
+        .map(|p| p.method)
+        .collect();
+    methods.sort();
+    assert_eq!(methods, vec!["GET", "HEAD", "POST"]);
+    let post_ping = history(&app, &scope, &hb)
+        .await
+        .into_iter()
+        .find(|p| p.method == "POST")
+        .unwrap();
+    assert_eq!(post_ping.body_size, 10);
+    assert_eq!(post_ping.kind, "success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_ping_makes_a_new_heartbeat_up_with_deadlines() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    assert_eq!(hb.status, Status::New);
+    assert_eq!(hb.alert_at, None);
+
+    assert_eq!(
+        app.http.post(app.url(&hb)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let hb = app.reload(&scope, hb.id).await;
+    let last = hb.last_ping_at.unwrap();
+    assert_eq!(hb.status, Status::Up);
+    assert_eq!(hb.due_at, Some(last + chrono::Duration::seconds(3600)));
+    assert_eq!(hb.alert_at, Some(last + chrono::Duration::seconds(4200)));
+    assert!((chrono::Utc::now() - last).num_seconds().abs() < 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_start_fail_and_exit_codes() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let url = app.url(&hb);
+
+    assert_eq!(
+        app.http
+            .get(format!("{url}/start"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert!(app.reload(&scope, hb.id).await.started_at.is_some());
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert_eq!(
+        app.http
+            .get(format!("{url}/0"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let after_run = app.reload(&scope, hb.id).await;
+    assert_eq!(after_run.status, Status::Up);
+    assert_eq!(after_run.started_at, None);
+
+    assert_eq!(
+        app.http
+            .post(format!("{url}/fail"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
+    assert_eq!(
+        app.http.get(&url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
+    assert_eq!(
+        app.http
+            .get(format!("{url}/137"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
+
+    let pings = history(&app, &scope, &hb).await;
+    let kinds: Vec<(&str, Option<i16>)> = pings
+        .iter()
+        .rev()
+        .map(|p| (p.kind.as_str(), p.exit_code))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("start", None),
+            ("success", Some(0)),
+            ("fail", None),
+            ("success", None),
+            ("fail", Some(137))
+        ]
+    );
+    let run = pings.iter().find(|p| p.exit_code == Some(0)).unwrap();
+    assert!(
+        run.duration_ms.is_some_and(|d| d >= 30),
+        "run duration measured: {:?}",
+        run.duration_ms
+    );
+
+    let changes = heartbeats::status_history(&mut app.conn().await, &scope, hb.id, 10)
+        .await
+        .unwrap();
+    let reasons: Vec<&str> = changes.iter().rev().map(|c| c.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        vec!["ping", "failure signal", "ping", "failure signal"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_malformed_and_rotated_tokens_are_404() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let base = format!("{}/api/v1/hb", app.base);
+    let unknown = PingToken::generate();
+    for path in [
+        format!("{base}/{}", unknown.expose()),
+        format!("{base}/{}/start", unknown.expose()),
+        format!("{base}/short"),
+        format!("{base}/{}x", hb.token),
+        format!("{base}/{}", &hb.token[1..]),
+        format!(
+            "{base}/{}",
+            hb.token
+                .to_uppercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "A")
+        ),
+        format!("{base}/%00%01%02"),
+        format!("{base}/"),
+        format!("{}/start/extra", app.url(&hb)),
+        format!("{}/256", app.url(&hb)),
+        format!("{}/-1", app.url(&hb)),
+        format!("{}/01", app.url(&hb)),
+        format!("{}/success", app.url(&hb)),
+    ] {
+        let response = app.http.get(&path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    let rotated = heartbeats::rotate_token(&mut app.conn().await, &scope, hb.id)
+        .await
+        .unwrap();
+    app.announce_gone(&rotated.old_token_hash).await;
+    assert_eq!(
+        app.http.get(app.url(&hb)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.http
+            .get(app.url(&rotated.heartbeat))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.ping_count(hb.id).await, 1, "404s store nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_methods_are_405() {
+    let app = TestApp::start().await;
+    let (_, hb) = app.hourly().await;
+    for method in ["PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        for url in [app.url(&hb), format!("{}/fail", app.url(&hb))] {
+            let response = app.http.request(method.clone(), &url).send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {url}"
+            );
+        }
+    }
+    assert_eq!(app.ping_count(hb.id).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_never_get_a_5xx() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start().await;
+    let (_, hb) = app.hourly().await;
+    let path = format!("/api/v1/hb/{}", hb.token);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let raw_requests = [
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot hex\r\n0\r\n\r\n"
+        ),
+        format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+        format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n"
+        ),
+        format!("GET {path}/%FF%FE HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET {path}/..%2F..%2Fetc HTTP/1.1\r\nHost: x\r\n\r\n"),
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: \u{fffd}\u{0}bad\r\n\r\n"),
+        "GET /api/v1/hb/%E2%82 HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(),
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: not-an-ip\r\n\r\n"),
+        format!("BREW {path} HTTP/1.1\r\nHost: x\r\n\r\n"),
+        "GARBAGE\r\n\r\n".to_owned(),
+    ];
+    for request in raw_requests {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = vec![0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut response))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        let head = String::from_utf8_lossy(&response[..n]).to_string();
+        let status: u16 = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        // A closed connection without an answer is acceptable for garbage; a 5xx never is.
+        assert!(status < 500, "{request:?} got {head:?}");
+    }
+    // A user agent with bytes Postgres cannot store is cleaned, not refused.
+    let response = app
+        .http
+        .get(app.url(&hb))
+        .header(
+            "User-Agent",
+            reqwest::header::HeaderValue::from_bytes(b"cron \xff\xfe job").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_rate_limit_gets_429_with_retry_after() {
+    let mut settings = local_settings();
+    settings.rate_limit = 5;
+    let app = TestApp::start_with(settings, |s| s).await;
+    let (scope, hb) = app.hourly().await;
+    let other = app.heartbeat(&scope, 60, 0).await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.http.get(app.url(&hb)).send().await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let limited = app.http.get(app.url(&hb)).send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "retry-after {retry_after}");
+    assert_eq!(
+        app.ping_count(hb.id).await,
+        5,
+        "a refused ping is not stored"
+    );
+    // The limit is per heartbeat.
+    assert_eq!(
+        app.http.get(app.url(&other)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn the_default_rate_limit_lets_a_job_ping_every_second() {
+    let defaults = lifeline_ingest::IngestSettings::from_env().unwrap();
+    let per_second = f64::from(defaults.rate_limit) / defaults.rate_window.as_secs_f64();
+    // Start and finish signals every second, with room for retries.
+    assert!(per_second >= 4.0, "default allows only {per_second}/s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_up_to_10_mb_are_measured_and_larger_ones_are_413() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let ten_mb = 10 * 1024 * 1024;
+
+    let ok = app
+        .http
+        .post(app.url(&hb))
+        .body(vec![b'x'; ten_mb])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let stored = history(&app, &scope, &hb).await;
+    assert_eq!(stored[0].body_size, ten_mb as i64);
+
+    let declared = app
+        .http
+        .post(app.url(&hb))
+        .body(vec![b'x'; ten_mb + 1])
+        .send()
+        .await;
+    match declared {
+        Ok(r) => assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        Err(e) => panic!("oversized body should be answered 413, got {e}"),
+    }
+
+    // Without a Content-Length the limit is enforced while streaming.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..11).map(|_| Ok(vec![b'y'; 1024 * 1024])).collect();
+    let streamed = app
+        .http
+        .post(app.url(&hb))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+    if let Ok(r) = streamed {
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    assert_eq!(
+        app.ping_count(hb.id).await,
+        1,
+        "oversized pings are not stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_pings_keep_the_first_kilobyte_as_detail() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let body = "é".repeat(600); // 1200 bytes
+    let r = app
+        .http
+        .post(format!("{}/progress", app.url(&hb)))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ping = &history(&app, &scope, &hb).await[0];
+    assert_eq!(ping.kind, "progress");
+    assert_eq!(ping.body_size, 1200);
+    let detail = ping.detail.as_deref().unwrap();
+    assert_eq!(detail.len(), 1024);
+    assert!(detail.chars().all(|c| c == 'é'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_lets_browsers_ping() {
+    let app = TestApp::start().await;
+    let (_, hb) = app.hourly().await;
+    let preflight = app
+        .http
+        .request(reqwest::Method::OPTIONS, app.url(&hb))
+        .header("Origin", "https://status.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let ping = app
+        .http
+        .post(app.url(&hb))
+        .header("Origin", "https://status.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ping.status(), StatusCode::OK);
+    assert_eq!(ping.headers()["access-control-allow-origin"], "*");
+}
+
+async fn recorded_addr(app: &TestApp, header: Option<&str>) -> Option<String> {
+    let (scope, hb) = app.hourly().await;
+    let mut request = app
+        .http
+        .get(app.url(&hb))
+        .header("User-Agent", "backup.sh/1.0");
+    if let Some(value) = header {
+        request = request.header("X-Forwarded-For", value);
+    }
+    assert_eq!(request.send().await.unwrap().status(), StatusCode::OK);
+    let ping = &history(app, &scope, &hb).await[0];
+    assert_eq!(ping.user_agent.as_deref(), Some("backup.sh/1.0"));
+    ping.remote_addr.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_address_honours_only_the_configured_proxy_header() {
+    let untrusting = TestApp::start().await;
+    assert_eq!(
+        recorded_addr(&untrusting, Some("203.0.113.9"))
+            .await
+            .as_deref(),
+        Some("127.0.0.1")
+    );
+
+    let mut settings = local_settings();
+    settings.trusted_proxy_header = Some("x-forwarded-for".parse().unwrap());
+    let behind_proxy = TestApp::start_with(settings, |s| s).await;
+    assert_eq!(
+        recorded_addr(&behind_proxy, Some("198.51.100.1, 203.0.113.9"))
+            .await
+            .as_deref(),
+        Some("203.0.113.9")
+    );
+    assert_eq!(
+        recorded_addr(&behind_proxy, Some("garbage"))
+            .await
+            .as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        recorded_addr(&behind_proxy, None).await.as_deref(),
+        Some("127.0.0.1")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ping_resumes_a_paused_heartbeat() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    app.http.get(app.url(&hb)).send().await.unwrap();
+    let paused = heartbeats::pause(&mut app.conn().await, &scope, hb.id)
+        .await
+        .unwrap();
+    assert_eq!(paused.status, Status::Paused);
+    assert_eq!(paused.alert_at, None);
+    assert_eq!(
+        app.http.get(app.url(&hb)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let resumed = app.reload(&scope, hb.id).await;
+    assert_eq!(resumed.status, Status::Up);
+    assert!(resumed.alert_at.is_some());
+    let changes = heartbeats::status_history(&mut app.conn().await, &scope, hb.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(changes[0].reason, "resumed by ping");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_is_scoped_to_the_team_and_its_retention() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let other_team = app.team(Plan::Enterprise).await;
+    app.http.get(app.url(&hb)).send().await.unwrap();
+    // An old ping, beyond the free plan's 7 days but within enterprise's year.
+    diesel::sql_query("UPDATE pings SET received_at = now() - interval '30 days'")
+        .execute(&mut app.conn().await)
+        .await
+        .unwrap();
+    app.http.get(app.url(&hb)).send().await.unwrap();
+    let mut conn = app.conn().await;
+    assert_eq!(pings::count(&mut conn, &scope, hb.id).await.unwrap(), 1);
+    assert_eq!(
+        pings::count(&mut conn, &other_team, hb.id).await.unwrap(),
+        0
+    );
+    assert!(matches!(
+        heartbeats::find(&mut conn, &other_team, hb.id).await,
+        Err(lifeline_store::StoreError::NotFound)
+    ));
+    lifeline_store::teams::set_plan(&mut conn, scope.team_id(), Plan::Premium)
+        .await
+        .unwrap();
+    let upgraded = lifeline_store::TeamScope::for_operator(&mut conn, scope.team_id())
+        .await
+        .unwrap();
+    assert_eq!(pings::count(&mut conn, &upgraded, hb.id).await.unwrap(), 2);
+    let total: i64 = pings_table::table
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+}

@@ -1,0 +1,131 @@
+//! Health, readiness, metrics and graceful shutdown.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+
+use crate::support::chaos::{ChaosProxy, target_of};
+use crate::support::{TestApp, local_settings, via};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics() {
+    let pg = ChaosProxy::start(target_of(
+        &std::env::var("LIFELINE_TEST_DATABASE_URL")
+            .unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into()),
+        5432,
+    ))
+    .await;
+    let pg_addr = pg.addr;
+    let app = TestApp::start_with(local_settings(), |mut s| {
+        s.database_url = via(&s.database_url, pg_addr);
+        s
+    })
+    .await;
+    assert_eq!(
+        app.http
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let ready = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"postgres": "ok", "redis": "ok"}));
+
+    let (_, hb) = app.hourly().await;
+    app.http.get(app.url(&hb)).send().await.unwrap();
+    app.http
+        .get(format!("{}/api/v1/hb/nope", app.base))
+        .send()
+        .await
+        .unwrap();
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "lifeline_pings_total{result=\"ok\"}",
+        "lifeline_pings_total{result=\"not_found\"}",
+        "lifeline_ingest_batch_size_bucket",
+        "lifeline_ingest_commit_seconds_bucket",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "/metrics lacks {needle}:\n{metrics}"
+        );
+    }
+
+    pg.cut();
+    let unready = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.http
+            .get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    pg.restore();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.http
+            .get(format!("{}/readyz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_commits_and_answers_pings_in_flight() {
+    let mut app = TestApp::start().await;
+    let (_, hb) = app.hourly().await;
+    let url = app.url(&hb);
+    let in_flight: Vec<_> = (0..200)
+        .map(|_| tokio::spawn(app.http.get(&url).send()))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let running = app.ingest.take().unwrap();
+    running.stop().await.unwrap();
+    let answers = join_all(in_flight).await;
+    let ok = answers
+        .iter()
+        .filter(|r| {
+            r.as_ref()
+                .is_ok_and(|r| r.as_ref().is_ok_and(|r| r.status() == StatusCode::OK))
+        })
+        .count();
+    assert!(ok > 0, "some pings were in flight");
+    assert_eq!(
+        app.ping_count(hb.id).await,
+        ok as i64,
+        "every 200 is stored, every stored ping got its 200"
+    );
+    assert!(
+        app.http.get(&url).send().await.is_err(),
+        "stopped service refuses connections"
+    );
+}

@@ -1,0 +1,157 @@
+//! Shared by the black-box tests: a running ingest service on its own database and Redis
+//! prefix, helpers to make teams and heartbeats, and a TCP proxy that can cut a connection to
+//! Postgres or Redis on demand.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod chaos;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use lifeline_domain::{HeartbeatId, Plan, Schedule, TeamId};
+use lifeline_ingest::IngestSettings;
+use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
+use lifeline_store::testing::TestDb;
+use lifeline_store::{RedisKeys, StoreSettings, TeamScope, redis_conn, teams, tokens};
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub ingest: Option<lifeline_ingest::Running>,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub fn local_settings() -> IngestSettings {
+    IngestSettings::local(SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        Self::start_with(local_settings(), |s| s).await
+    }
+
+    /// Starts ingest with custom settings; `store` may rewrite where it connects (e.g. through
+    /// a chaos proxy).
+    pub async fn start_with(
+        settings: IngestSettings,
+        store: impl FnOnce(StoreSettings) -> StoreSettings,
+    ) -> TestApp {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG"))
+                .with_test_writer()
+                .try_init();
+        }
+        let db = TestDb::new().await;
+        let running = lifeline_ingest::start(settings, store(db.settings.clone()))
+            .await
+            .expect("ingest starts");
+        let base = format!("http://{}", running.addr);
+        // Wait until the token-events subscription is up, so caches behave as in production.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        TestApp {
+            db,
+            ingest: Some(running),
+            base,
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        self.db.conn().await
+    }
+
+    pub async fn team(&self, plan: Plan) -> TeamScope {
+        let mut conn = self.conn().await;
+        let team = teams::create(&mut conn, "Team", plan).await.unwrap();
+        TeamScope::for_operator(&mut conn, team.id).await.unwrap()
+    }
+
+    pub async fn heartbeat(&self, scope: &TeamScope, interval: i64, grace: i64) -> Heartbeat {
+        let mut conn = self.conn().await;
+        heartbeats::create(
+            &mut conn,
+            scope,
+            NewHeartbeat {
+                name: "job".into(),
+                schedule: Schedule::from_secs(interval, grace).unwrap(),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    /// A team on the free plan with one hourly heartbeat.
+    pub async fn hourly(&self) -> (TeamScope, Heartbeat) {
+        let scope = self.team(Plan::Free).await;
+        let hb = self.heartbeat(&scope, 3600, 600).await;
+        (scope, hb)
+    }
+
+    pub fn url(&self, hb: &Heartbeat) -> String {
+        hb.ping_url(&self.base)
+    }
+
+    pub async fn reload(&self, scope: &TeamScope, id: HeartbeatId) -> Heartbeat {
+        heartbeats::find(&mut self.conn().await, scope, id)
+            .await
+            .unwrap()
+    }
+
+    pub async fn ping_count(&self, id: HeartbeatId) -> i64 {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use lifeline_store::schema::pings;
+        pings::table
+            .filter(pings::heartbeat_id.eq(id.as_uuid()))
+            .count()
+            .get_result(&mut self.conn().await)
+            .await
+            .unwrap()
+    }
+
+    pub fn keys(&self) -> RedisKeys {
+        RedisKeys::new(self.db.settings.redis_prefix.clone())
+    }
+
+    pub async fn announce_gone(&self, hash: &[u8; 32]) {
+        let mut redis = redis_conn::connect(&self.db.settings).unwrap();
+        tokens::announce_gone(&mut redis, &self.keys(), hash)
+            .await
+            .unwrap();
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.ingest.take() {
+            running.stop().await.unwrap();
+        }
+    }
+}
+
+pub fn team_id(scope: &TeamScope) -> TeamId {
+    scope.team_id()
+}
+
+/// Replaces host and port of a `scheme://user@host:port/db` URL.
+pub fn via(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (userinfo, rest) = match rest.split_once('@') {
+        Some((u, r)) => (format!("{u}@"), r),
+        None => (String::new(), rest),
+    };
+    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+    format!("{scheme}://{userinfo}{addr}{path}")
+}
+
+/// A free TCP port on 127.0.0.1 (for processes that need one up front).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
