@@ -14,4 +14,5 @@ export LIFELINE_TEST_DATABASE_URL=${LIFELINE_TEST_DATABASE_URL:-postgres://lifel
 export LIFELINE_TEST_REDIS_URL=${LIFELINE_TEST_REDIS_URL:-redis://127.0.0.1:6379}
 
 cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 cargo test --workspace --locked "$@"

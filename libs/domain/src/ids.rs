@@ -10,6 +10,8 @@ macro_rules! typed_id {
         #[serde(transparent)]
         pub struct $name(Uuid);
 
+        // No `Default` on purpose: an id is made deliberately, never conjured by a derive.
+        #[allow(clippy::new_without_default)]
         impl $name {
             /// A fresh id; UUIDv7 so that new rows land at the right edge of their index.
             pub fn new() -> Self {

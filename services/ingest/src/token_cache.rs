@@ -81,10 +81,10 @@ impl TokenResolver {
         let mut conn = self.pool.get().await?;
         let target = tokens::lookup(&mut conn, hash).await?;
         drop(conn);
-        if self.health.usable() {
-            if let Err(e) = tokens::fill_cache(&mut redis, &self.keys, hash, target).await {
-                self.health.failed(&e);
-            }
+        if self.health.usable()
+            && let Err(e) = tokens::fill_cache(&mut redis, &self.keys, hash, target).await
+        {
+            self.health.failed(&e);
         }
         self.remember(hash, target, trusted);
         Ok(target)
@@ -185,17 +185,17 @@ pub async fn poll_revocations(resolver: Arc<TokenResolver>) {
                     continue;
                 }
             };
-        if rounds % 7200 == 0 {
+        if rounds.is_multiple_of(7200) {
             let _ = tokens::prune_revocations(&mut conn).await;
         }
         drop(conn);
         let mut redis = resolver.redis.clone();
         for (hash, at) in revoked {
             resolver.forget(&hash);
-            if resolver.health.usable() {
-                if let Err(e) = tokens::bury(&mut redis, &resolver.keys, &hash).await {
-                    resolver.health.failed(&e);
-                }
+            if resolver.health.usable()
+                && let Err(e) = tokens::bury(&mut redis, &resolver.keys, &hash).await
+            {
+                resolver.health.failed(&e);
             }
             since = since.max(at);
         }
