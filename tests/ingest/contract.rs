@@ -524,3 +524,31 @@ async fn history_is_scoped_to_the_team_and_its_retention() {
         .unwrap();
     assert_eq!(total, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_deleted_behind_a_cached_token_is_404_without_hurting_others() {
+    let app = TestApp::start().await;
+    let (scope, doomed) = app.hourly().await;
+    let survivor = app.heartbeat(&scope, 60, 0).await;
+    // Warm the token cache, then delete the row behind it.
+    assert_eq!(
+        app.http
+            .get(app.url(&doomed))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    diesel::sql_query(format!("DELETE FROM heartbeats WHERE id = '{}'", doomed.id))
+        .execute(&mut app.conn().await)
+        .await
+        .unwrap();
+    let (gone, alive) = tokio::join!(
+        app.http.get(app.url(&doomed)).send(),
+        app.http.get(app.url(&survivor)).send()
+    );
+    assert_eq!(gone.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(alive.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.ping_count(survivor.id).await, 1);
+}
