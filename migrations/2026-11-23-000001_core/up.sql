@@ -57,7 +57,6 @@ CREATE UNIQUE INDEX heartbeats_token_hash_key ON heartbeats (token_hash);
 CREATE INDEX heartbeats_team_idx ON heartbeats (team_id, name);
 -- The scheduler's deadline scan: only watched heartbeats carry an alert_at.
 CREATE INDEX heartbeats_alert_at_idx ON heartbeats (alert_at) WHERE alert_at IS NOT NULL;
-CREATE INDEX heartbeats_due_at_idx ON heartbeats (due_at) WHERE status = 'up';
 
 -- Tokens that stopped working (rotation, deletion). Ingest processes poll this every half second
 -- besides listening on Redis, so a rotation takes effect within a second even when Redis missed

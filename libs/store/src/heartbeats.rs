@@ -333,7 +333,7 @@ pub(crate) async fn record_status_change(
 pub(crate) type StatusChange = (uuid::Uuid, uuid::Uuid, Status, Status, String);
 
 pub(crate) async fn insert_status_changes(
-    conn: &mut PgConn,
+    mut conn: &PgConn,
     changes: &[StatusChange],
 ) -> Result<(), StoreError> {
     if changes.is_empty() {
@@ -353,7 +353,7 @@ pub(crate) async fn insert_status_changes(
         .collect();
     diesel::insert_into(status_changes::table)
         .values(rows)
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
     Ok(())
 }

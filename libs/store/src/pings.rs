@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use lifeline_domain::{HeartbeatId, HeartbeatTiming, PingKind, Schedule, Status, TeamId};
 use serde::Serialize;
 
@@ -64,25 +64,96 @@ struct Touched {
 /// Stores a batch of pings in one transaction: lock the touched heartbeats (in id order, so
 /// concurrent batches cannot deadlock), apply the pings to their timing with the domain rules,
 /// insert all pings in one statement and update all heartbeats in another.
+///
+/// The transaction is driven by hand so that statements travel pipelined: `BEGIN` with the
+/// locking read, the three writes together, then `COMMIT` — three round trips per batch
+/// whatever its size. Because of that, after an error the connection may still be inside the
+/// failed transaction: the caller must discard it (the ingest writer does).
+///
+/// When the connection dies after `COMMIT` was sent, the batch may or may not be stored: the
+/// error then carries the transaction id, for [`commit_status`] to settle on a new connection.
 pub async fn record_batch(
     conn: &mut PgConn,
     batch: &[NewPing],
-) -> Result<Vec<Recorded>, StoreError> {
-    conn.transaction::<_, StoreError, _>(async move |conn| record_in_tx(conn, batch).await)
+) -> Result<Vec<Recorded>, BatchError> {
+    let shared: &PgConn = conn;
+    let (outcome, txid) = record_in_tx(shared, batch)
         .await
+        .map_err(|error| BatchError {
+            error,
+            in_doubt: None,
+        })?;
+    match diesel::sql_query("COMMIT").execute(&mut { shared }).await {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err(BatchError {
+            error: e.into(),
+            in_doubt: Some(InDoubt { txid, outcome }),
+        }),
+    }
 }
 
-async fn record_in_tx(conn: &mut PgConn, batch: &[NewPing]) -> Result<Vec<Recorded>, StoreError> {
+/// A failed batch.
+#[derive(Debug)]
+pub struct BatchError {
+    pub error: StoreError,
+    /// Set when `COMMIT` was sent but no answer came back.
+    pub in_doubt: Option<InDoubt>,
+}
+
+impl From<StoreError> for BatchError {
+    fn from(error: StoreError) -> Self {
+        BatchError {
+            error,
+            in_doubt: None,
+        }
+    }
+}
+
+/// A batch whose `COMMIT` went unanswered: what it would have recorded, and its transaction.
+#[derive(Debug)]
+pub struct InDoubt {
+    pub txid: i64,
+    pub outcome: Vec<Recorded>,
+}
+
+/// Whether transaction `txid` committed: `Some(true)` committed, `Some(false)` rolled back,
+/// `None` still running or no longer known. Postgres keeps this for recent transactions, so a
+/// writer whose connection died during `COMMIT` can learn the truth and answer accordingly.
+pub async fn commit_status(conn: &mut PgConn, txid: i64) -> Result<Option<bool>, StoreError> {
+    let status: Option<String> = diesel::select(
+        diesel::dsl::sql::<Nullable<Text>>("txid_status(")
+            .bind::<Int8, _>(txid)
+            .sql(")"),
+    )
+    .get_result(conn)
+    .await?;
+    Ok(match status.as_deref() {
+        Some("committed") => Some(true),
+        Some("aborted") => Some(false),
+        _ => None,
+    })
+}
+
+async fn record_in_tx(
+    conn: &PgConn,
+    batch: &[NewPing],
+) -> Result<(Vec<Recorded>, i64), StoreError> {
     let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let locked: Vec<LockedTiming> = heartbeats::table
-        .filter(heartbeats::id.eq_any(&ids))
-        .order(heartbeats::id)
-        .for_no_key_update()
-        .select(LockedTiming::as_select())
-        .load(conn)
-        .await?;
+    let (begun, txid, locked) = tokio::join!(
+        diesel::sql_query("BEGIN").execute(&mut { conn }),
+        diesel::select(diesel::dsl::sql::<Int8>("txid_current()")).get_result::<i64>(&mut { conn }),
+        heartbeats::table
+            .filter(heartbeats::id.eq_any(&ids))
+            .order(heartbeats::id)
+            .for_no_key_update()
+            .select(LockedTiming::as_select())
+            .load::<LockedTiming>(&mut { conn }),
+    );
+    begun?;
+    let txid = txid?;
+    let locked = locked?;
     let mut touched: HashMap<uuid::Uuid, Touched> = HashMap::with_capacity(locked.len());
     for row in locked {
         let schedule = Schedule::from_secs(row.interval_secs.into(), row.grace_secs.into())
@@ -130,16 +201,21 @@ async fn record_in_tx(conn: &mut PgConn, batch: &[NewPing]) -> Result<Vec<Record
         outcome[i] = Recorded::Stored;
         rows.push(ping, hb.team, effect.duration.map(|d| d.num_milliseconds()));
     }
-    rows.insert(conn).await?;
-    update_heartbeats(conn, &touched).await?;
-
     let changes: Vec<StatusChange> = touched
         .iter()
         .filter(|(_, t)| t.before != t.timing.status)
         .map(|(id, t)| (*id, t.team, t.before, t.timing.status, t.reason.to_owned()))
         .collect();
-    insert_status_changes(conn, &changes).await?;
-    Ok(outcome)
+    // The three writes are independent: send them pipelined, in one round trip.
+    let (inserted, updated, recorded) = tokio::join!(
+        rows.insert(conn),
+        update_heartbeats(conn, &touched),
+        insert_status_changes(conn, &changes),
+    );
+    inserted?;
+    updated?;
+    recorded?;
+    Ok((outcome, txid))
 }
 
 /// Column arrays for one `INSERT … SELECT FROM unnest(…)`: a single statement whatever the batch
@@ -190,7 +266,7 @@ impl PingColumns {
         self.detail.push(p.detail.clone());
     }
 
-    async fn insert(self, conn: &mut PgConn) -> Result<(), StoreError> {
+    async fn insert(self, mut conn: &PgConn) -> Result<(), StoreError> {
         if self.received_at.is_empty() {
             return Ok(());
         }
@@ -211,7 +287,7 @@ impl PingColumns {
         .bind::<Array<Int8>, _>(self.body_size)
         .bind::<Array<Nullable<Int8>>, _>(self.duration_ms)
         .bind::<Array<Nullable<Text>>, _>(self.detail)
-        .execute(conn)
+        .execute(&mut conn)
         .await?;
         Ok(())
     }
@@ -219,7 +295,7 @@ impl PingColumns {
 
 /// One aggregated `UPDATE … FROM unnest(…)` for every heartbeat the batch touched.
 async fn update_heartbeats(
-    conn: &mut PgConn,
+    mut conn: &PgConn,
     touched: &HashMap<uuid::Uuid, Touched>,
 ) -> Result<(), StoreError> {
     if touched.is_empty() {
@@ -260,7 +336,7 @@ async fn update_heartbeats(
     .bind::<Array<Nullable<Timestamptz>>, _>(due)
     .bind::<Array<Nullable<Timestamptz>>, _>(alert)
     .bind::<Array<Nullable<Timestamptz>>, _>(progress)
-    .execute(conn)
+    .execute(&mut conn)
     .await?;
     Ok(())
 }

@@ -105,7 +105,7 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         store.redis_timeout,
     ));
     let poller = tokio::spawn(token_cache::poll_revocations(tokens.clone()));
-    let writer = PingWriter::start(pool.clone(), &settings);
+    let writer = PingWriter::start(&store, &settings);
     let limiter = RateLimiter::new(redis.clone(), keys, health, &settings);
     let state = web::Data::new(AppState {
         pool,

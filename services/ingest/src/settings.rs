@@ -18,7 +18,8 @@ pub struct IngestSettings {
     /// `LIFELINE_TRUSTED_PROXY_HEADER`: the header a trusted reverse proxy puts the client
     /// address in (e.g. `X-Forwarded-For`). Unset: the peer address is used and headers ignored.
     pub trusted_proxy_header: Option<HeaderName>,
-    /// `LIFELINE_INGEST_WRITERS`: concurrent group-commit transactions (default 4).
+    /// `LIFELINE_INGEST_WRITERS`: concurrent group-commit transactions (default 2; on a
+    /// 2-core machine one or two give the largest batches, see the ingest benchmark).
     pub writers: usize,
     /// `LIFELINE_INGEST_MAX_BATCH`: most pings in one transaction (default 2000).
     pub max_batch: usize,
@@ -54,7 +55,7 @@ impl IngestSettings {
                 reason: "must be at least 1".into(),
             });
         }
-        let writers = parsed("LIFELINE_INGEST_WRITERS", 4usize)?;
+        let writers = parsed("LIFELINE_INGEST_WRITERS", 2usize)?;
         let max_batch = parsed("LIFELINE_INGEST_MAX_BATCH", 2000usize)?;
         if writers == 0 || max_batch == 0 {
             return Err(EnvError {
@@ -86,7 +87,7 @@ impl IngestSettings {
             rate_limit: 300,
             rate_window: Duration::from_secs(60),
             trusted_proxy_header: None,
-            writers: 4,
+            writers: 2,
             max_batch: 2000,
             commit_timeout: Duration::from_secs(5),
             workers: Some(2),

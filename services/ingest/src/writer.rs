@@ -1,13 +1,16 @@
 //! Group commit: pings wait in a queue while a commit is in flight, and the next commit takes all
 //! of them at once. At low load each ping is its own small transaction (lowest latency); under
 //! load batches grow by themselves, so Postgres sees a few transactions per millisecond at most.
-//! Several writers (`LIFELINE_INGEST_WRITERS`) overlap their round trips.
+//! Several writers (`LIFELINE_INGEST_WRITERS`) overlap their round trips. Each writer keeps its
+//! own connection (no pool checkout and liveness query per batch) and drops it after any error
+//! or timeout, since its state is then unknown; the next batch connects afresh.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lifeline_store::pings::{self, NewPing, Recorded};
-use lifeline_store::{PgPool, StoreError};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use lifeline_store::pings::{self, BatchError, InDoubt, NewPing, Recorded};
+use lifeline_store::{StoreError, StoreSettings};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use crate::IngestSettings;
@@ -32,18 +35,23 @@ pub struct PingWriter {
 }
 
 impl PingWriter {
-    pub fn start(pool: PgPool, settings: &IngestSettings) -> Arc<Self> {
+    pub fn start(store: &StoreSettings, settings: &IngestSettings) -> Arc<Self> {
         let (queue, rx) = mpsc::channel(settings.max_batch * settings.writers * 4);
         let (stop, _) = watch::channel(false);
         let rx = Arc::new(Mutex::new(rx));
         let tasks = (0..settings.writers)
             .map(|_| {
+                let writer = Writer {
+                    url: store.database_url.clone(),
+                    connect_timeout: store.pg_timeout,
+                    commit_timeout: settings.commit_timeout,
+                    conn: None,
+                };
                 tokio::spawn(commit_loop(
                     rx.clone(),
                     stop.subscribe(),
-                    pool.clone(),
+                    writer,
                     settings.max_batch,
-                    settings.commit_timeout,
                 ))
             })
             .collect();
@@ -75,12 +83,19 @@ impl PingWriter {
     }
 }
 
+/// One writer's connection and limits.
+struct Writer {
+    url: String,
+    connect_timeout: Duration,
+    commit_timeout: Duration,
+    conn: Option<AsyncPgConnection>,
+}
+
 async fn commit_loop(
     queue: Arc<Mutex<mpsc::Receiver<Job>>>,
     mut stop: watch::Receiver<bool>,
-    pool: PgPool,
+    mut writer: Writer,
     max_batch: usize,
-    timeout: Duration,
 ) {
     loop {
         let batch = {
@@ -105,16 +120,16 @@ async fn commit_loop(
             }
             batch
         };
-        commit(&pool, batch, timeout).await;
+        commit(&mut writer, batch).await;
     }
 }
 
-async fn commit(pool: &PgPool, batch: Vec<Job>, timeout: Duration) {
+async fn commit(writer: &mut Writer, batch: Vec<Job>) {
     let (pings, replies): (Vec<NewPing>, Vec<_>) =
         batch.into_iter().map(|j| (j.ping, j.reply)).unzip();
     metrics::histogram!("lifeline_ingest_batch_size").record(pings.len() as f64);
     let started = Instant::now();
-    let result = store(pool, &pings, timeout).await;
+    let result = writer.store(&pings).await;
     metrics::histogram!("lifeline_ingest_commit_seconds").record(started.elapsed().as_secs_f64());
     match result {
         Ok(outcomes) => {
@@ -127,7 +142,8 @@ async fn commit(pool: &PgPool, batch: Vec<Job>, timeout: Duration) {
         Err(WriteError::Failed(reason)) if pings.len() > 1 => {
             tracing::warn!(%reason, size = pings.len(), "batch refused; committing pings one by one");
             for (ping, reply) in pings.into_iter().zip(replies) {
-                let outcome = store(pool, std::slice::from_ref(&ping), timeout)
+                let outcome = writer
+                    .store(std::slice::from_ref(&ping))
                     .await
                     .map(|o| o.first().copied().unwrap_or(Recorded::HeartbeatGone));
                 let _ = reply.send(outcome);
@@ -145,22 +161,73 @@ async fn commit(pool: &PgPool, batch: Vec<Job>, timeout: Duration) {
     }
 }
 
-async fn store(
-    pool: &PgPool,
-    pings: &[NewPing],
-    timeout: Duration,
-) -> Result<Vec<Recorded>, WriteError> {
-    let attempt = async {
-        let mut conn = pool.get().await?;
-        pings::record_batch(&mut conn, pings).await
-    };
-    match tokio::time::timeout(timeout, attempt).await {
-        Ok(Ok(outcomes)) => Ok(outcomes),
-        Ok(Err(StoreError::Unavailable(m))) => Err(WriteError::Unavailable(m)),
-        Ok(Err(e)) => Err(WriteError::Failed(e.to_string())),
-        Err(_) => Err(WriteError::Unavailable(format!(
-            "commit took longer than {} ms",
-            timeout.as_millis()
-        ))),
+impl Writer {
+    async fn store(&mut self, pings: &[NewPing]) -> Result<Vec<Recorded>, WriteError> {
+        let Writer {
+            url,
+            connect_timeout,
+            commit_timeout,
+            conn: slot,
+        } = self;
+        let attempt = async {
+            let conn = match &mut *slot {
+                Some(conn) => conn,
+                slot => {
+                    let connect = AsyncPgConnection::establish(url);
+                    let conn = tokio::time::timeout(*connect_timeout, connect)
+                        .await
+                        .map_err(|_| StoreError::Unavailable("connecting timed out".into()))?
+                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                    slot.insert(conn)
+                }
+            };
+            pings::record_batch(conn, pings).await
+        };
+        let result = match tokio::time::timeout(*commit_timeout, attempt).await {
+            Ok(Ok(outcomes)) => return Ok(outcomes),
+            Ok(Err(BatchError { error, in_doubt })) => {
+                // After any error the connection's state is unknown: start afresh next time.
+                *slot = None;
+                match in_doubt {
+                    Some(doubt) => settle(url, *connect_timeout, doubt).await.ok_or(error),
+                    None => Err(error),
+                }
+            }
+            Err(_) => {
+                *slot = None;
+                return Err(WriteError::Unavailable(format!(
+                    "commit took longer than {} ms",
+                    commit_timeout.as_millis()
+                )));
+            }
+        };
+        match result {
+            Ok(outcomes) => Ok(outcomes),
+            Err(StoreError::Unavailable(m)) => Err(WriteError::Unavailable(m)),
+            Err(e) => Err(WriteError::Failed(e.to_string())),
+        }
     }
+}
+
+/// The connection died while committing: ask Postgres, on a new connection, whether the batch
+/// committed, so that a stored ping is acknowledged and an unstored one is not. `None` if that
+/// cannot be known now (Postgres unreachable): the pings are answered 503 and may turn out
+/// stored, the only way a refused ping can be in the table.
+async fn settle(url: &str, connect_timeout: Duration, doubt: InDoubt) -> Option<Vec<Recorded>> {
+    for _ in 0..3 {
+        let connect = AsyncPgConnection::establish(url);
+        if let Ok(Ok(mut conn)) = tokio::time::timeout(connect_timeout, connect).await {
+            match pings::commit_status(&mut conn, doubt.txid).await {
+                Ok(Some(true)) => return Some(doubt.outcome),
+                Ok(Some(false)) => return None,
+                _ => {}
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tracing::warn!(
+        txid = doubt.txid,
+        "commit outcome unknown; its pings are answered 503"
+    );
+    None
 }
