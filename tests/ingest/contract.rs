@@ -77,26 +77,10 @@ async fn signals_start_fail_and_exit_codes() {
     let (scope, hb) = app.hourly().await;
     let url = app.url(&hb);
 
-    assert_eq!(
-        app.http
-            .get(format!("{url}/start"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(format!("{url}/start")).await, StatusCode::OK);
     assert!(app.reload(&scope, hb.id).await.started_at.is_some());
     tokio::time::sleep(Duration::from_millis(30)).await;
-    assert_eq!(
-        app.http
-            .get(format!("{url}/0"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(format!("{url}/0")).await, StatusCode::OK);
     let after_run = app.reload(&scope, hb.id).await;
     assert_eq!(after_run.status, Status::Up);
     assert_eq!(after_run.started_at, None);
@@ -111,20 +95,9 @@ async fn signals_start_fail_and_exit_codes() {
         StatusCode::OK
     );
     assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
-    assert_eq!(
-        app.http.get(&url).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(&url).await, StatusCode::OK);
     assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
-    assert_eq!(
-        app.http
-            .get(format!("{url}/137"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(format!("{url}/137")).await, StatusCode::OK);
     assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
 
     let pings = history(&app, &scope, &hb).await;
@@ -194,17 +167,9 @@ async fn unknown_malformed_and_rotated_tokens_are_404() {
         .await
         .unwrap();
     app.announce_gone(&rotated.old_token_hash).await;
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.http.get(app.url(&hb)).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.http
-            .get(app.url(&rotated.heartbeat))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_status(app.url(&rotated.heartbeat)).await,
         StatusCode::OK
     );
     assert_eq!(app.ping_count(hb.id).await, 1, "404s store nothing");
@@ -291,10 +256,7 @@ async fn over_the_rate_limit_gets_429_with_retry_after() {
     let (scope, hb) = app.hourly().await;
     let other = app.heartbeat(&scope, 60, 0).await;
     for _ in 0..5 {
-        assert_eq!(
-            app.http.get(app.url(&hb)).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
     let limited = app.http.get(app.url(&hb)).send().await.unwrap();
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -310,10 +272,7 @@ async fn over_the_rate_limit_gets_429_with_retry_after() {
         "a refused ping is not stored"
     );
     // The limit is per heartbeat.
-    assert_eq!(
-        app.http.get(app.url(&other)).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(app.url(&other)).await, StatusCode::OK);
 }
 
 #[test]
@@ -475,10 +434,7 @@ async fn a_ping_resumes_a_paused_heartbeat() {
         .unwrap();
     assert_eq!(paused.status, Status::Paused);
     assert_eq!(paused.alert_at, None);
-    assert_eq!(
-        app.http.get(app.url(&hb)).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     let resumed = app.reload(&scope, hb.id).await;
     assert_eq!(resumed.status, Status::Up);
     assert!(resumed.alert_at.is_some());
@@ -531,15 +487,7 @@ async fn a_heartbeat_deleted_behind_a_cached_token_is_404_without_hurting_others
     let (scope, doomed) = app.hourly().await;
     let survivor = app.heartbeat(&scope, 60, 0).await;
     // Warm the token cache, then delete the row behind it.
-    assert_eq!(
-        app.http
-            .get(app.url(&doomed))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(app.url(&doomed)).await, StatusCode::OK);
     diesel::sql_query(format!("DELETE FROM heartbeats WHERE id = '{}'", doomed.id))
         .execute(&mut app.conn().await)
         .await

@@ -11,7 +11,7 @@ use lifeline_store::schema::pings;
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
 
-use crate::support::chaos::{ChaosProxy, target_of};
+use crate::support::chaos::postgres_proxy;
 use crate::support::{TestApp, local_settings, via};
 
 /// Sends `total` pings from 16 concurrent clients, each tagged with its sequence number in the
@@ -136,12 +136,7 @@ async fn terminated_backends_lose_nothing_acknowledged() {
 /// one batch per writer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_network_cut_to_postgres_answers_503_fast_and_loses_nothing() {
-    let pg = ChaosProxy::start(target_of(
-        &std::env::var("LIFELINE_TEST_DATABASE_URL")
-            .unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into()),
-        5432,
-    ))
-    .await;
+    let pg = postgres_proxy().await;
     let mut settings = local_settings();
     settings.commit_timeout = Duration::from_secs(2);
     settings.rate_limit = 0;
@@ -153,10 +148,7 @@ async fn a_network_cut_to_postgres_answers_503_fast_and_loses_nothing() {
     .await;
     let (_, hb) = app.hourly().await;
     let url = app.url(&hb);
-    assert_eq!(
-        app.http.get(&url).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get_status(&url).await, StatusCode::OK);
 
     let pg = Arc::new(pg);
     let proxy = pg.clone();
@@ -183,11 +175,7 @@ async fn a_network_cut_to_postgres_answers_503_fast_and_loses_nothing() {
         proxy.restore();
     })
     .await;
-    assert_eq!(
-        app.http.get(&url).send().await.unwrap().status(),
-        StatusCode::OK,
-        "recovers"
-    );
+    assert_eq!(app.get_status(&url).await, StatusCode::OK, "recovers");
 
     let stored = stored_sequence_numbers(&app).await;
     let lost: Vec<_> = acked.difference(&stored).collect();

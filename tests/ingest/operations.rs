@@ -5,17 +5,12 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 
-use crate::support::chaos::{ChaosProxy, target_of};
+use crate::support::chaos::postgres_proxy;
 use crate::support::{TestApp, local_settings, via};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics() {
-    let pg = ChaosProxy::start(target_of(
-        &std::env::var("LIFELINE_TEST_DATABASE_URL")
-            .unwrap_or("postgres://postgres@127.0.0.1:5432/postgres".into()),
-        5432,
-    ))
-    .await;
+    let pg = postgres_proxy().await;
     let pg_addr = pg.addr;
     let app = TestApp::start_with(local_settings(), |mut s| {
         s.database_url = via(&s.database_url, pg_addr);
@@ -23,12 +18,7 @@ async fn health_readiness_and_metrics() {
     })
     .await;
     assert_eq!(
-        app.http
-            .get(format!("{}/healthz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_status(format!("{}/healthz", app.base)).await,
         StatusCode::OK
     );
     let ready = app
@@ -78,23 +68,13 @@ async fn health_readiness_and_metrics() {
         .unwrap();
     assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
-        app.http
-            .get(format!("{}/healthz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_status(format!("{}/healthz", app.base)).await,
         StatusCode::OK
     );
     pg.restore();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        app.http
-            .get(format!("{}/readyz", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_status(format!("{}/readyz", app.base)).await,
         StatusCode::OK
     );
 }

@@ -8,7 +8,7 @@ use lifeline_store::heartbeats;
 use reqwest::StatusCode;
 use tokio::process::{Child, Command};
 
-use crate::support::chaos::{ChaosProxy, target_of};
+use crate::support::chaos::redis_proxy;
 use crate::support::{TestApp, free_port, local_settings};
 
 fn lifeline(app: &TestApp) -> Command {
@@ -57,10 +57,7 @@ async fn rotation_kills_the_old_token_on_every_process_within_a_second() {
     let old_b = hb.ping_url(&base_b);
     // Warm both processes' caches with the old token.
     for url in [&old_a, &old_b, &old_a, &old_b] {
-        assert_eq!(
-            app.http.get(url).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.get_status(url).await, StatusCode::OK);
     }
 
     let out = lifeline(&app)
@@ -80,7 +77,7 @@ async fn rotation_kills_the_old_token_on_every_process_within_a_second() {
 
     for old in [&old_a, &old_b] {
         loop {
-            let status = app.http.get(old).send().await.unwrap().status();
+            let status = app.get_status(old).await;
             if status == StatusCode::NOT_FOUND {
                 break;
             }
@@ -98,20 +95,13 @@ async fn rotation_kills_the_old_token_on_every_process_within_a_second() {
     );
     for base in [&base_a, &base_b] {
         let new_url = format!("{base}/api/v1/hb/{new_token}");
-        assert_eq!(
-            app.http.get(&new_url).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.get_status(&new_url).await, StatusCode::OK);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_degrades_to_postgres_and_never_answers_wrong() {
-    let redis = ChaosProxy::start(target_of(
-        &std::env::var("LIFELINE_TEST_REDIS_URL").unwrap_or("redis://127.0.0.1:6379".into()),
-        6379,
-    ))
-    .await;
+    let redis = redis_proxy().await;
     let redis_addr = redis.addr;
     let app = TestApp::start_with(local_settings(), |mut s| {
         s.redis_url = format!("redis://{redis_addr}");
@@ -120,20 +110,14 @@ async fn a_redis_outage_degrades_to_postgres_and_never_answers_wrong() {
     .await;
     let (scope, hb) = app.hourly().await;
     for _ in 0..3 {
-        assert_eq!(
-            app.http.get(app.url(&hb)).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
 
     redis.cut();
     // Pings keep working on Postgres alone, with the rate limiter open.
     for _ in 0..5 {
         let started = Instant::now();
-        assert_eq!(
-            app.http.get(app.url(&hb)).send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
         assert!(started.elapsed() < Duration::from_secs(2));
     }
     // A rotation that cannot be announced (Redis is down) still takes effect at once.
@@ -141,33 +125,17 @@ async fn a_redis_outage_degrades_to_postgres_and_never_answers_wrong() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.http.get(app.url(&hb)).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.http
-            .get(app.url(&rotated.heartbeat))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_status(app.url(&rotated.heartbeat)).await,
         StatusCode::OK
     );
 
     redis.restore();
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.http.get(app.url(&hb)).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.http
-            .get(app.url(&rotated.heartbeat))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.get_status(app.url(&rotated.heartbeat)).await,
         StatusCode::OK
     );
     assert_eq!(app.ping_count(hb.id).await, 10);

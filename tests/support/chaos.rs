@@ -73,3 +73,17 @@ pub fn target_of(url: &str, default_port: u16) -> SocketAddr {
         format!("{authority}:{default_port}").parse().unwrap()
     }
 }
+
+/// A proxy in front of the test Postgres server.
+pub async fn postgres_proxy() -> ChaosProxy {
+    let url = std::env::var("LIFELINE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    ChaosProxy::start(target_of(&url, 5432)).await
+}
+
+/// A proxy in front of the test Redis server.
+pub async fn redis_proxy() -> ChaosProxy {
+    let url = std::env::var("LIFELINE_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    ChaosProxy::start(target_of(&url, 6379)).await
+}

@@ -96,6 +96,11 @@ impl TestApp {
         hb.ping_url(&self.base)
     }
 
+    /// The status of a plain GET (a success ping, or an ops endpoint).
+    pub async fn get_status(&self, url: impl reqwest::IntoUrl) -> reqwest::StatusCode {
+        self.http.get(url).send().await.unwrap().status()
+    }
+
     pub async fn reload(&self, scope: &TeamScope, id: HeartbeatId) -> Heartbeat {
         heartbeats::find(&mut self.conn().await, scope, id)
             .await
