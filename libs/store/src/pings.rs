@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use lifeline_domain::{HeartbeatId, HeartbeatTiming, PingKind, Schedule, Status, TeamId};
 use serde::Serialize;
 
@@ -83,13 +85,24 @@ pub async fn record_batch(
             error,
             in_doubt: None,
         })?;
-    match diesel::sql_query("COMMIT").execute(&mut { shared }).await {
+    let mut commit_on = shared;
+    match commit_on.batch_execute("COMMIT").await {
         Ok(_) => Ok(outcome),
         Err(e) => Err(BatchError {
             error: e.into(),
             in_doubt: Some(InDoubt { txid, outcome }),
         }),
     }
+}
+
+diesel::define_sql_function! {
+    /// The current transaction's id (Postgres's `txid_current()`).
+    fn txid_current() -> Int8;
+}
+
+diesel::define_sql_function! {
+    /// `committed`, `aborted`, `in progress`, or NULL when too old to know.
+    fn txid_status(txid: Int8) -> Nullable<Text>;
 }
 
 /// A failed batch.
@@ -120,13 +133,7 @@ pub struct InDoubt {
 /// `None` still running or no longer known. Postgres keeps this for recent transactions, so a
 /// writer whose connection died during `COMMIT` can learn the truth and answer accordingly.
 pub async fn commit_status(conn: &mut PgConn, txid: i64) -> Result<Option<bool>, StoreError> {
-    let status: Option<String> = diesel::select(
-        diesel::dsl::sql::<Nullable<Text>>("txid_status(")
-            .bind::<Int8, _>(txid)
-            .sql(")"),
-    )
-    .get_result(conn)
-    .await?;
+    let status: Option<String> = diesel::select(txid_status(txid)).get_result(conn).await?;
     Ok(match status.as_deref() {
         Some("committed") => Some(true),
         Some("aborted") => Some(false),
@@ -141,9 +148,11 @@ async fn record_in_tx(
     let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
     ids.sort_unstable();
     ids.dedup();
+    // `BEGIN` goes over the simple protocol (no statement to prepare), pipelined with the reads.
+    let mut begin_on = conn;
     let (begun, txid, locked) = tokio::join!(
-        diesel::sql_query("BEGIN").execute(&mut { conn }),
-        diesel::select(diesel::dsl::sql::<Int8>("txid_current()")).get_result::<i64>(&mut { conn }),
+        begin_on.batch_execute("BEGIN"),
+        diesel::select(txid_current()).get_result::<i64>(&mut { conn }),
         heartbeats::table
             .filter(heartbeats::id.eq_any(&ids))
             .order(heartbeats::id)
@@ -270,30 +279,119 @@ impl PingColumns {
         if self.received_at.is_empty() {
             return Ok(());
         }
-        diesel::sql_query(
-            "INSERT INTO pings (received_at, heartbeat_id, team_id, kind, exit_code, method, \
-             remote_addr, user_agent, body_size, duration_ms, detail) \
-             SELECT * FROM unnest($1::timestamptz[], $2::uuid[], $3::uuid[], $4::text[], \
-             $5::int2[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::text[])",
-        )
-        .bind::<Array<Timestamptz>, _>(self.received_at)
-        .bind::<Array<SqlUuid>, _>(self.heartbeat_id)
-        .bind::<Array<SqlUuid>, _>(self.team_id)
-        .bind::<Array<Text>, _>(self.kind)
-        .bind::<Array<Nullable<Int2>>, _>(self.exit_code)
-        .bind::<Array<Text>, _>(self.method)
-        .bind::<Array<Nullable<Text>>, _>(self.remote_addr)
-        .bind::<Array<Nullable<Text>>, _>(self.user_agent)
-        .bind::<Array<Int8>, _>(self.body_size)
-        .bind::<Array<Nullable<Int8>>, _>(self.duration_ms)
-        .bind::<Array<Nullable<Text>>, _>(self.detail)
-        .execute(&mut conn)
-        .await?;
+        self.execute(&mut conn).await?;
         Ok(())
     }
 }
 
-/// One aggregated `UPDATE … FROM unnest(…)` for every heartbeat the batch touched.
+// A hand-written statement rather than `sql_query`: diesel never caches the prepared statement of
+// a `sql_query`, which would cost every batch an extra round trip to parse the same text again.
+impl QueryFragment<Pg> for PingColumns {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO pings (received_at, heartbeat_id, team_id, kind, exit_code, method, \
+             remote_addr, user_agent, body_size, duration_ms, detail) SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<Timestamptz>, _>(&self.received_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.heartbeat_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.team_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.kind)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Int2>>, _>(&self.exit_code)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.method)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.remote_addr)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.user_agent)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int8>, _>(&self.body_size)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Int8>>, _>(&self.duration_ms)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.detail)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl QueryId for PingColumns {
+    type QueryId = PingColumns;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+/// The new timing of every heartbeat a batch touched, for one aggregated
+/// `UPDATE … FROM unnest(…)`.
+struct TimingColumns {
+    id: Vec<uuid::Uuid>,
+    status: Vec<&'static str>,
+    last_ping_at: Vec<Option<DateTime<Utc>>>,
+    started_at: Vec<Option<DateTime<Utc>>>,
+    due_at: Vec<Option<DateTime<Utc>>>,
+    alert_at: Vec<Option<DateTime<Utc>>>,
+    last_progress_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl TimingColumns {
+    fn of(touched: &HashMap<uuid::Uuid, Touched>) -> Self {
+        let mut columns = TimingColumns {
+            id: Vec::with_capacity(touched.len()),
+            status: Vec::with_capacity(touched.len()),
+            last_ping_at: Vec::with_capacity(touched.len()),
+            started_at: Vec::with_capacity(touched.len()),
+            due_at: Vec::with_capacity(touched.len()),
+            alert_at: Vec::with_capacity(touched.len()),
+            last_progress_at: Vec::with_capacity(touched.len()),
+        };
+        for (id, t) in touched {
+            columns.id.push(*id);
+            columns.status.push(t.timing.status.as_str());
+            columns.last_ping_at.push(t.timing.last_ping_at);
+            columns.started_at.push(t.timing.started_at);
+            columns.due_at.push(t.timing.due_at);
+            columns.alert_at.push(t.timing.alert_at);
+            columns.last_progress_at.push(t.last_progress_at);
+        }
+        columns
+    }
+}
+
+impl QueryFragment<Pg> for TimingColumns {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "UPDATE heartbeats h SET status = u.status, last_ping_at = u.last_ping_at, \
+             started_at = u.started_at, due_at = u.due_at, alert_at = u.alert_at, \
+             last_progress_at = u.last_progress_at FROM unnest(",
+        );
+        out.push_bind_param::<Array<SqlUuid>, _>(&self.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.status)?;
+        for column in [
+            &self.last_ping_at,
+            &self.started_at,
+            &self.due_at,
+            &self.alert_at,
+            &self.last_progress_at,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(column)?;
+        }
+        out.push_sql(
+            ") AS u(id, status, last_ping_at, started_at, due_at, alert_at, last_progress_at) \
+             WHERE h.id = u.id",
+        );
+        Ok(())
+    }
+}
+
+impl QueryId for TimingColumns {
+    type QueryId = TimingColumns;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
 async fn update_heartbeats(
     mut conn: &PgConn,
     touched: &HashMap<uuid::Uuid, Touched>,
@@ -301,43 +399,7 @@ async fn update_heartbeats(
     if touched.is_empty() {
         return Ok(());
     }
-    let n = touched.len();
-    let (mut id, mut status, mut last_ping, mut started, mut due, mut alert, mut progress) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for (hb, t) in touched {
-        id.push(*hb);
-        status.push(t.timing.status.as_str());
-        last_ping.push(t.timing.last_ping_at);
-        started.push(t.timing.started_at);
-        due.push(t.timing.due_at);
-        alert.push(t.timing.alert_at);
-        progress.push(t.last_progress_at);
-    }
-    diesel::sql_query(
-        "UPDATE heartbeats h SET status = u.status, last_ping_at = u.last_ping_at, \
-         started_at = u.started_at, due_at = u.due_at, alert_at = u.alert_at, \
-         last_progress_at = u.last_progress_at \
-         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], \
-         $5::timestamptz[], $6::timestamptz[], $7::timestamptz[]) \
-         AS u(id, status, last_ping_at, started_at, due_at, alert_at, last_progress_at) \
-         WHERE h.id = u.id",
-    )
-    .bind::<Array<SqlUuid>, _>(id)
-    .bind::<Array<Text>, _>(status)
-    .bind::<Array<Nullable<Timestamptz>>, _>(last_ping)
-    .bind::<Array<Nullable<Timestamptz>>, _>(started)
-    .bind::<Array<Nullable<Timestamptz>>, _>(due)
-    .bind::<Array<Nullable<Timestamptz>>, _>(alert)
-    .bind::<Array<Nullable<Timestamptz>>, _>(progress)
-    .execute(&mut conn)
-    .await?;
+    TimingColumns::of(touched).execute(&mut conn).await?;
     Ok(())
 }
 

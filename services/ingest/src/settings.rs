@@ -18,8 +18,9 @@ pub struct IngestSettings {
     /// `LIFELINE_TRUSTED_PROXY_HEADER`: the header a trusted reverse proxy puts the client
     /// address in (e.g. `X-Forwarded-For`). Unset: the peer address is used and headers ignored.
     pub trusted_proxy_header: Option<HeaderName>,
-    /// `LIFELINE_INGEST_WRITERS`: concurrent group-commit transactions (default 2; on a
-    /// 2-core machine one or two give the largest batches, see the ingest benchmark).
+    /// `LIFELINE_INGEST_WRITERS`: concurrent group-commit transactions (default 1; on a
+    /// 2-core machine one writer makes the largest batches and the most pings per second, see
+    /// the ingest benchmark; more help where the disk flushes fast and cores are many).
     pub writers: usize,
     /// `LIFELINE_INGEST_MAX_BATCH`: most pings in one transaction (default 2000).
     pub max_batch: usize,
@@ -55,7 +56,7 @@ impl IngestSettings {
                 reason: "must be at least 1".into(),
             });
         }
-        let writers = parsed("LIFELINE_INGEST_WRITERS", 2usize)?;
+        let writers = parsed("LIFELINE_INGEST_WRITERS", 1usize)?;
         let max_batch = parsed("LIFELINE_INGEST_MAX_BATCH", 2000usize)?;
         if writers == 0 || max_batch == 0 {
             return Err(EnvError {
@@ -80,7 +81,8 @@ impl IngestSettings {
         })
     }
 
-    /// Defaults, listening on `addr` (tests use port 0).
+    /// Defaults, listening on `addr` (tests use port 0), with two writers so that tests exercise
+    /// concurrent commits.
     pub fn local(addr: SocketAddr) -> Self {
         Self {
             addr,
