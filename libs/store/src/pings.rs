@@ -78,19 +78,34 @@ pub async fn record_batch(
     conn: &mut PgConn,
     batch: &[NewPing],
 ) -> Result<Vec<Recorded>, BatchError> {
-    let shared: &PgConn = conn;
-    let (outcome, txid) = record_in_tx(shared, batch)
-        .await
-        .map_err(|error| BatchError {
-            error,
-            in_doubt: None,
-        })?;
-    let mut commit_on = shared;
-    match commit_on.batch_execute("COMMIT").await {
-        Ok(_) => Ok(outcome),
+    let staged = stage_batch(conn, batch).await?;
+    commit_staged(conn, staged).await
+}
+
+/// A batch written inside its open transaction, waiting for `COMMIT`.
+#[derive(Debug)]
+pub struct Staged {
+    txid: i64,
+    outcome: Vec<Recorded>,
+}
+
+/// The first part of [`record_batch`]: everything up to `COMMIT`. Splitting lets a writer hand
+/// the queue to the next writer while its own `COMMIT` waits for the disk.
+pub async fn stage_batch(conn: &mut PgConn, batch: &[NewPing]) -> Result<Staged, StoreError> {
+    let (outcome, txid) = record_in_tx(conn, batch).await?;
+    Ok(Staged { txid, outcome })
+}
+
+/// The second part of [`record_batch`].
+pub async fn commit_staged(conn: &mut PgConn, staged: Staged) -> Result<Vec<Recorded>, BatchError> {
+    match conn.batch_execute("COMMIT").await {
+        Ok(()) => Ok(staged.outcome),
         Err(e) => Err(BatchError {
             error: e.into(),
-            in_doubt: Some(InDoubt { txid, outcome }),
+            in_doubt: Some(InDoubt {
+                txid: staged.txid,
+                outcome: staged.outcome,
+            }),
         }),
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use lifeline_store::pings::{self, BatchError, InDoubt, NewPing, Recorded};
+use lifeline_store::pings::{self, BatchError, InDoubt, NewPing, Recorded, Staged};
 use lifeline_store::{StoreError, StoreSettings};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
@@ -98,8 +98,11 @@ async fn commit_loop(
     max_batch: usize,
 ) {
     loop {
+        // The queue stays locked until this writer's batch is staged (written, not yet
+        // committed): meanwhile pings pile up for the next writer, whose statements then
+        // overlap this writer's COMMIT flush instead of splitting the load into tiny batches.
+        let mut rx = queue.lock().await;
         let batch = {
-            let mut rx = queue.lock().await;
             let first = tokio::select! {
                 biased;
                 job = rx.recv() => job,
@@ -120,17 +123,30 @@ async fn commit_loop(
             }
             batch
         };
-        commit(&mut writer, batch).await;
+        let (pings, replies): (Vec<NewPing>, Vec<_>) =
+            batch.into_iter().map(|j| (j.ping, j.reply)).unzip();
+        let started = Instant::now();
+        let staged = writer.stage(&pings).await;
+        drop(rx);
+        let result = match staged {
+            Ok(staged) => writer.finish(staged).await,
+            Err(e) => Err(e),
+        };
+        metrics::histogram!("lifeline_ingest_batch_size").record(pings.len() as f64);
+        metrics::histogram!("lifeline_ingest_commit_seconds")
+            .record(started.elapsed().as_secs_f64());
+        answer(&mut writer, pings, replies, result).await;
     }
 }
 
-async fn commit(writer: &mut Writer, batch: Vec<Job>) {
-    let (pings, replies): (Vec<NewPing>, Vec<_>) =
-        batch.into_iter().map(|j| (j.ping, j.reply)).unzip();
-    metrics::histogram!("lifeline_ingest_batch_size").record(pings.len() as f64);
-    let started = Instant::now();
-    let result = writer.store(&pings).await;
-    metrics::histogram!("lifeline_ingest_commit_seconds").record(started.elapsed().as_secs_f64());
+type Reply = oneshot::Sender<Result<Recorded, WriteError>>;
+
+async fn answer(
+    writer: &mut Writer,
+    pings: Vec<NewPing>,
+    replies: Vec<Reply>,
+    result: Result<Vec<Recorded>, WriteError>,
+) {
     match result {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -162,7 +178,14 @@ async fn commit(writer: &mut Writer, batch: Vec<Job>) {
 }
 
 impl Writer {
+    /// Stage and commit (used for pings retried one by one).
     async fn store(&mut self, pings: &[NewPing]) -> Result<Vec<Recorded>, WriteError> {
+        let staged = self.stage(pings).await?;
+        self.finish(staged).await
+    }
+
+    /// Everything up to COMMIT, on this writer's connection (opened if need be).
+    async fn stage(&mut self, pings: &[NewPing]) -> Result<Staged, WriteError> {
         let Writer {
             url,
             connect_timeout,
@@ -181,30 +204,61 @@ impl Writer {
                     slot.insert(conn)
                 }
             };
-            pings::record_batch(conn, pings).await
+            pings::stage_batch(conn, pings).await
         };
-        let result = match tokio::time::timeout(*commit_timeout, attempt).await {
-            Ok(Ok(outcomes)) => return Ok(outcomes),
-            Ok(Err(BatchError { error, in_doubt })) => {
+        let result = tokio::time::timeout(*commit_timeout, attempt).await;
+        match result {
+            Ok(Ok(staged)) => Ok(staged),
+            Ok(Err(e)) => {
                 // After any error the connection's state is unknown: start afresh next time.
                 *slot = None;
-                match in_doubt {
-                    Some(doubt) => settle(url, *connect_timeout, doubt).await.ok_or(error),
-                    None => Err(error),
-                }
+                Err(e.into())
             }
             Err(_) => {
                 *slot = None;
-                return Err(WriteError::Unavailable(format!(
-                    "commit took longer than {} ms",
-                    commit_timeout.as_millis()
-                )));
+                Err(timed_out(*commit_timeout))
             }
+        }
+    }
+
+    /// COMMIT; if its answer is lost, find out from Postgres whether it happened.
+    async fn finish(&mut self, staged: Staged) -> Result<Vec<Recorded>, WriteError> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(WriteError::Unavailable(
+                "connection lost before COMMIT".into(),
+            ));
         };
+        let result =
+            tokio::time::timeout(self.commit_timeout, pings::commit_staged(conn, staged)).await;
         match result {
-            Ok(outcomes) => Ok(outcomes),
-            Err(StoreError::Unavailable(m)) => Err(WriteError::Unavailable(m)),
-            Err(e) => Err(WriteError::Failed(e.to_string())),
+            Ok(Ok(outcomes)) => Ok(outcomes),
+            Ok(Err(BatchError { error, in_doubt })) => {
+                self.conn = None;
+                match in_doubt {
+                    Some(doubt) => settle(&self.url, self.connect_timeout, doubt)
+                        .await
+                        .ok_or_else(|| error.into()),
+                    None => Err(error.into()),
+                }
+            }
+            Err(_) => {
+                // The COMMIT may still land; its pings are answered 503 (the failure window).
+                self.conn = None;
+                Err(timed_out(self.commit_timeout))
+            }
+        }
+    }
+}
+
+fn timed_out(limit: Duration) -> WriteError {
+    WriteError::Unavailable(format!("commit took longer than {} ms", limit.as_millis()))
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => WriteError::Unavailable(m),
+            other => WriteError::Failed(other.to_string()),
         }
     }
 }
