@@ -1,7 +1,9 @@
 //! Group commit: pings wait in a queue while a commit is in flight, and the next commit takes all
 //! of them at once. At low load each ping is its own small transaction (lowest latency); under
 //! load batches grow by themselves, so Postgres sees a few transactions per millisecond at most.
-//! Several writers (`LIFELINE_INGEST_WRITERS`) overlap their round trips. Each writer keeps its
+//! Several writers (`LIFELINE_INGEST_WRITERS`) take turns: a writer holds the queue until its
+//! batch is written (staged), then commits while the next writer takes what piled up meanwhile,
+//! so one writer's statements overlap another's COMMIT flush. Each writer keeps its
 //! own connection (no pool checkout and liveness query per batch) and drops it after any error
 //! or timeout, since its state is then unknown; the next batch connects afresh.
 
