@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
-use lifeline_domain::{HeartbeatId, Plan, Schedule, TeamId};
+use lifeline_domain::{HeartbeatId, Plan, Schedule};
 use lifeline_ingest::IngestSettings;
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::testing::TestDb;
@@ -135,10 +135,6 @@ impl TestApp {
             running.stop().await.unwrap();
         }
     }
-}
-
-pub fn team_id(scope: &TeamScope) -> TeamId {
-    scope.team_id()
 }
 
 /// Replaces host and port of a `scheme://user@host:port/db` URL.

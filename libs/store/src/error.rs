@@ -19,12 +19,6 @@ pub enum StoreError {
     Database(DieselError),
 }
 
-impl StoreError {
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
-    }
-}
-
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
         match e {

@@ -21,10 +21,6 @@ impl RedisKeys {
         }
     }
 
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     pub fn token(&self, token_hash: &[u8; 32]) -> String {
         format!("{}tok:{}", self.prefix, hex(token_hash))
     }
