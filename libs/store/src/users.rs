@@ -41,18 +41,24 @@ pub async fn find_or_create(
     if let Some(id) = existing {
         return Ok(UserId::from_uuid(id));
     }
-    let id = UserId::new();
+    // Two first sign-ups with one address may race: the loser's insert does nothing, and both
+    // read back the row that won.
     diesel::insert_into(users::table)
         .values((
-            users::id.eq(id.as_uuid()),
-            users::email.eq(email),
+            users::id.eq(UserId::new().as_uuid()),
+            users::email.eq(&email),
             users::name.eq(name),
         ))
         .on_conflict(users::email)
         .do_nothing()
         .execute(conn)
         .await?;
-    Ok(id)
+    let id: uuid::Uuid = users::table
+        .filter(users::email.eq(&email))
+        .select(users::id)
+        .first(conn)
+        .await?;
+    Ok(UserId::from_uuid(id))
 }
 
 /// Adds a user to a team with a role (idempotent: an existing membership keeps its role).
