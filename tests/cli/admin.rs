@@ -286,3 +286,27 @@ async fn count_tables(db: &TestDb) -> i64 {
             .unwrap();
     rows.iter().map(|r| r.n).sum()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_migrating_at_once_take_turns() {
+    let db = TestDb::new().await;
+    let out = run(&db, &["migrate", "--revert-all"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (a, b, c) = tokio::join!(
+        run(&db, &["migrate"]),
+        run(&db, &["migrate"]),
+        run(&db, &["migrate"])
+    );
+    for out in [a, b, c] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(count_tables(&db).await >= 15);
+}

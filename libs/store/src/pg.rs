@@ -1,6 +1,6 @@
 //! Postgres connections: the pool every service uses, and the embedded migrations.
 
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
@@ -48,6 +48,9 @@ pub async fn revert_all(database_url: &str) -> Result<Vec<String>, StoreError> {
 }
 
 type Harness = AsyncConnectionWrapper<AsyncPgConnection>;
+
+/// Advisory lock key held while migrating ("lifeline" in ASCII, as a number).
+const MIGRATION_LOCK: i64 = 0x6c69_6665_6c69_6e65;
 type HarnessResult = diesel::migration::Result<Vec<String>>;
 
 async fn with_harness(
@@ -58,6 +61,11 @@ async fn with_harness(
     tokio::task::spawn_blocking(move || {
         let mut conn = Harness::establish(&url)
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to Postgres: {e}")))?;
+        // Replicas starting together (`lifeline all` migrates at start-up) take turns; the lock
+        // goes with the connection.
+        diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .execute(&mut conn)
+            .map_err(|e| StoreError::Unavailable(format!("cannot lock for migrations: {e}")))?;
         work(&mut conn).map_err(|e| StoreError::Invalid(format!("migration failed: {e}")))
     })
     .await
