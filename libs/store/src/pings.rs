@@ -63,25 +63,6 @@ struct Touched {
     reason: &'static str,
 }
 
-/// Stores a batch of pings in one transaction: lock the touched heartbeats (in id order, so
-/// concurrent batches cannot deadlock), apply the pings to their timing with the domain rules,
-/// insert all pings in one statement and update all heartbeats in another.
-///
-/// The transaction is driven by hand so that statements travel pipelined: `BEGIN` with the
-/// locking read, the three writes together, then `COMMIT` — three round trips per batch
-/// whatever its size. Because of that, after an error the connection may still be inside the
-/// failed transaction: the caller must discard it (the ingest writer does).
-///
-/// When the connection dies after `COMMIT` was sent, the batch may or may not be stored: the
-/// error then carries the transaction id, for [`commit_status`] to settle on a new connection.
-pub async fn record_batch(
-    conn: &mut PgConn,
-    batch: &[NewPing],
-) -> Result<Vec<Recorded>, BatchError> {
-    let staged = stage_batch(conn, batch).await?;
-    commit_staged(conn, staged).await
-}
-
 /// A batch written inside its open transaction, waiting for `COMMIT`.
 #[derive(Debug)]
 pub struct Staged {
@@ -89,23 +70,31 @@ pub struct Staged {
     outcome: Vec<Recorded>,
 }
 
-/// The first part of [`record_batch`]: everything up to `COMMIT`. Splitting lets a writer hand
-/// the queue to the next writer while its own `COMMIT` waits for the disk.
+/// Writes a batch of pings inside a new transaction, up to but not including `COMMIT`: lock the
+/// touched heartbeats (in id order, so concurrent batches cannot deadlock), apply the pings to
+/// their timing with the domain rules, insert all pings in one statement and update all
+/// heartbeats in another. [`commit_staged`] finishes it; the split lets a writer hand the queue
+/// to the next writer while its own `COMMIT` waits for the disk.
+///
+/// The transaction is driven by hand so that statements travel pipelined: `BEGIN` with the
+/// locking read, the three writes together, then `COMMIT` — three round trips per batch
+/// whatever its size. Because of that, after an error the connection may still be inside the
+/// failed transaction: the caller must discard it (the ingest writer does).
 pub async fn stage_batch(conn: &mut PgConn, batch: &[NewPing]) -> Result<Staged, StoreError> {
     let (outcome, txid) = record_in_tx(conn, batch).await?;
     Ok(Staged { txid, outcome })
 }
 
-/// The second part of [`record_batch`].
-pub async fn commit_staged(conn: &mut PgConn, staged: Staged) -> Result<Vec<Recorded>, BatchError> {
+/// Commits a staged batch. When that fails the batch may or may not be stored (the answer to
+/// `COMMIT` was lost): the error carries the transaction id, for [`commit_status`] to settle on
+/// a new connection.
+pub async fn commit_staged(conn: &mut PgConn, staged: Staged) -> Result<Vec<Recorded>, InDoubt> {
     match conn.batch_execute("COMMIT").await {
         Ok(()) => Ok(staged.outcome),
-        Err(e) => Err(BatchError {
+        Err(e) => Err(InDoubt {
             error: e.into(),
-            in_doubt: Some(InDoubt {
-                txid: staged.txid,
-                outcome: staged.outcome,
-            }),
+            txid: staged.txid,
+            outcome: staged.outcome,
         }),
     }
 }
@@ -120,26 +109,11 @@ diesel::define_sql_function! {
     fn txid_status(txid: Int8) -> Nullable<Text>;
 }
 
-/// A failed batch.
-#[derive(Debug)]
-pub struct BatchError {
-    pub error: StoreError,
-    /// Set when `COMMIT` was sent but no answer came back.
-    pub in_doubt: Option<InDoubt>,
-}
-
-impl From<StoreError> for BatchError {
-    fn from(error: StoreError) -> Self {
-        BatchError {
-            error,
-            in_doubt: None,
-        }
-    }
-}
-
 /// A batch whose `COMMIT` went unanswered: what it would have recorded, and its transaction.
 #[derive(Debug)]
 pub struct InDoubt {
+    /// Why `COMMIT` got no answer.
+    pub error: StoreError,
     pub txid: i64,
     pub outcome: Vec<Recorded>,
 }

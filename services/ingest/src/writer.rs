@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use lifeline_store::pings::{self, BatchError, InDoubt, NewPing, Recorded, Staged};
+use lifeline_store::pings::{self, InDoubt, NewPing, Recorded, Staged};
 use lifeline_store::{StoreError, StoreSettings};
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
@@ -22,7 +22,7 @@ struct Job {
     reply: oneshot::Sender<Result<Recorded, WriteError>>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("ping storage unavailable: {0}")]
     Unavailable(String),
@@ -170,10 +170,7 @@ async fn answer(
         Err(e) => {
             tracing::warn!(error = %e, size = pings.len(), "batch not committed");
             for reply in replies {
-                let _ = reply.send(Err(match &e {
-                    WriteError::Unavailable(m) => WriteError::Unavailable(m.clone()),
-                    WriteError::Failed(m) => WriteError::Failed(m.clone()),
-                }));
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }
@@ -234,14 +231,9 @@ impl Writer {
             tokio::time::timeout(self.commit_timeout, pings::commit_staged(conn, staged)).await;
         match result {
             Ok(Ok(outcomes)) => Ok(outcomes),
-            Ok(Err(BatchError { error, in_doubt })) => {
+            Ok(Err(doubt)) => {
                 self.conn = None;
-                match in_doubt {
-                    Some(doubt) => settle(&self.url, self.connect_timeout, doubt)
-                        .await
-                        .ok_or_else(|| error.into()),
-                    None => Err(error.into()),
-                }
+                settle(&self.url, self.connect_timeout, doubt).await
             }
             Err(_) => {
                 // The COMMIT may still land; its pings are answered 503 (the failure window).
@@ -266,16 +258,20 @@ impl From<StoreError> for WriteError {
 }
 
 /// The connection died while committing: ask Postgres, on a new connection, whether the batch
-/// committed, so that a stored ping is acknowledged and an unstored one is not. `None` if that
-/// cannot be known now (Postgres unreachable): the pings are answered 503 and may turn out
-/// stored, the only way a refused ping can be in the table.
-async fn settle(url: &str, connect_timeout: Duration, doubt: InDoubt) -> Option<Vec<Recorded>> {
+/// committed, so that a stored ping is acknowledged and an unstored one is not. If that cannot
+/// be known now (Postgres unreachable), the pings are answered 503 and may turn out stored: the
+/// only way a refused ping can be in the table.
+async fn settle(
+    url: &str,
+    connect_timeout: Duration,
+    doubt: InDoubt,
+) -> Result<Vec<Recorded>, WriteError> {
     for _ in 0..3 {
         let connect = AsyncPgConnection::establish(url);
         if let Ok(Ok(mut conn)) = tokio::time::timeout(connect_timeout, connect).await {
             match pings::commit_status(&mut conn, doubt.txid).await {
-                Ok(Some(true)) => return Some(doubt.outcome),
-                Ok(Some(false)) => return None,
+                Ok(Some(true)) => return Ok(doubt.outcome),
+                Ok(Some(false)) => return Err(WriteError::Unavailable(doubt.error.to_string())),
                 _ => {}
             }
         }
@@ -285,5 +281,6 @@ async fn settle(url: &str, connect_timeout: Duration, doubt: InDoubt) -> Option<
         txid = doubt.txid,
         "commit outcome unknown; its pings are answered 503"
     );
-    None
+    // Never `Failed`: that would retry the pings one by one, and they may already be stored.
+    Err(WriteError::Unavailable(doubt.error.to_string()))
 }
