@@ -18,13 +18,19 @@ async fn run(db: &TestDb, args: &[&str]) -> Output {
     lifeline(db).args(args).output().await.unwrap()
 }
 
-async fn json(db: &TestDb, args: &[&str]) -> Value {
+/// Runs a command that must succeed.
+async fn run_ok(db: &TestDb, args: &[&str]) -> Output {
     let out = run(db, args).await;
     assert!(
         out.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+async fn json(db: &TestDb, args: &[&str]) -> Value {
+    let out = run_ok(db, args).await;
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{args:?} printed no JSON ({e}): {}",
@@ -242,20 +248,10 @@ async fn demo_is_idempotent_and_prints_a_ping_url() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_are_reversible() {
     let db = TestDb::new().await;
-    let out = run(&db, &["migrate", "--revert-all"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&db, &["migrate", "--revert-all"]).await;
     let tables = count_tables(&db).await;
     assert_eq!(tables, 1, "only diesel's bookkeeping table remains");
-    let out = run(&db, &["migrate"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&db, &["migrate"]).await;
     assert!(count_tables(&db).await >= 15);
     json(
         &db,
@@ -290,23 +286,11 @@ async fn count_tables(db: &TestDb) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_migrating_at_once_take_turns() {
     let db = TestDb::new().await;
-    let out = run(&db, &["migrate", "--revert-all"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(&db, &["migrate", "--revert-all"]).await;
+    tokio::join!(
+        run_ok(&db, &["migrate"]),
+        run_ok(&db, &["migrate"]),
+        run_ok(&db, &["migrate"])
     );
-    let (a, b, c) = tokio::join!(
-        run(&db, &["migrate"]),
-        run(&db, &["migrate"]),
-        run(&db, &["migrate"])
-    );
-    for out in [a, b, c] {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
     assert!(count_tables(&db).await >= 15);
 }

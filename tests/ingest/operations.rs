@@ -60,13 +60,10 @@ async fn health_readiness_and_metrics() {
     }
 
     pg.cut();
-    let unready = app
-        .http
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        app.get_status(format!("{}/readyz", app.base)).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert_eq!(
         app.get_status(format!("{}/healthz", app.base)).await,
         StatusCode::OK
