@@ -11,10 +11,7 @@ async fn the_free_plan_stops_at_twenty_heartbeats() {
     let mut conn = db.conn().await;
     let team = teams::create(&mut conn, "Small", Plan::Free).await.unwrap();
     let scope = TeamScope::for_operator(&mut conn, team.id).await.unwrap();
-    let new = || NewHeartbeat {
-        name: "job".into(),
-        schedule: Schedule::from_secs(60, 0).unwrap(),
-    };
+    let new = || NewHeartbeat::new("job", Schedule::from_secs(60, 0).unwrap());
     for _ in 0..20 {
         heartbeats::create(&mut conn, &scope, new()).await.unwrap();
     }

@@ -76,10 +76,7 @@ impl TestApp {
         heartbeats::create(
             &mut conn,
             scope,
-            NewHeartbeat {
-                name: "job".into(),
-                schedule: Schedule::from_secs(interval, grace).unwrap(),
-            },
+            NewHeartbeat::new("job", Schedule::from_secs(interval, grace).unwrap()),
         )
         .await
         .unwrap()

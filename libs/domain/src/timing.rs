@@ -68,15 +68,58 @@ impl Schedule {
     }
 }
 
+/// Limits on one run of a long job (the activity-heartbeat idea): after a start ping the run
+/// must end within `max_runtime` and report progress at least every `progress_timeout`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RunLimits {
+    max_runtime: Option<Duration>,
+    progress_timeout: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RunLimitsError {
+    #[error("maximum run time must be between 1 second and 400 days, got {0} s")]
+    MaxRuntime(i64),
+    #[error("progress timeout must be between 1 second and 400 days, got {0} s")]
+    ProgressTimeout(i64),
+}
+
+impl RunLimits {
+    pub fn from_secs(
+        max_runtime_secs: Option<i64>,
+        progress_timeout_secs: Option<i64>,
+    ) -> Result<Self, RunLimitsError> {
+        let check = |secs: Option<i64>, err: fn(i64) -> RunLimitsError| match secs {
+            Some(s) if !(1..=MAX_SECS).contains(&s) => Err(err(s)),
+            other => Ok(other.map(Duration::seconds)),
+        };
+        Ok(Self {
+            max_runtime: check(max_runtime_secs, RunLimitsError::MaxRuntime)?,
+            progress_timeout: check(progress_timeout_secs, RunLimitsError::ProgressTimeout)?,
+        })
+    }
+
+    pub fn max_runtime(&self) -> Option<Duration> {
+        self.max_runtime
+    }
+
+    pub fn progress_timeout(&self) -> Option<Duration> {
+        self.progress_timeout
+    }
+}
+
 /// The timing state of one heartbeat, as stored in its row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeartbeatTiming {
     pub status: Status,
     pub schedule: Schedule,
+    pub limits: RunLimits,
     /// The latest success or failure signal.
     pub last_ping_at: Option<DateTime<Utc>>,
     /// Start of the run in progress, if a start ping came after the last success or failure.
     pub started_at: Option<DateTime<Utc>>,
+    /// The latest progress ping, which resets the run's progress timeout.
+    pub last_progress_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
     pub alert_at: Option<DateTime<Utc>>,
 }
@@ -94,8 +137,10 @@ impl HeartbeatTiming {
         Self {
             status: Status::New,
             schedule,
+            limits: RunLimits::default(),
             last_ping_at: None,
             started_at: None,
+            last_progress_at: None,
             due_at: None,
             alert_at: None,
         }
@@ -111,6 +156,9 @@ impl HeartbeatTiming {
                 if self.last_ping_at.is_none_or(|l| at > l) {
                     self.started_at = Some(at);
                 }
+            }
+            if kind == PingKind::Progress {
+                self.last_progress_at = self.last_progress_at.max(Some(at));
             }
             if self.status == Status::Paused {
                 self.resume(at);

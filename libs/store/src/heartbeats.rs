@@ -4,10 +4,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use lifeline_domain::{HeartbeatId, HeartbeatTiming, PingToken, Schedule, Status, TeamId};
+use lifeline_domain::{
+    ChannelId, HeartbeatId, HeartbeatTiming, PingToken, RunLimits, Schedule, Status, TeamId,
+};
 use serde::Serialize;
 
-use crate::schema::{heartbeats, status_changes, teams};
+use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
+use crate::timing_rows::timing_of;
 use crate::{PgConn, StoreError, TeamScope};
 
 #[derive(Clone, Debug, Serialize)]
@@ -26,6 +29,11 @@ pub struct Heartbeat {
     pub started_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
     pub alert_at: Option<DateTime<Utc>>,
+    pub max_runtime_secs: Option<i32>,
+    pub progress_timeout_secs: Option<i32>,
+    pub last_progress_at: Option<DateTime<Utc>>,
+    /// When the scheduler looks at it next (the earliest deadline), if it is watched.
+    pub next_check_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -45,6 +53,10 @@ struct HeartbeatRow {
     started_at: Option<DateTime<Utc>>,
     due_at: Option<DateTime<Utc>>,
     alert_at: Option<DateTime<Utc>>,
+    max_runtime_secs: Option<i32>,
+    progress_timeout_secs: Option<i32>,
+    last_progress_at: Option<DateTime<Utc>>,
+    next_check_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
 
@@ -65,6 +77,10 @@ impl TryFrom<HeartbeatRow> for Heartbeat {
             started_at: r.started_at,
             due_at: r.due_at,
             alert_at: r.alert_at,
+            max_runtime_secs: r.max_runtime_secs,
+            progress_timeout_secs: r.progress_timeout_secs,
+            last_progress_at: r.last_progress_at,
+            next_check_at: r.next_check_at,
             created_at: r.created_at,
         })
     }
@@ -81,14 +97,18 @@ impl Heartbeat {
     }
 
     pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
-        Ok(HeartbeatTiming {
-            status: self.status,
-            schedule: self.schedule()?,
-            last_ping_at: self.last_ping_at,
-            started_at: self.started_at,
-            due_at: self.due_at,
-            alert_at: self.alert_at,
-        })
+        timing_of(
+            self.status.as_str(),
+            (self.interval_secs, self.grace_secs),
+            (self.max_runtime_secs, self.progress_timeout_secs),
+            [
+                self.last_ping_at,
+                self.started_at,
+                self.last_progress_at,
+                self.due_at,
+                self.alert_at,
+            ],
+        )
     }
 
     /// The public ping URL under `base_url` (e.g. `https://hb.example.com`).
@@ -106,6 +126,21 @@ impl Heartbeat {
 pub struct NewHeartbeat {
     pub name: String,
     pub schedule: Schedule,
+    pub limits: RunLimits,
+    /// Channels (of the same team) that get its alerts.
+    pub channels: Vec<ChannelId>,
+}
+
+impl NewHeartbeat {
+    /// A heartbeat without run limits or channels.
+    pub fn new(name: impl Into<String>, schedule: Schedule) -> Self {
+        Self {
+            name: name.into(),
+            schedule,
+            limits: RunLimits::default(),
+            channels: Vec::new(),
+        }
+    }
 }
 
 /// Checks a heartbeat name: 1 to 200 characters after trimming.
@@ -150,7 +185,7 @@ pub async fn create(
             }
         }
         let token = PingToken::generate();
-        diesel::insert_into(heartbeats::table)
+        let heartbeat: Heartbeat = diesel::insert_into(heartbeats::table)
             .values((
                 heartbeats::id.eq(HeartbeatId::new().as_uuid()),
                 heartbeats::team_id.eq(team),
@@ -159,13 +194,79 @@ pub async fn create(
                 heartbeats::token_hash.eq(token.lookup_hash().to_vec()),
                 heartbeats::interval_secs.eq(secs(new.schedule.interval_secs())),
                 heartbeats::grace_secs.eq(secs(new.schedule.grace_secs())),
+                heartbeats::max_runtime_secs.eq(new.limits.max_runtime().map(duration_secs)),
+                heartbeats::progress_timeout_secs
+                    .eq(new.limits.progress_timeout().map(duration_secs)),
             ))
             .returning(HeartbeatRow::as_returning())
             .get_result(conn)
             .await?
-            .try_into()
+            .try_into()?;
+        for channel in new.channels {
+            attach_in_team(conn, team, heartbeat.id, channel).await?;
+        }
+        Ok(heartbeat)
     })
     .await
+}
+
+fn duration_secs(d: chrono::Duration) -> i32 {
+    secs(d.num_seconds())
+}
+
+/// Sends the heartbeat's alerts to `channel` too. Both must belong to the scope's team.
+pub async fn attach(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+    channel: ChannelId,
+) -> Result<(), StoreError> {
+    let team = scope.team_id().as_uuid();
+    find(conn, scope, heartbeat).await?;
+    attach_in_team(conn, team, heartbeat, channel).await
+}
+
+async fn attach_in_team(
+    conn: &mut PgConn,
+    team: uuid::Uuid,
+    heartbeat: HeartbeatId,
+    channel: ChannelId,
+) -> Result<(), StoreError> {
+    let owned: i64 = channels::table
+        .filter(channels::team_id.eq(team))
+        .filter(channels::id.eq(channel.as_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    if owned == 0 {
+        return Err(StoreError::NotFound);
+    }
+    diesel::insert_into(heartbeat_channels::table)
+        .values((
+            heartbeat_channels::heartbeat_id.eq(heartbeat.as_uuid()),
+            heartbeat_channels::channel_id.eq(channel.as_uuid()),
+            heartbeat_channels::team_id.eq(team),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The channels that get the heartbeat's alerts.
+pub async fn channel_ids(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+) -> Result<Vec<ChannelId>, StoreError> {
+    let ids: Vec<uuid::Uuid> = heartbeat_channels::table
+        .filter(heartbeat_channels::team_id.eq(scope.team_id().as_uuid()))
+        .filter(heartbeat_channels::heartbeat_id.eq(heartbeat.as_uuid()))
+        .order(heartbeat_channels::channel_id)
+        .select(heartbeat_channels::channel_id)
+        .load(conn)
+        .await?;
+    Ok(ids.into_iter().map(ChannelId::from_uuid).collect())
 }
 
 fn secs(s: i64) -> i32 {
@@ -297,6 +398,7 @@ async fn change_timing(
                 heartbeats::started_at.eq(timing.started_at),
                 heartbeats::due_at.eq(timing.due_at),
                 heartbeats::alert_at.eq(timing.alert_at),
+                heartbeats::next_check_at.eq(timing.next_check_at()),
                 heartbeats::updated_at.eq(diesel::dsl::now),
             ))
             .returning(HeartbeatRow::as_returning())
@@ -305,6 +407,11 @@ async fn change_timing(
             .try_into()?;
         if current.status != updated.status {
             record_status_change(conn, &updated, current.status, reason).await?;
+        }
+        if updated.status == Status::Paused {
+            // Pausing closes what is open (quietly: the team chose this), so the next outage
+            // after a resume opens, and alerts on, an incident of its own.
+            crate::incidents::resolve(conn, &[(id.as_uuid(), Utc::now())], false).await?;
         }
         Ok(updated)
     })
@@ -376,6 +483,7 @@ pub async fn status_history(
     Ok(status_changes::table
         .filter(status_changes::team_id.eq(scope.team_id().as_uuid()))
         .filter(status_changes::heartbeat_id.eq(id.as_uuid()))
+        .filter(status_changes::changed_at.ge(scope.plan().retention_cutoff(Utc::now())))
         .order(status_changes::changed_at.desc())
         .limit(limit)
         .select((

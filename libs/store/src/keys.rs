@@ -6,6 +6,7 @@
 //! | `{p}tok:{sha256 hex}` | string | token → `"{heartbeat_id} {team_id}"`, or `"-"` for a token that does not (or no longer) exist | 10 min; `"-"` written on rotation is a tombstone that a racing reader cannot overwrite (readers use `SET NX`) |
 //! | `{p}rl:{heartbeat_id}:{window}` | counter | pings in one rate-limit window | 2 windows |
 //! | `{p}events:tokens` | pub/sub channel | sha256 hex of a token whose mapping changed (rotation, creation, deletion); every ingest process drops it from its in-process cache | — |
+//! | `{p}wake` | pub/sub channel | `deadlines` (a deadline moved earlier) or `deliveries` (notifications queued): schedulers look now instead of at their next planned time | — |
 
 use lifeline_domain::HeartbeatId;
 
@@ -31,6 +32,10 @@ impl RedisKeys {
 
     pub fn token_events(&self) -> String {
         format!("{}events:tokens", self.prefix)
+    }
+
+    pub fn wake(&self) -> String {
+        format!("{}wake", self.prefix)
     }
 }
 

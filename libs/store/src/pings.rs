@@ -9,10 +9,12 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use lifeline_domain::{HeartbeatId, HeartbeatTiming, PingKind, Schedule, Status, TeamId};
+use lifeline_domain::{DownCause, HeartbeatId, HeartbeatTiming, PingKind, Status, TeamId};
 use serde::Serialize;
 
-use crate::heartbeats::{StatusChange, insert_status_changes, parse_status};
+use crate::heartbeats::{StatusChange, insert_status_changes};
+use crate::incidents::{self, Opening};
+use crate::timing_rows::{TimingColumns, TimingRow};
 use crate::schema::{heartbeats, pings};
 use crate::{PgConn, StoreError, TeamScope};
 
@@ -40,27 +42,15 @@ pub enum Recorded {
     HeartbeatGone,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = heartbeats)]
-struct LockedTiming {
-    id: uuid::Uuid,
-    team_id: uuid::Uuid,
-    status: String,
-    interval_secs: i32,
-    grace_secs: i32,
-    last_ping_at: Option<DateTime<Utc>>,
-    started_at: Option<DateTime<Utc>>,
-    due_at: Option<DateTime<Utc>>,
-    alert_at: Option<DateTime<Utc>>,
-    last_progress_at: Option<DateTime<Utc>>,
-}
-
 struct Touched {
     team: uuid::Uuid,
     before: Status,
     timing: HeartbeatTiming,
-    last_progress_at: Option<DateTime<Utc>>,
     reason: &'static str,
+    /// Set when a failure signal takes it down: why, for the incident.
+    failure: Option<DownCause>,
+    /// When the last ping applied arrived.
+    pinged_at: DateTime<Utc>,
 }
 
 /// A batch written inside its open transaction, waiting for `COMMIT`.
@@ -68,6 +58,16 @@ struct Touched {
 pub struct Staged {
     txid: i64,
     outcome: Vec<Recorded>,
+    wake: Wake,
+}
+
+/// What a committed batch asks of the scheduler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wake {
+    /// A heartbeat got an earlier deadline than before (a run with limits started).
+    pub deadlines: bool,
+    /// Alerts or recovery notices were queued.
+    pub deliveries: bool,
 }
 
 /// Writes a batch of pings inside a new transaction, up to but not including `COMMIT`: lock the
@@ -81,16 +81,18 @@ pub struct Staged {
 /// whatever its size. Because of that, after an error the connection may still be inside the
 /// failed transaction: the caller must discard it (the ingest writer does).
 pub async fn stage_batch(conn: &mut PgConn, batch: &[NewPing]) -> Result<Staged, StoreError> {
-    let (outcome, txid) = record_in_tx(conn, batch).await?;
-    Ok(Staged { txid, outcome })
+    record_in_tx(conn, batch).await
 }
 
 /// Commits a staged batch. When that fails the batch may or may not be stored (the answer to
 /// `COMMIT` was lost): the error carries the transaction id, for [`commit_status`] to settle on
 /// a new connection.
-pub async fn commit_staged(conn: &mut PgConn, staged: Staged) -> Result<Vec<Recorded>, InDoubt> {
+pub async fn commit_staged(
+    conn: &mut PgConn,
+    staged: Staged,
+) -> Result<(Vec<Recorded>, Wake), InDoubt> {
     match conn.batch_execute("COMMIT").await {
-        Ok(()) => Ok(staged.outcome),
+        Ok(()) => Ok((staged.outcome, staged.wake)),
         Err(e) => Err(InDoubt {
             error: e.into(),
             txid: staged.txid,
@@ -130,10 +132,7 @@ pub async fn commit_status(conn: &mut PgConn, txid: i64) -> Result<Option<bool>,
     })
 }
 
-async fn record_in_tx(
-    conn: &PgConn,
-    batch: &[NewPing],
-) -> Result<(Vec<Recorded>, i64), StoreError> {
+async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreError> {
     let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -146,35 +145,30 @@ async fn record_in_tx(
             .filter(heartbeats::id.eq_any(&ids))
             .order(heartbeats::id)
             .for_no_key_update()
-            .select(LockedTiming::as_select())
-            .load::<LockedTiming>(&mut { conn }),
+            .select(TimingRow::as_select())
+            .load::<TimingRow>(&mut { conn }),
     );
     begun?;
     let txid = txid?;
-    let locked = locked?;
-    let mut touched: HashMap<uuid::Uuid, Touched> = HashMap::with_capacity(locked.len());
-    for row in locked {
-        let schedule = Schedule::from_secs(row.interval_secs.into(), row.grace_secs.into())
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let status = parse_status(&row.status)?;
+    let mut touched: HashMap<uuid::Uuid, Touched> = HashMap::with_capacity(ids.len());
+    for row in locked? {
+        let timing = row.timing()?;
         touched.insert(
             row.id,
             Touched {
                 team: row.team_id,
-                before: status,
-                timing: HeartbeatTiming {
-                    status,
-                    schedule,
-                    last_ping_at: row.last_ping_at,
-                    started_at: row.started_at,
-                    due_at: row.due_at,
-                    alert_at: row.alert_at,
-                },
-                last_progress_at: row.last_progress_at,
+                before: timing.status,
+                timing,
                 reason: "ping",
+                failure: None,
+                pinged_at: DateTime::<Utc>::MIN_UTC,
             },
         );
     }
+    let checks_before: HashMap<uuid::Uuid, Option<DateTime<Utc>>> = touched
+        .iter()
+        .map(|(id, t)| (*id, t.timing.next_check_at()))
+        .collect();
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -187,15 +181,21 @@ async fn record_in_tx(
             continue;
         };
         let was_paused = hb.timing.status == Status::Paused;
+        let status_before = hb.timing.status;
         let effect = hb.timing.apply_ping(ping.kind, ping.received_at);
-        if ping.kind == PingKind::Progress {
-            hb.last_progress_at = hb.last_progress_at.max(Some(ping.received_at));
-        }
+        hb.pinged_at = hb.pinged_at.max(ping.received_at);
         hb.reason = match (was_paused, hb.timing.status) {
             (true, _) => "resumed by ping",
             (_, Status::Down) => "failure signal",
             _ => hb.reason,
         };
+        if hb.timing.status == Status::Down && status_before != Status::Down {
+            hb.failure = Some(DownCause::Failed {
+                exit_code: ping.exit_code.filter(|c| *c != 0),
+            });
+        } else if hb.timing.status != Status::Down {
+            hb.failure = None;
+        }
         outcome[i] = Recorded::Stored;
         rows.push(ping, hb.team, effect.duration.map(|d| d.num_milliseconds()));
     }
@@ -204,16 +204,53 @@ async fn record_in_tx(
         .filter(|(_, t)| t.before != t.timing.status)
         .map(|(id, t)| (*id, t.team, t.before, t.timing.status, t.reason.to_owned()))
         .collect();
-    // The three writes are independent: send them pipelined, in one round trip.
-    let (inserted, updated, recorded) = tokio::join!(
+    // A down heartbeat that pinged is back: its incident closes and the team hears so. (When a
+    // failure arrived after the recovering ping in the same batch, it stays down and open.)
+    let recovered: Vec<(uuid::Uuid, DateTime<Utc>)> = touched
+        .iter()
+        .filter(|(_, t)| t.before == Status::Down && t.timing.status != Status::Down)
+        .map(|(id, t)| (*id, t.pinged_at))
+        .collect();
+    let failed: Vec<Opening> = touched
+        .iter()
+        .filter_map(|(id, t)| {
+            let cause = t.failure?;
+            Some(Opening {
+                heartbeat: *id,
+                team: t.team,
+                reason: cause.describe(&t.timing),
+                opened_at: t.pinged_at,
+                deadline: None,
+            })
+        })
+        .collect();
+    let deadlines = touched.iter().any(|(id, t)| {
+        let before = checks_before.get(id).copied().flatten();
+        t.timing
+            .next_check_at()
+            .is_some_and(|new| before.is_none_or(|old| new < old))
+    });
+    // The writes are independent: send them pipelined, in one round trip.
+    let timing = TimingColumns::of(touched.iter().map(|(id, t)| (*id, &t.timing)));
+    let (inserted, updated, recorded, resolved_notices, alerts) = tokio::join!(
         rows.insert(conn),
-        update_heartbeats(conn, &touched),
+        timing.write(conn),
         insert_status_changes(conn, &changes),
+        incidents::resolve(conn, &recovered, true),
+        incidents::open_down(conn, &failed),
     );
     inserted?;
     updated?;
     recorded?;
-    Ok((outcome, txid))
+    let deliveries = resolved_notices? + alerts? > 0;
+    Ok(Staged {
+        txid,
+        outcome,
+        wake: Wake {
+            deadlines,
+            deliveries,
+        },
+    })
 }
 
 /// Column arrays for one `INSERT … SELECT FROM unnest(…)`: a single statement whatever the batch
@@ -310,86 +347,6 @@ impl QueryFragment<Pg> for PingColumns {
 impl QueryId for PingColumns {
     type QueryId = PingColumns;
     const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-/// The new timing of every heartbeat a batch touched, for one aggregated
-/// `UPDATE … FROM unnest(…)`.
-struct TimingColumns {
-    id: Vec<uuid::Uuid>,
-    status: Vec<&'static str>,
-    last_ping_at: Vec<Option<DateTime<Utc>>>,
-    started_at: Vec<Option<DateTime<Utc>>>,
-    due_at: Vec<Option<DateTime<Utc>>>,
-    alert_at: Vec<Option<DateTime<Utc>>>,
-    last_progress_at: Vec<Option<DateTime<Utc>>>,
-}
-
-impl TimingColumns {
-    fn of(touched: &HashMap<uuid::Uuid, Touched>) -> Self {
-        let mut columns = TimingColumns {
-            id: Vec::with_capacity(touched.len()),
-            status: Vec::with_capacity(touched.len()),
-            last_ping_at: Vec::with_capacity(touched.len()),
-            started_at: Vec::with_capacity(touched.len()),
-            due_at: Vec::with_capacity(touched.len()),
-            alert_at: Vec::with_capacity(touched.len()),
-            last_progress_at: Vec::with_capacity(touched.len()),
-        };
-        for (id, t) in touched {
-            columns.id.push(*id);
-            columns.status.push(t.timing.status.as_str());
-            columns.last_ping_at.push(t.timing.last_ping_at);
-            columns.started_at.push(t.timing.started_at);
-            columns.due_at.push(t.timing.due_at);
-            columns.alert_at.push(t.timing.alert_at);
-            columns.last_progress_at.push(t.last_progress_at);
-        }
-        columns
-    }
-}
-
-impl QueryFragment<Pg> for TimingColumns {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(
-            "UPDATE heartbeats h SET status = u.status, last_ping_at = u.last_ping_at, \
-             started_at = u.started_at, due_at = u.due_at, alert_at = u.alert_at, \
-             last_progress_at = u.last_progress_at FROM unnest(",
-        );
-        out.push_bind_param::<Array<SqlUuid>, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.status)?;
-        for column in [
-            &self.last_ping_at,
-            &self.started_at,
-            &self.due_at,
-            &self.alert_at,
-            &self.last_progress_at,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(column)?;
-        }
-        out.push_sql(
-            ") AS u(id, status, last_ping_at, started_at, due_at, alert_at, last_progress_at) \
-             WHERE h.id = u.id",
-        );
-        Ok(())
-    }
-}
-
-impl QueryId for TimingColumns {
-    type QueryId = TimingColumns;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-async fn update_heartbeats(
-    mut conn: &PgConn,
-    touched: &HashMap<uuid::Uuid, Touched>,
-) -> Result<(), StoreError> {
-    if touched.is_empty() {
-        return Ok(());
-    }
-    TimingColumns::of(touched).execute(&mut conn).await?;
-    Ok(())
 }
 
 /// A stored ping, as history shows it.

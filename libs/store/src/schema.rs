@@ -51,6 +51,7 @@ diesel::table! {
         last_progress_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        next_check_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -99,6 +100,7 @@ diesel::table! {
         reason -> Text,
         opened_at -> Timestamptz,
         resolved_at -> Nullable<Timestamptz>,
+        deadline_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -187,12 +189,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_attempts (notification_id, attempt) {
+        notification_id -> Uuid,
+        attempt -> Int4,
+        team_id -> Uuid,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ingest_beacons (instance_id) {
+        instance_id -> Uuid,
+        alive_since -> Timestamptz,
+        seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    coverage (id) {
+        id -> Bool,
+        covered_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outages (id) {
+        id -> Int8,
+        started_at -> Timestamptz,
+        ended_at -> Timestamptz,
+        shifted_heartbeats -> Int8,
+        recorded_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(memberships -> teams (team_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(heartbeats -> teams (team_id));
 diesel::joinable!(pings -> heartbeats (heartbeat_id));
 diesel::joinable!(heartbeat_channels -> heartbeats (heartbeat_id));
 diesel::joinable!(heartbeat_channels -> channels (channel_id));
+diesel::joinable!(incidents -> heartbeats (heartbeat_id));
+diesel::joinable!(notifications -> channels (channel_id));
+diesel::joinable!(notifications -> incidents (incident_id));
+diesel::joinable!(notification_attempts -> notifications (notification_id));
+diesel::joinable!(channels -> teams (team_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     teams,
@@ -206,6 +250,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     channels,
     heartbeat_channels,
     notifications,
+    notification_attempts,
+    ingest_beacons,
+    coverage,
+    outages,
     ai_models,
     stripe_events,
     api_keys,

@@ -74,6 +74,10 @@ pub struct StoreSettings {
     pub pg_timeout: Duration,
     /// How long a Redis command may take before we treat Redis as unavailable.
     pub redis_timeout: Duration,
+    /// How long Lifeline may go without proof that it can receive pings (an ingest beacon)
+    /// before it counts as an outage of its own: deadlines then move by the outage's length.
+    /// Ingest and scheduler read the same value.
+    pub blind_after: Duration,
 }
 
 impl StoreSettings {
@@ -106,6 +110,21 @@ impl StoreSettings {
             pool_size,
             pg_timeout: millis("LIFELINE_DB_TIMEOUT_MS", 1_000)?,
             redis_timeout: millis("LIFELINE_REDIS_TIMEOUT_MS", 250)?,
+            blind_after: blind_after()?,
         })
     }
+}
+
+fn blind_after() -> Result<Duration, EnvError> {
+    let blind_after = millis("LIFELINE_BLIND_AFTER_MS", 5_000)?;
+    if blind_after < crate::coverage::BEAT_EVERY * 5 {
+        return Err(EnvError {
+            name: "LIFELINE_BLIND_AFTER_MS",
+            reason: format!(
+                "must be at least {} ms (five ingest beacons)",
+                (crate::coverage::BEAT_EVERY * 5).as_millis()
+            ),
+        });
+    }
+    Ok(blind_after)
 }

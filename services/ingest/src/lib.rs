@@ -5,6 +5,7 @@
 //! pass a per-heartbeat rate limit, and hand the ping to the group-commit writer, which stores
 //! all pings that arrived during the previous commit in one transaction.
 
+mod beacon;
 mod error;
 mod rate_limit;
 mod redis_health;
@@ -105,7 +106,8 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         store.redis_timeout,
     ));
     let poller = tokio::spawn(token_cache::poll_revocations(tokens.clone()));
-    let writer = PingWriter::start(&store, &settings);
+    let beacon = tokio::spawn(beacon::run(pool.clone(), store.blind_after));
+    let writer = PingWriter::start(&store, &settings, redis.clone());
     let limiter = RateLimiter::new(redis.clone(), keys, health, &settings);
     let state = web::Data::new(AppState {
         pool,
@@ -145,6 +147,6 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         server: handle,
         task,
         writer,
-        background: vec![listener, poller],
+        background: vec![listener, poller, beacon],
     })
 }

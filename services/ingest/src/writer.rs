@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use lifeline_store::pings::{self, InDoubt, NewPing, Recorded, Staged};
-use lifeline_store::{StoreError, StoreSettings};
+use lifeline_store::{RedisKeys, StoreError, StoreSettings, wake};
+use redis::aio::ConnectionManager;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use crate::IngestSettings;
@@ -37,7 +38,14 @@ pub struct PingWriter {
 }
 
 impl PingWriter {
-    pub fn start(store: &StoreSettings, settings: &IngestSettings) -> Arc<Self> {
+    /// Starts the writers. After a commit that queued alerts or moved a deadline earlier they
+    /// wake the scheduler through `redis`.
+    pub fn start(
+        store: &StoreSettings,
+        settings: &IngestSettings,
+        redis: ConnectionManager,
+    ) -> Arc<Self> {
+        let keys = RedisKeys::new(store.redis_prefix.clone());
         let (queue, rx) = mpsc::channel(settings.max_batch * settings.writers * 4);
         let (stop, _) = watch::channel(false);
         let rx = Arc::new(Mutex::new(rx));
@@ -48,6 +56,8 @@ impl PingWriter {
                     connect_timeout: store.pg_timeout,
                     commit_timeout: settings.commit_timeout,
                     conn: None,
+                    redis: redis.clone(),
+                    keys: keys.clone(),
                 };
                 tokio::spawn(commit_loop(
                     rx.clone(),
@@ -91,6 +101,8 @@ struct Writer {
     connect_timeout: Duration,
     commit_timeout: Duration,
     conn: Option<AsyncPgConnection>,
+    redis: ConnectionManager,
+    keys: RedisKeys,
 }
 
 async fn commit_loop(
@@ -190,6 +202,7 @@ impl Writer {
             connect_timeout,
             commit_timeout,
             conn: slot,
+            ..
         } = self;
         let attempt = async {
             let conn = match &mut *slot {
@@ -230,7 +243,15 @@ impl Writer {
         let result =
             tokio::time::timeout(self.commit_timeout, pings::commit_staged(conn, staged)).await;
         match result {
-            Ok(Ok(outcomes)) => Ok(outcomes),
+            Ok(Ok((outcomes, woken))) => {
+                if woken != wake::Wake::default() {
+                    // After answering, not before: a wake-up never delays a ping.
+                    let (mut redis, keys) = (self.redis.clone(), self.keys.clone());
+                    tokio::spawn(async move { wake::publish(&mut redis, &keys, woken).await });
+                }
+                Ok(outcomes)
+            }
+            // A batch settled after a lost COMMIT wakes nobody; the scheduler's poll covers it.
             Ok(Err(doubt)) => {
                 self.conn = None;
                 settle(&self.url, self.connect_timeout, doubt).await

@@ -4,13 +4,17 @@
 use anyhow::{Context, anyhow};
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
-use lifeline_domain::{HeartbeatId, Plan, Schedule, TeamId};
+use lifeline_domain::{ChannelId, HeartbeatId, Plan, RunLimits, Schedule, TeamId};
+use lifeline_notify::ChannelKind;
+use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
-use lifeline_store::{RedisKeys, TeamScope, pings, redis_conn, teams, tokens};
+use lifeline_store::{
+    RedisKeys, TeamScope, incidents, pings, redis_conn, teams, tokens, wake,
+};
 use serde_json::json;
 
 use crate::Settings;
-use crate::cli::{AdminCommand, HeartbeatCommand, HeartbeatRef, TeamCommand};
+use crate::cli::{AdminCommand, ChannelCommand, HeartbeatCommand, HeartbeatRef, TeamCommand};
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let mut conn = connect(settings).await?;
@@ -30,7 +34,55 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
             );
         }
         AdminCommand::Heartbeat(cmd) => heartbeat(settings, &mut conn, cmd).await?,
+        AdminCommand::Channel(cmd) => channel(settings, &mut conn, cmd).await?,
     }
+    Ok(())
+}
+
+async fn channel(
+    settings: &Settings,
+    conn: &mut AsyncPgConnection,
+    command: ChannelCommand,
+) -> anyhow::Result<()> {
+    let ChannelCommand::Create {
+        team,
+        kind,
+        target,
+        name,
+        json,
+    } = command;
+    let team = TeamId::parse(&team).map_err(|e| anyhow!("--team: {e}"))?;
+    let kind = ChannelKind::parse(&kind)
+        .ok_or_else(|| anyhow!("--kind: expected email, webhook or slack, got {kind:?}"))?;
+    let allow_private = settings.scheduler.notify.allow_private_targets;
+    let target = lifeline_notify::validate_target(kind, &target, allow_private)
+        .map_err(|e| anyhow!("--target: {e}"))?;
+    let scope = TeamScope::for_operator(conn, team)
+        .await
+        .map_err(|e| anyhow!("team {team}: {e}"))?;
+    let secret = matches!(kind, ChannelKind::Webhook).then(lifeline_notify::new_webhook_secret);
+    let created = channels::create(
+        conn,
+        &scope,
+        NewChannel {
+            kind: kind.as_str(),
+            name: name.unwrap_or_else(|| target.clone()),
+            target,
+            secret: secret.clone(),
+        },
+    )
+    .await?;
+    let mut out = serde_json::to_value(&created).unwrap_or_default();
+    if let Some(secret) = &secret {
+        out["secret"] = json!(secret);
+    }
+    print(json, &out, || match &secret {
+        Some(secret) => format!(
+            "created {} channel {}\nsigning secret (shown once): {secret}",
+            created.kind, created.id
+        ),
+        None => format!("created {} channel {}", created.kind, created.id),
+    });
     Ok(())
 }
 
@@ -51,14 +103,32 @@ async fn heartbeat(
             name,
             interval,
             grace,
+            max_runtime,
+            progress_timeout,
+            channels,
             json,
         } => {
             let team = TeamId::parse(&team).map_err(|e| anyhow!("--team: {e}"))?;
-            let schedule = Schedule::from_secs(interval, grace)?;
+            let new = NewHeartbeat {
+                name,
+                schedule: Schedule::from_secs(interval, grace)?,
+                limits: RunLimits::from_secs(max_runtime, progress_timeout)?,
+                channels: channels
+                    .iter()
+                    .map(|c| ChannelId::parse(c).map_err(|e| anyhow!("--channel {c}: {e}")))
+                    .collect::<Result<_, _>>()?,
+            };
             let scope = TeamScope::for_operator(conn, team)
                 .await
                 .map_err(|e| anyhow!("team {team}: {e}"))?;
-            let hb = create_heartbeat(settings, conn, &scope, name, schedule).await?;
+            let hb = create_heartbeat(settings, conn, &scope, new)
+                .await
+                .map_err(|e| match e.downcast_ref::<lifeline_store::StoreError>() {
+                    Some(lifeline_store::StoreError::NotFound) => {
+                        anyhow!("--channel: no such channel in team {team}")
+                    }
+                    _ => e,
+                })?;
             print(json, &describe(settings, &hb), || {
                 format!(
                     "created heartbeat {}\nping URL: {}",
@@ -89,9 +159,29 @@ async fn heartbeat(
                 format!("{} is {}", hb.id, hb.status)
             });
         }
+        HeartbeatCommand::Attach { id, channel, json } => {
+            let target = HeartbeatRef { id, json };
+            let (scope, id) = resolve(conn, &target).await?;
+            let channel = ChannelId::parse(&channel).map_err(|e| anyhow!("--channel: {e}"))?;
+            heartbeats::attach(conn, &scope, id, channel)
+                .await
+                .map_err(|e| match e {
+                    lifeline_store::StoreError::NotFound => {
+                        anyhow!("--channel: no such channel in the heartbeat's team")
+                    }
+                    e => e.into(),
+                })?;
+            let channels = heartbeats::channel_ids(conn, &scope, id).await?;
+            print(
+                target.json,
+                &json!({"heartbeat_id": id, "channels": channels}),
+                || format!("{id} alerts {} channel(s)", channels.len()),
+            );
+        }
         HeartbeatCommand::Resume(target) => {
             let (scope, id) = resolve(conn, &target).await?;
             let hb = heartbeats::resume(conn, &scope, id).await?;
+            wake_scheduler(settings).await;
             print(target.json, &describe(settings, &hb), || {
                 format!("{} is {}", hb.id, hb.status)
             });
@@ -100,9 +190,14 @@ async fn heartbeat(
             let (scope, id) = resolve(conn, &target).await?;
             let hb = heartbeats::find(conn, &scope, id).await?;
             let stored = pings::count(conn, &scope, id).await?;
+            let open = incidents::open_for(conn, &scope, id).await?;
+            let last_alert = incidents::last_alert(conn, &scope, id).await?;
             let mut out = describe(settings, &hb);
             out["pings_stored"] = json!(stored);
             out["retention_days"] = json!(scope.plan().limits().retention_days);
+            out["open_incident"] = json!(open);
+            out["last_alert"] = json!(last_alert);
+            out["channels"] = json!(heartbeats::channel_ids(conn, &scope, id).await?);
             print(target.json, &out, || {
                 format!(
                     "{} ({}): {}, last ping {}, {stored} pings stored",
@@ -122,10 +217,9 @@ pub(crate) async fn create_heartbeat(
     settings: &Settings,
     conn: &mut AsyncPgConnection,
     scope: &TeamScope,
-    name: String,
-    schedule: Schedule,
+    new: NewHeartbeat,
 ) -> anyhow::Result<Heartbeat> {
-    let hb = heartbeats::create(conn, scope, NewHeartbeat { name, schedule }).await?;
+    let hb = heartbeats::create(conn, scope, new).await?;
     let hash = lifeline_domain::PingToken::parse(&hb.token)
         .map_err(|e| anyhow!("stored token: {e}"))?
         .lookup_hash();
@@ -133,7 +227,20 @@ pub(crate) async fn create_heartbeat(
         tokens::announce_new(&mut redis, &keys, &hash).await
     })
     .await;
+    wake_scheduler(settings).await;
     Ok(hb)
+}
+
+/// A heartbeat was created or its deadlines changed: schedulers look again now.
+async fn wake_scheduler(settings: &Settings) {
+    let keys = RedisKeys::new(settings.store.redis_prefix.clone());
+    if let Ok(mut redis) = redis_conn::connect(&settings.store) {
+        let woken = wake::Wake {
+            deadlines: true,
+            deliveries: false,
+        };
+        wake::publish(&mut redis, &keys, woken).await;
+    }
 }
 
 /// Best effort: if Redis is unreachable, ingest processes have lost their subscription too and

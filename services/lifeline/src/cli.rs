@@ -20,6 +20,8 @@ pub enum Command {
     },
     /// Run the public ping API.
     Ingest,
+    /// Run the scheduler: deadlines, incidents, alert delivery, retention purge.
+    Scheduler,
     /// Run every service in one process (single-node install).
     All,
     /// Create (or find) the demo team, user and heartbeat, and print its ping URL.
@@ -47,6 +49,30 @@ pub enum AdminCommand {
     /// Heartbeats.
     #[command(subcommand)]
     Heartbeat(HeartbeatCommand),
+    /// Alert channels.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChannelCommand {
+    /// Create an alert channel in a team. Prints its id (and a webhook's signing secret).
+    Create {
+        /// The team's id.
+        #[arg(long)]
+        team: String,
+        /// email, webhook or slack.
+        #[arg(long)]
+        kind: String,
+        /// An email address, or the webhook / Slack incoming-webhook URL.
+        #[arg(long)]
+        target: String,
+        /// A label for people; defaults to the target.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,6 +112,25 @@ pub enum HeartbeatCommand {
         /// Seconds of lateness tolerated before the heartbeat goes down.
         #[arg(long, default_value_t = 3_600)]
         grace: i64,
+        /// Longest a run may take, in seconds, from its start ping (optional).
+        #[arg(long)]
+        max_runtime: Option<i64>,
+        /// Longest a run may go without a progress ping, in seconds (optional).
+        #[arg(long)]
+        progress_timeout: Option<i64>,
+        /// A channel (of the same team) that gets the alerts; repeatable.
+        #[arg(long = "channel")]
+        channels: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send the heartbeat's alerts to one more channel.
+    Attach {
+        /// The heartbeat's id.
+        id: String,
+        /// The channel's id (same team).
+        #[arg(long)]
+        channel: String,
         #[arg(long)]
         json: bool,
     },
@@ -95,6 +140,6 @@ pub enum HeartbeatCommand {
     Pause(HeartbeatRef),
     /// Resume monitoring.
     Resume(HeartbeatRef),
-    /// Status, last ping, deadlines and stored ping count.
+    /// Status, last ping, deadlines, stored ping count, open incident and last alert.
     Stats(HeartbeatRef),
 }

@@ -2,6 +2,7 @@
 //! again prints the same heartbeat.
 
 use lifeline_domain::{Plan, Schedule};
+use lifeline_store::heartbeats::NewHeartbeat;
 use lifeline_store::{TeamScope, heartbeats, teams, users};
 use serde_json::json;
 
@@ -28,8 +29,8 @@ pub async fn run(settings: &Settings, as_json: bool) -> anyhow::Result<()> {
     let hb = match existing {
         Some(hb) => hb,
         None => {
-            let schedule = Schedule::from_secs(60, 30)?;
-            create_heartbeat(settings, &mut conn, &scope, HEARTBEAT.into(), schedule).await?
+            let new = NewHeartbeat::new(HEARTBEAT, Schedule::from_secs(60, 30)?);
+            create_heartbeat(settings, &mut conn, &scope, new).await?
         }
     };
     let url = hb.ping_url(&settings.public_url);

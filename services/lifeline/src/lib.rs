@@ -31,22 +31,49 @@ pub async fn migrate(settings: &Settings, revert_all: bool) -> anyhow::Result<()
     Ok(())
 }
 
-/// `lifeline ingest` and `lifeline all`: start the services, run until SIGINT or SIGTERM, then
-/// shut down gracefully (pings in flight are committed and answered first).
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+/// Which services a process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    pub ingest: bool,
+    pub scheduler: bool,
+}
+
+/// `lifeline ingest`, `lifeline scheduler` and `lifeline all`: start the services, run until
+/// SIGINT or SIGTERM, then shut down gracefully (pings in flight are committed and answered,
+/// notifications being sent are recorded).
+pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     migrate(&settings, false).await?;
-    let ingest = lifeline_ingest::start(settings.ingest.clone(), settings.store.clone())
-        .await
-        .context("starting ingest")?;
-    tracing::info!(
-        addr = %ingest.addr,
-        public_url = %settings.public_url,
-        "Lifeline is running; ping URLs look like {}/api/v1/hb/<token>",
-        settings.public_url
-    );
+    let ingest = if roles.ingest {
+        let ingest = lifeline_ingest::start(settings.ingest.clone(), settings.store.clone())
+            .await
+            .context("starting ingest")?;
+        tracing::info!(
+            addr = %ingest.addr,
+            public_url = %settings.public_url,
+            "ping API listening; ping URLs look like {}/api/v1/hb/<token>",
+            settings.public_url
+        );
+        Some(ingest)
+    } else {
+        None
+    };
+    let scheduler = if roles.scheduler {
+        Some(
+            lifeline_scheduler::start(settings.scheduler.clone(), settings.store.clone())
+                .await
+                .context("starting the scheduler")?,
+        )
+    } else {
+        None
+    };
     shutdown_signal().await;
-    tracing::info!("shutting down: finishing pings in flight");
-    ingest.stop().await.context("stopping ingest")?;
+    tracing::info!("shutting down: finishing pings and deliveries in flight");
+    if let Some(ingest) = ingest {
+        ingest.stop().await.context("stopping ingest")?;
+    }
+    if let Some(scheduler) = scheduler {
+        scheduler.stop().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,6 +1,6 @@
 use clap::Parser;
 use lifeline::cli::{Cli, Command};
-use lifeline::{Settings, telemetry};
+use lifeline::{Roles, Settings, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -15,7 +15,11 @@ async fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         Command::Migrate { revert_all } => lifeline::migrate(&settings, revert_all).await,
-        Command::Ingest | Command::All => lifeline::serve(settings).await,
+        Command::Ingest => lifeline::serve(settings, Roles { ingest: true, scheduler: false }).await,
+        Command::Scheduler => {
+            lifeline::serve(settings, Roles { ingest: false, scheduler: true }).await
+        }
+        Command::All => lifeline::serve(settings, Roles { ingest: true, scheduler: true }).await,
         Command::Demo { json } => lifeline::demo::run(&settings, json).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
     };

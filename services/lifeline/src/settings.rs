@@ -1,4 +1,5 @@
 use lifeline_ingest::IngestSettings;
+use lifeline_scheduler::SchedulerSettings;
 use lifeline_store::StoreSettings;
 use lifeline_store::settings::{EnvError, string, url_with_scheme};
 
@@ -8,6 +9,7 @@ use lifeline_store::settings::{EnvError, string, url_with_scheme};
 pub struct Settings {
     pub store: StoreSettings,
     pub ingest: IngestSettings,
+    pub scheduler: SchedulerSettings,
     /// `LIFELINE_PUBLIC_URL`: the base of ping URLs as users see them (default: the ingest
     /// address over http).
     pub public_url: String,
@@ -25,9 +27,13 @@ impl Settings {
         )?
         .trim_end_matches('/')
         .to_owned();
+        let mut scheduler = SchedulerSettings::from_env()?;
+        // Links in alerts point where users reach Lifeline.
+        scheduler.notify.public_url = public_url.clone();
         Ok(Self {
             store,
             ingest,
+            scheduler,
             public_url,
         })
     }

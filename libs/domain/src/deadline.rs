@@ -1,0 +1,384 @@
+//! What the scheduler decides when a heartbeat's deadline passes: late, or down and why.
+//!
+//! Every watched heartbeat has one `next_check_at`, the earliest instant at which silence would
+//! change its status: `due_at` while up (→ late), `alert_at` while late (→ down), and for a run in
+//! progress the end of its progress timeout or maximum run time (→ down). The scheduler scans
+//! that single indexed column and calls [`HeartbeatTiming::check`].
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::{HeartbeatTiming, Status};
+
+/// Why a heartbeat went down. The alert says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DownCause {
+    /// No ping within interval + grace; `deadline` is the `alert_at` that passed.
+    Silent { deadline: DateTime<Utc> },
+    /// A run sent no progress ping within its progress timeout.
+    Stalled {
+        deadline: DateTime<Utc>,
+        last_activity: DateTime<Utc>,
+        timeout: Duration,
+    },
+    /// A run went past its maximum run time.
+    TooLong {
+        deadline: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        max_runtime: Duration,
+    },
+    /// The job said it failed (`/fail` or a non-zero exit code).
+    Failed { exit_code: Option<u8> },
+}
+
+impl DownCause {
+    /// The deadline that was missed, if the cause is silence.
+    pub fn deadline(&self) -> Option<DateTime<Utc>> {
+        match *self {
+            DownCause::Silent { deadline }
+            | DownCause::Stalled { deadline, .. }
+            | DownCause::TooLong { deadline, .. } => Some(deadline),
+            DownCause::Failed { .. } => None,
+        }
+    }
+
+    /// One line for the incident and the alert.
+    pub fn describe(&self, timing: &HeartbeatTiming) -> String {
+        let schedule = timing.schedule;
+        match *self {
+            DownCause::Silent { .. } => match timing.last_ping_at {
+                Some(last) => format!(
+                    "no ping since {} (expected every {} + {} grace)",
+                    last.format("%Y-%m-%d %H:%M:%S UTC"),
+                    human(schedule.interval()),
+                    human(schedule.grace()),
+                ),
+                None => "no ping received".to_owned(),
+            },
+            DownCause::Stalled {
+                last_activity,
+                timeout,
+                ..
+            } => format!(
+                "stalled run: no progress for {} (last activity {})",
+                human(timeout),
+                last_activity.format("%Y-%m-%d %H:%M:%S UTC"),
+            ),
+            DownCause::TooLong {
+                started_at,
+                max_runtime,
+                ..
+            } => format!(
+                "run too long: started {} and still running after the maximum run time of {}",
+                started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                human(max_runtime),
+            ),
+            DownCause::Failed { exit_code: None } => "the job reported failure (/fail)".to_owned(),
+            DownCause::Failed { exit_code: Some(c) } => {
+                format!("the job reported failure (exit code {c})")
+            }
+        }
+    }
+}
+
+/// A status change the scheduler makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Late,
+    Down(DownCause),
+}
+
+impl HeartbeatTiming {
+    /// The earliest instant at which silence changes this heartbeat's status, if any.
+    pub fn next_check_at(&self) -> Option<DateTime<Utc>> {
+        let silence = match self.status {
+            Status::Up => self.due_at,
+            Status::Late => self.alert_at,
+            Status::New | Status::Down | Status::Paused => None,
+        };
+        let run = self.run_problem().map(|cause| cause.deadline());
+        [silence, run.flatten()].into_iter().flatten().min()
+    }
+
+    /// The deadline of the run in progress, as the cause it would have. Only watched heartbeats
+    /// (new, up, late) check runs: a down one already has its incident open.
+    fn run_problem(&self) -> Option<DownCause> {
+        if !matches!(self.status, Status::New | Status::Up | Status::Late) {
+            return None;
+        }
+        let started_at = self.started_at?;
+        let too_long = self
+            .limits
+            .max_runtime()
+            .map(|max_runtime| DownCause::TooLong {
+                deadline: started_at + max_runtime,
+                started_at,
+                max_runtime,
+            });
+        let stalled = self.limits.progress_timeout().map(|timeout| {
+            let last_activity = self.last_progress_at.map_or(started_at, |p| p.max(started_at));
+            DownCause::Stalled {
+                deadline: last_activity + timeout,
+                last_activity,
+                timeout,
+            }
+        });
+        [too_long, stalled]
+            .into_iter()
+            .flatten()
+            .min_by_key(|c| c.deadline())
+    }
+
+    /// Applies the passing of time up to `now`: the status change silence causes, if any.
+    /// Afterwards [`Self::next_check_at`] is `None` or later than `now`.
+    pub fn check(&mut self, now: DateTime<Utc>) -> Option<Transition> {
+        if let Some(cause) = self.run_problem().filter(|c| c.deadline() <= Some(now)) {
+            self.go_down();
+            return Some(Transition::Down(cause));
+        }
+        match (self.status, self.status_at(now)) {
+            (Status::Up | Status::Late, Status::Down) => {
+                let deadline = self.alert_at.unwrap_or(now);
+                self.go_down();
+                Some(Transition::Down(DownCause::Silent { deadline }))
+            }
+            (Status::Up, Status::Late) => {
+                self.status = Status::Late;
+                Some(Transition::Late)
+            }
+            _ => None,
+        }
+    }
+
+    fn go_down(&mut self) {
+        self.status = Status::Down;
+        // Down stays down until a ping: nothing left to alert on.
+        self.alert_at = None;
+    }
+
+    /// Moves every deadline `gap` later: Lifeline itself could not receive pings for that long,
+    /// so the job gets the time back instead of an alert for our outage.
+    pub fn shift(&mut self, gap: Duration) {
+        for at in [
+            &mut self.due_at,
+            &mut self.alert_at,
+            &mut self.started_at,
+            &mut self.last_progress_at,
+        ] {
+            *at = at.map(|t| t + gap);
+        }
+    }
+}
+
+/// A duration as people write it: "1 h 10 min", "45 s", "2 d".
+pub fn human(d: Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "min"), (s, "s")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0 s".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timing::RunLimits;
+    use crate::{PingKind, Schedule};
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + secs, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn timing(interval: i64, grace: i64) -> HeartbeatTiming {
+        HeartbeatTiming::new(Schedule::from_secs(interval, grace).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn with_limits(max: Option<i64>, progress: Option<i64>) -> HeartbeatTiming {
+        let mut hb = timing(86_400, 3600);
+        hb.limits = RunLimits::from_secs(max, progress).unwrap_or_else(|e| panic!("{e}"));
+        hb
+    }
+
+    #[test]
+    fn up_goes_late_at_due_then_down_at_alert() {
+        let mut hb = timing(3600, 600);
+        hb.apply_ping(PingKind::Success, t(0));
+        assert_eq!(hb.next_check_at(), Some(t(3600)));
+        assert_eq!(hb.check(t(3599)), None);
+        assert_eq!(hb.check(t(3600)), Some(Transition::Late));
+        assert_eq!(hb.status, Status::Late);
+        assert_eq!(hb.next_check_at(), Some(t(4200)));
+        assert_eq!(hb.check(t(4199)), None);
+        assert_eq!(
+            hb.check(t(4200)),
+            Some(Transition::Down(DownCause::Silent { deadline: t(4200) }))
+        );
+        assert_eq!((hb.status, hb.alert_at, hb.next_check_at()), (Status::Down, None, None));
+    }
+
+    #[test]
+    fn a_scheduler_that_wakes_late_goes_straight_to_down() {
+        let mut hb = timing(60, 30);
+        hb.apply_ping(PingKind::Success, t(0));
+        assert!(matches!(hb.check(t(500)), Some(Transition::Down(_))));
+    }
+
+    #[test]
+    fn zero_grace_skips_late() {
+        let mut hb = timing(60, 0);
+        hb.apply_ping(PingKind::Success, t(0));
+        assert!(matches!(hb.check(t(60)), Some(Transition::Down(_))));
+    }
+
+    #[test]
+    fn new_paused_and_down_are_not_checked() {
+        let mut new = timing(60, 0);
+        assert_eq!((new.next_check_at(), new.check(t(1_000_000))), (None, None));
+        let mut paused = timing(60, 0);
+        paused.apply_ping(PingKind::Success, t(0));
+        paused.pause();
+        assert_eq!((paused.next_check_at(), paused.check(t(1_000_000))), (None, None));
+        let mut down = timing(60, 0);
+        down.apply_ping(PingKind::Fail, t(0));
+        assert_eq!((down.next_check_at(), down.check(t(1_000_000))), (None, None));
+    }
+
+    #[test]
+    fn a_run_without_progress_stalls() {
+        let mut hb = with_limits(None, Some(300));
+        hb.apply_ping(PingKind::Success, t(0));
+        hb.apply_ping(PingKind::Start, t(1000));
+        assert_eq!(hb.next_check_at(), Some(t(1300)));
+        hb.apply_ping(PingKind::Progress, t(1200));
+        assert_eq!(hb.next_check_at(), Some(t(1500)), "progress resets the timeout");
+        assert_eq!(hb.check(t(1499)), None);
+        let Some(Transition::Down(cause)) = hb.check(t(1500)) else {
+            panic!("expected down");
+        };
+        assert_eq!(
+            cause,
+            DownCause::Stalled {
+                deadline: t(1500),
+                last_activity: t(1200),
+                timeout: Duration::seconds(300)
+            }
+        );
+        assert!(cause.describe(&hb).contains("stalled run: no progress for 5 min"));
+    }
+
+    #[test]
+    fn a_run_past_its_maximum_is_too_long_even_with_progress() {
+        let mut hb = with_limits(Some(600), Some(300));
+        hb.apply_ping(PingKind::Start, t(0));
+        for at in (100..=700).step_by(100) {
+            if hb.check(t(at)).is_some() {
+                break;
+            }
+            hb.apply_ping(PingKind::Progress, t(at));
+        }
+        assert_eq!(hb.status, Status::Down);
+        let mut fresh = with_limits(Some(600), Some(300));
+        fresh.apply_ping(PingKind::Start, t(0));
+        fresh.apply_ping(PingKind::Progress, t(500));
+        let Some(Transition::Down(cause)) = fresh.check(t(600)) else {
+            panic!("expected down");
+        };
+        assert!(matches!(cause, DownCause::TooLong { .. }), "{cause:?}");
+        assert!(cause.describe(&fresh).contains("run too long"));
+        assert!(cause.describe(&fresh).contains("10 min"));
+    }
+
+    #[test]
+    fn a_finished_run_has_no_run_deadline() {
+        let mut hb = with_limits(Some(600), Some(300));
+        hb.apply_ping(PingKind::Start, t(0));
+        hb.apply_ping(PingKind::Success, t(100));
+        assert_eq!(hb.next_check_at(), Some(t(100 + 86_400)));
+    }
+
+    #[test]
+    fn progress_before_the_start_does_not_extend_the_run() {
+        let mut hb = with_limits(None, Some(300));
+        hb.apply_ping(PingKind::Progress, t(0));
+        hb.apply_ping(PingKind::Success, t(10));
+        hb.apply_ping(PingKind::Start, t(1000));
+        assert_eq!(hb.next_check_at(), Some(t(1300)));
+    }
+
+    #[test]
+    fn shift_moves_every_deadline() {
+        let mut hb = with_limits(Some(600), None);
+        hb.apply_ping(PingKind::Success, t(0));
+        hb.apply_ping(PingKind::Start, t(100));
+        let before = hb.next_check_at();
+        hb.shift(Duration::seconds(60));
+        assert_eq!(hb.next_check_at(), before.map(|b| b + Duration::seconds(60)));
+        assert_eq!(hb.alert_at, Some(t(86_400 + 3600 + 60)));
+    }
+
+    #[test]
+    fn describe_says_what_happened() {
+        let mut hb = timing(3600, 600);
+        hb.apply_ping(PingKind::Success, t(0));
+        let silent = DownCause::Silent { deadline: t(4200) };
+        assert!(silent.describe(&hb).contains("expected every 1 h + 10 min grace"));
+        let failed = DownCause::Failed { exit_code: Some(3) };
+        assert!(failed.describe(&hb).contains("exit code 3"));
+        assert_eq!(human(Duration::seconds(90_061)), "1 d 1 h 1 min 1 s");
+        assert_eq!(human(Duration::zero()), "0 s");
+    }
+
+    fn kinds() -> impl Strategy<Value = PingKind> {
+        prop_oneof![
+            Just(PingKind::Success),
+            Just(PingKind::Start),
+            Just(PingKind::Fail),
+            Just(PingKind::Progress),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn after_a_check_the_next_check_is_in_the_future(
+            interval in 1i64..10_000, grace in 0i64..10_000,
+            max in proptest::option::of(1i64..10_000), progress in proptest::option::of(1i64..10_000),
+            pings in proptest::collection::vec((kinds(), 0i64..20_000), 0..20),
+            checks in proptest::collection::vec(0i64..60_000, 1..10),
+        ) {
+            let mut hb = timing(interval, grace);
+            hb.limits = RunLimits::from_secs(max, progress).unwrap_or_else(|e| panic!("{e}"));
+            for (kind, at) in &pings {
+                hb.apply_ping(*kind, t(*at));
+            }
+            let mut checks = checks;
+            checks.sort_unstable();
+            for now in checks {
+                let before = hb.status;
+                let change = hb.check(t(now));
+                prop_assert!(hb.next_check_at().is_none_or(|n| n > t(now)));
+                match change {
+                    Some(Transition::Late) => prop_assert_eq!((before, hb.status), (Status::Up, Status::Late)),
+                    Some(Transition::Down(_)) => prop_assert_eq!(hb.status, Status::Down),
+                    None => prop_assert_eq!(hb.status, before),
+                }
+                // The stored row's invariant: only up or late heartbeats carry an alert_at.
+                prop_assert!(matches!(hb.status, Status::Up | Status::Late) || hb.alert_at.is_none());
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Alert channels (email over SMTP, webhook, Slack) and message rendering.
+//!
+//! The scheduler builds one [`Notifier`] from [`NotifySettings`] and calls
+//! [`Notifier::send`] for each delivery; a [`SendError`] says whether another try may help
+//! (`permanent == false`). Channel targets are checked once, when a channel is created, with
+//! [`validate_target`], and again at every send.
+//!
+//! # Webhook contract
+//!
+//! Each delivery is one `POST` to the channel's URL with a JSON body and these headers:
+//!
+//! | header | value |
+//! |---|---|
+//! | `Content-Type` | `application/json` |
+//! | `User-Agent` | `Lifeline-Webhooks/1` |
+//! | `Lifeline-Event` | `heartbeat.down`, `heartbeat.up`, `heartbeat.early_warning` or `test` |
+//! | `Lifeline-Delivery` | the delivery id, a UUID; **the same on every retry** of one notification, so receivers can drop duplicates |
+//! | `Lifeline-Signature` | `sha256=` and the lowercase hex HMAC-SHA256 of the exact body bytes, keyed with the channel's secret (the whole string, `whsec_` prefix included) |
+//!
+//! The body (times are RFC 3339, UTC):
+//!
+//! ```json
+//! {
+//!   "type": "heartbeat.down",
+//!   "delivery_id": "0190a6c4-…",
+//!   "sent_at": "2024-05-01T03:11:02.500Z",
+//!   "team": { "id": "…", "name": "Acme" },
+//!   "heartbeat": {
+//!     "id": "…", "name": "nightly-backup", "status": "down",
+//!     "last_ping_at": "2024-05-01T02:00:00Z",
+//!     "url": "https://lifeline.example.com/heartbeats/…"
+//!   },
+//!   "incident": {
+//!     "id": "…",
+//!     "reason": "no ping for 1 h 10 min (interval 1 h + grace 10 min)",
+//!     "since": "2024-05-01T03:10:00Z",
+//!     "deadline": "2024-05-01T03:10:00Z"
+//!   }
+//! }
+//! ```
+//!
+//! `type` is the same as `Lifeline-Event`. `heartbeat.last_ping_at` and `incident.deadline`
+//! may be `null`; `incident` is `null` for `test` deliveries, and `incident.id` is `null` when
+//! the event is not tied to a recorded incident. For `heartbeat.up`, `incident.since` is when
+//! the incident ended. New fields may be added; receivers should ignore fields they do not know.
+//!
+//! To verify a delivery, compute the HMAC over the raw body *before* parsing it, compare it
+//! with `Lifeline-Signature` in constant time, and reject deliveries whose `sent_at` is too old
+//! (the timestamp is inside the signed body) to blunt replays.
+//!
+//! Any `2xx` answer is success. Redirects are not followed (a `3xx` is a failed attempt), and
+//! a request taking longer than `LIFELINE_NOTIFY_TIMEOUT_MS` fails. A `4xx` other than `408`
+//! and `429` is permanent and not retried; other failures are retried by the scheduler.
+//!
+//! Slack channels get `{"text": "…"}` (Slack's mrkdwn, with the link to the heartbeat) posted
+//! to the incoming-webhook URL; emails are plain text.
+//!
+//! # Private addresses
+//!
+//! A tenant must not be able to make Lifeline call internal systems. Unless the operator sets
+//! `LIFELINE_ALLOW_PRIVATE_WEBHOOKS=1`, webhook and Slack sends refuse URLs whose host is a
+//! non-public IP literal ([`is_public`]), and host names are resolved by a resolver that fails
+//! when *any* of the name's addresses is non-public — at connection time, so a name cannot
+//! pass a check and then rebind. Refusals are permanent errors.
+
+mod email;
+mod http;
+mod message;
+mod settings;
+mod target;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+
+pub use message::{Message, MessageKind, render_text, render_text_at, sign, webhook_body};
+pub use settings::{
+    DEFAULT_PUBLIC_URL, DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings, SettingError,
+};
+pub use target::{ChannelKind, TargetError, is_public, new_webhook_secret, validate_target};
+
+/// Where one message goes: a channel's kind and target, with the webhook's secret.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    Email { to: &'a str },
+    Webhook { url: &'a str, secret: &'a str },
+    Slack { url: &'a str },
+}
+
+impl Target<'_> {
+    pub fn kind(&self) -> ChannelKind {
+        match self {
+            Self::Email { .. } => ChannelKind::Email,
+            Self::Webhook { .. } => ChannelKind::Webhook,
+            Self::Slack { .. } => ChannelKind::Slack,
+        }
+    }
+}
+
+/// The secret never prints.
+impl std::fmt::Debug for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Email { to } => f.debug_struct("Email").field("to", to).finish(),
+            Self::Webhook { url, .. } => f
+                .debug_struct("Webhook")
+                .field("url", url)
+                .field("secret", &"***")
+                .finish(),
+            Self::Slack { url } => f.debug_struct("Slack").field("url", url).finish(),
+        }
+    }
+}
+
+/// A successful send, with what the receiver answered: "HTTP 200", "250 OK queued".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub detail: String,
+}
+
+/// A failed send. `message` is short and meant for people (it is shown in the delivery log);
+/// `permanent` says that retrying the same send cannot help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl SendError {
+    pub(crate) fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: true,
+        }
+    }
+
+    pub(crate) fn retryable(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            permanent: false,
+        }
+    }
+}
+
+/// Sends messages to channels. Cheap to clone: clones share one HTTP client and SMTP transport.
+#[derive(Clone)]
+pub struct Notifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: NotifySettings,
+    http: reqwest::Client,
+    smtp: Option<email::Transport>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// Validates `settings` and builds the clients; nothing connects yet.
+    pub fn new(settings: NotifySettings) -> Result<Self, SettingError> {
+        settings.validate()?;
+        let smtp = match &settings.smtp_url {
+            Some(url) => Some(email::transport(url, settings.timeout)?),
+            None => None,
+        };
+        let from = email::from_mailbox(&settings.smtp_from)?;
+        let http = http::client(settings.timeout, settings.allow_private_targets)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                settings,
+                http,
+                smtp,
+                from,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &NotifySettings {
+        &self.inner.settings
+    }
+
+    /// Sends one message to one target; no retries here (the scheduler decides).
+    pub async fn send(
+        &self,
+        target: Target<'_>,
+        message: &Message,
+    ) -> Result<Delivered, SendError> {
+        let s = &self.inner.settings;
+        let result = match target {
+            Target::Email { to } => match &self.inner.smtp {
+                None => Err(SendError::permanent(
+                    "SMTP is not configured (LIFELINE_SMTP_URL)",
+                )),
+                Some(smtp) => {
+                    email::send(
+                        smtp,
+                        &self.inner.from,
+                        s.timeout,
+                        to,
+                        message,
+                        &s.public_url,
+                    )
+                    .await
+                }
+            },
+            Target::Webhook { url, secret } => {
+                http::send(
+                    &self.inner.http,
+                    s.allow_private_targets,
+                    s.timeout,
+                    url,
+                    http::Payload::Webhook { secret },
+                    message,
+                    &s.public_url,
+                )
+                .await
+            }
+            Target::Slack { url } => {
+                http::send(
+                    &self.inner.http,
+                    s.allow_private_targets,
+                    s.timeout,
+                    url,
+                    http::Payload::Slack,
+                    message,
+                    &s.public_url,
+                )
+                .await
+            }
+        };
+        match &result {
+            Ok(d) => tracing::debug!(
+                notification_id = %message.notification_id,
+                channel = target.kind().as_str(),
+                detail = %d.detail,
+                "notification delivered"
+            ),
+            Err(e) => tracing::info!(
+                notification_id = %message.notification_id,
+                channel = target.kind().as_str(),
+                error = %e.message,
+                permanent = e.permanent,
+                "notification not delivered"
+            ),
+        }
+        result
+    }
+}
+
+/// `10 s`, `1.5 s`, `250 ms`.
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(fmt_duration(Duration::from_secs(10)), "10 s");
+        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.5 s");
+        assert_eq!(fmt_duration(Duration::from_millis(300)), "300 ms");
+    }
+
+    #[test]
+    fn target_debug_hides_the_secret() {
+        let t = Target::Webhook {
+            url: "https://x.example/",
+            secret: "whsec_topsecret",
+        };
+        assert!(!format!("{t:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,431 @@
+//! What a notification says, rendered as text (email, Slack) and as the webhook's JSON body,
+//! and the webhook signature.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// The heartbeat went down: an incident opened.
+    Alert,
+    /// The heartbeat is up again: the incident closed.
+    Recovery,
+    /// The heartbeat is about to miss its deadline, or a run is stalling.
+    EarlyWarning,
+    /// Sent on request, to check that a channel works.
+    Test,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alert => "alert",
+            Self::Recovery => "recovery",
+            Self::EarlyWarning => "early_warning",
+            Self::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "alert" => Some(Self::Alert),
+            "recovery" => Some(Self::Recovery),
+            "early_warning" => Some(Self::EarlyWarning),
+            "test" => Some(Self::Test),
+            _ => None,
+        }
+    }
+
+    /// The webhook event type: `Lifeline-Event` header and the body's `type`.
+    pub fn event(self) -> &'static str {
+        match self {
+            Self::Alert => "heartbeat.down",
+            Self::Recovery => "heartbeat.up",
+            Self::EarlyWarning => "heartbeat.early_warning",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// One notification, as the scheduler hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Also the delivery id that receivers dedupe on: the same for every retry.
+    pub notification_id: Uuid,
+    pub kind: MessageKind,
+    pub team_id: Uuid,
+    pub team_name: String,
+    pub heartbeat_id: Uuid,
+    pub heartbeat_name: String,
+    /// The heartbeat's status now: "down", "up", …
+    pub status: String,
+    pub incident_id: Option<Uuid>,
+    /// What happened, in words, e.g. "no ping for 1 h 10 min (interval 1 h + grace 10 min)".
+    pub reason: String,
+    /// When the incident started (alert, early warning) or ended (recovery).
+    pub since: DateTime<Utc>,
+    /// The deadline that was missed, if any.
+    pub deadline: Option<DateTime<Utc>>,
+    pub last_ping_at: Option<DateTime<Utc>>,
+}
+
+impl Message {
+    /// The heartbeat's page: `{public_url}/heartbeats/{heartbeat_id}`.
+    pub fn detail_url(&self, public_url: &str) -> String {
+        format!(
+            "{}/heartbeats/{}",
+            public_url.trim_end_matches('/'),
+            self.heartbeat_id
+        )
+    }
+}
+
+/// Subject and plain-text body, for email and Slack; "… ago" counts from now.
+pub fn render_text(message: &Message, public_url: &str) -> (String, String) {
+    render_text_at(message, public_url, Utc::now())
+}
+
+/// [`render_text`] with "… ago" counted from `now`.
+pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -> (String, String) {
+    let hb = one_line(&message.heartbeat_name);
+    let team = one_line(&message.team_name);
+    let subject = match message.kind {
+        MessageKind::Alert => format!("[Lifeline] DOWN: {hb} ({team})"),
+        MessageKind::Recovery => format!("[Lifeline] UP again: {hb} ({team})"),
+        MessageKind::EarlyWarning => format!("[Lifeline] Early warning: {hb} ({team})"),
+        MessageKind::Test => format!("[Lifeline] Test notification: {hb} ({team})"),
+    };
+
+    let headline = match message.kind {
+        MessageKind::Alert => format!("Heartbeat \"{hb}\" of team {team} is DOWN."),
+        MessageKind::Recovery => format!("Heartbeat \"{hb}\" of team {team} is UP again."),
+        MessageKind::EarlyWarning => {
+            format!("Heartbeat \"{hb}\" of team {team} needs attention soon.")
+        }
+        MessageKind::Test => format!(
+            "This is a test notification from Lifeline for team {team}. \
+             If you can read it, this channel works; nothing is wrong with \"{hb}\"."
+        ),
+    };
+    let since_label = match message.kind {
+        MessageKind::Recovery => "Recovered at",
+        _ => "Since",
+    };
+
+    let mut rows: Vec<(&str, String)> = vec![("What happened", one_line(&message.reason))];
+    rows.push((since_label, when(message.since, now)));
+    if let Some(deadline) = message.deadline {
+        rows.push(("Deadline", when(deadline, now)));
+    }
+    rows.push((
+        "Last ping",
+        message
+            .last_ping_at
+            .map_or_else(|| "never".to_owned(), |t| when(t, now)),
+    ));
+    rows.push(("Status now", one_line(&message.status)));
+
+    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0) + 1;
+    let mut body = format!("{headline}\n\n");
+    for (label, value) in rows {
+        body.push_str(&format!("{:<width$} {value}\n", format!("{label}:")));
+    }
+    body.push_str(&format!(
+        "\nDetails: {}\n\n-- \nYou get this because it is an alert channel of team {team} on Lifeline.\n",
+        message.detail_url(public_url)
+    ));
+    (subject, body)
+}
+
+/// Text for a Slack incoming webhook: the subject in bold, then the body, with Slack's
+/// control characters escaped so a heartbeat name cannot mention `<!channel>`.
+pub(crate) fn slack_text(message: &Message, public_url: &str) -> String {
+    let (subject, body) = render_text(message, public_url);
+    format!("*{}*\n{}", slack_escape(&subject), slack_escape(&body))
+}
+
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The webhook's JSON body (see the crate doc for the contract).
+pub fn webhook_body(message: &Message, public_url: &str, sent_at: DateTime<Utc>) -> Value {
+    let incident = match message.kind {
+        MessageKind::Test => Value::Null,
+        _ => json!({
+            "id": message.incident_id,
+            "reason": message.reason,
+            "since": rfc3339(message.since),
+            "deadline": message.deadline.map(rfc3339),
+        }),
+    };
+    json!({
+        "type": message.kind.event(),
+        "delivery_id": message.notification_id,
+        "sent_at": rfc3339(sent_at),
+        "team": {
+            "id": message.team_id,
+            "name": message.team_name,
+        },
+        "heartbeat": {
+            "id": message.heartbeat_id,
+            "name": message.heartbeat_name,
+            "status": message.status,
+            "last_ping_at": message.last_ping_at.map(rfc3339),
+            "url": message.detail_url(public_url),
+        },
+        "incident": incident,
+    })
+}
+
+/// `sha256=` and the lowercase hex HMAC-SHA256 of `body`, keyed with the bytes of `secret`
+/// (the whole secret, `whsec_` prefix included).
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256=");
+    for byte in digest {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// `2024-05-01 03:10 UTC (12 min ago)`.
+fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - t).num_seconds();
+    let relative = if secs >= 0 {
+        format!("{} ago", human_duration(secs))
+    } else {
+        format!("in {}", human_duration(-secs))
+    };
+    format!("{} UTC ({relative})", t.format("%Y-%m-%d %H:%M:%S"))
+}
+
+/// `45 s`, `12 min`, `1 h 10 min`, `2 d 3 h`.
+fn human_duration(secs: i64) -> String {
+    const MIN: i64 = 60;
+    const HOUR: i64 = 60 * MIN;
+    const DAY: i64 = 24 * HOUR;
+    if secs < MIN {
+        format!("{secs} s")
+    } else if secs < HOUR {
+        format!("{} min", secs / MIN)
+    } else if secs < DAY {
+        match (secs % HOUR) / MIN {
+            0 => format!("{} h", secs / HOUR),
+            m => format!("{} h {m} min", secs / HOUR),
+        }
+    } else {
+        match (secs % DAY) / HOUR {
+            0 => format!("{} d", secs / DAY),
+            h => format!("{} d {h} h", secs / DAY),
+        }
+    }
+}
+
+/// Names and reasons are tenant input: keep them on one line (they go into headers too).
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 5, 1, h, m, 0).unwrap()
+    }
+
+    fn message(kind: MessageKind) -> Message {
+        Message {
+            notification_id: Uuid::from_u128(1),
+            kind,
+            team_id: Uuid::from_u128(2),
+            team_name: "Acme".into(),
+            heartbeat_id: Uuid::from_u128(3),
+            heartbeat_name: "nightly-backup".into(),
+            status: "down".into(),
+            incident_id: Some(Uuid::from_u128(4)),
+            reason: "no ping for 1 h 10 min (interval 1 h + grace 10 min)".into(),
+            since: t(3, 10),
+            deadline: Some(t(3, 10)),
+            last_ping_at: Some(t(2, 0)),
+        }
+    }
+
+    #[test]
+    fn rfc4231_test_case_2() {
+        assert_eq!(
+            sign("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn detail_url_trims_the_trailing_slash() {
+        let m = message(MessageKind::Alert);
+        let want = "https://x.example/heartbeats/00000000-0000-0000-0000-000000000003";
+        assert_eq!(m.detail_url("https://x.example/"), want);
+        assert_eq!(m.detail_url("https://x.example"), want);
+    }
+
+    #[test]
+    fn alert_text() {
+        let (subject, body) =
+            render_text_at(&message(MessageKind::Alert), "https://x.example", t(3, 22));
+        assert_eq!(subject, "[Lifeline] DOWN: nightly-backup (Acme)");
+        assert_eq!(
+            body,
+            "Heartbeat \"nightly-backup\" of team Acme is DOWN.\n\
+             \n\
+             What happened: no ping for 1 h 10 min (interval 1 h + grace 10 min)\n\
+             Since:         2024-05-01 03:10:00 UTC (12 min ago)\n\
+             Deadline:      2024-05-01 03:10:00 UTC (12 min ago)\n\
+             Last ping:     2024-05-01 02:00:00 UTC (1 h 22 min ago)\n\
+             Status now:    down\n\
+             \n\
+             Details: https://x.example/heartbeats/00000000-0000-0000-0000-000000000003\n\
+             \n\
+             -- \n\
+             You get this because it is an alert channel of team Acme on Lifeline.\n"
+        );
+    }
+
+    #[test]
+    fn other_kinds() {
+        let now = t(4, 0);
+        let mut m = message(MessageKind::Recovery);
+        m.status = "up".into();
+        m.deadline = None;
+        let (subject, body) = render_text_at(&m, "https://x.example", now);
+        assert_eq!(subject, "[Lifeline] UP again: nightly-backup (Acme)");
+        assert!(body.contains("is UP again"));
+        assert!(
+            body.contains("Recovered at:  2024-05-01 03:10:00 UTC (50 min ago)"),
+            "{body}"
+        );
+        assert!(!body.contains("Deadline"));
+
+        let mut m = message(MessageKind::EarlyWarning);
+        m.last_ping_at = None;
+        m.reason = "stalled run: no progress for 5 min".into();
+        let (subject, body) = render_text_at(&m, "https://x.example", now);
+        assert_eq!(subject, "[Lifeline] Early warning: nightly-backup (Acme)");
+        assert!(body.contains("stalled run: no progress for 5 min"));
+        assert!(body.contains("Last ping:     never\n"), "{body}");
+
+        let (subject, body) = render_text_at(&message(MessageKind::Test), "https://x.example", now);
+        assert_eq!(
+            subject,
+            "[Lifeline] Test notification: nightly-backup (Acme)"
+        );
+        assert!(body.contains("test notification"));
+    }
+
+    #[test]
+    fn tenant_text_stays_on_one_line() {
+        let mut m = message(MessageKind::Alert);
+        m.heartbeat_name = "evil\r\nBcc: victim@example.com".into();
+        let (subject, _) = render_text(&m, "https://x.example");
+        assert!(
+            !subject.contains('\n') && !subject.contains('\r'),
+            "{subject}"
+        );
+    }
+
+    #[test]
+    fn slack_text_is_escaped() {
+        let mut m = message(MessageKind::Alert);
+        m.heartbeat_name = "<!channel> & co".into();
+        let text = slack_text(&m, "https://x.example");
+        assert!(text.starts_with("*[Lifeline] DOWN: &lt;!channel&gt; &amp; co (Acme)*\n"));
+        assert!(text.contains("https://x.example/heartbeats/"));
+        assert!(!text.contains("<!channel>"));
+    }
+
+    #[test]
+    fn webhook_json() {
+        let sent = Utc.with_ymd_and_hms(2024, 5, 1, 3, 11, 0).unwrap()
+            + chrono::Duration::milliseconds(250);
+        let mut m = message(MessageKind::Alert);
+        m.last_ping_at = None;
+        let body = webhook_body(&m, "https://x.example/", sent);
+        assert_eq!(
+            body,
+            json!({
+                "type": "heartbeat.down",
+                "delivery_id": "00000000-0000-0000-0000-000000000001",
+                "sent_at": "2024-05-01T03:11:00.250Z",
+                "team": {"id": "00000000-0000-0000-0000-000000000002", "name": "Acme"},
+                "heartbeat": {
+                    "id": "00000000-0000-0000-0000-000000000003",
+                    "name": "nightly-backup",
+                    "status": "down",
+                    "last_ping_at": null,
+                    "url": "https://x.example/heartbeats/00000000-0000-0000-0000-000000000003",
+                },
+                "incident": {
+                    "id": "00000000-0000-0000-0000-000000000004",
+                    "reason": "no ping for 1 h 10 min (interval 1 h + grace 10 min)",
+                    "since": "2024-05-01T03:10:00Z",
+                    "deadline": "2024-05-01T03:10:00Z",
+                },
+            })
+        );
+        let test = webhook_body(&message(MessageKind::Test), "https://x.example", sent);
+        assert_eq!(test["type"], "test");
+        assert_eq!(test["incident"], Value::Null);
+        assert_eq!(
+            webhook_body(&message(MessageKind::Recovery), "", sent)["type"],
+            "heartbeat.up"
+        );
+        assert_eq!(
+            webhook_body(&message(MessageKind::EarlyWarning), "", sent)["type"],
+            "heartbeat.early_warning"
+        );
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [
+            MessageKind::Alert,
+            MessageKind::Recovery,
+            MessageKind::EarlyWarning,
+            MessageKind::Test,
+        ] {
+            assert_eq!(MessageKind::parse(k.as_str()), Some(k));
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(59), "59 s");
+        assert_eq!(human_duration(60), "1 min");
+        assert_eq!(human_duration(3600), "1 h");
+        assert_eq!(human_duration(4200), "1 h 10 min");
+        assert_eq!(human_duration(86_400 * 2 + 3 * 3600 + 59), "2 d 3 h");
+    }
+}

@@ -1,0 +1,226 @@
+use std::time::Duration;
+
+use lifeline_notify::{MessageKind, NotifySettings, Target};
+
+use crate::support::{PUBLIC_URL, SmtpMode, SmtpServer, message, notifier, settings};
+
+fn with_smtp(server: &SmtpServer) -> NotifySettings {
+    NotifySettings {
+        smtp_url: Some(server.url()),
+        ..settings()
+    }
+}
+
+#[tokio::test]
+async fn alert_email_says_what_when_and_where() {
+    let server = SmtpServer::start(SmtpMode::Accept).await;
+    let notifier = notifier(with_smtp(&server));
+    let msg = message(MessageKind::Alert);
+
+    let delivered = notifier
+        .send(
+            Target::Email {
+                to: " ops@example.com ",
+            },
+            &msg,
+        )
+        .await
+        .unwrap();
+    assert_eq!(delivered.detail, "250 OK queued");
+
+    let mails = server.mails();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.mail_from, "alerts@lifeline.local");
+    assert_eq!(mail.rcpt_to, vec!["ops@example.com".to_owned()]);
+    assert_eq!(mail.header("To").unwrap(), "ops@example.com");
+    assert_eq!(
+        mail.header("From").unwrap(),
+        "Lifeline <alerts@lifeline.local>"
+    );
+    assert_eq!(
+        mail.header("Subject").unwrap(),
+        "[Lifeline] DOWN: nightly-backup (Acme)"
+    );
+    assert_eq!(
+        mail.header("Message-ID").unwrap(),
+        format!("<{}@lifeline.local>", msg.notification_id)
+    );
+    assert!(
+        mail.header("Content-Type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let body = mail.body();
+    for want in [
+        "Heartbeat \"nightly-backup\" of team Acme is DOWN.",
+        "no ping for 1 h 10 min (interval 1 h + grace 10 min)",
+        "Since:         2024-05-01 03:10:00 UTC",
+        "Last ping:     2024-05-01 02:00:00 UTC",
+        &format!("Details: {PUBLIC_URL}/heartbeats/{}", msg.heartbeat_id),
+    ] {
+        assert!(body.contains(want), "missing {want:?} in:\n{body}");
+    }
+}
+
+#[tokio::test]
+async fn recovery_email_with_no_ping_yet() {
+    let server = SmtpServer::start(SmtpMode::Accept).await;
+    let notifier = notifier(with_smtp(&server));
+    let mut msg = message(MessageKind::Recovery);
+    msg.last_ping_at = None;
+    msg.status = "up".into();
+
+    notifier
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &msg,
+        )
+        .await
+        .unwrap();
+    let mail = &server.mails()[0];
+    assert_eq!(
+        mail.header("Subject").unwrap(),
+        "[Lifeline] UP again: nightly-backup (Acme)"
+    );
+    assert!(
+        mail.body().contains("Last ping:     never"),
+        "{}",
+        mail.body()
+    );
+}
+
+#[tokio::test]
+async fn smtp_not_configured_is_permanent() {
+    let notifier = notifier(settings());
+    let err = notifier
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &message(MessageKind::Test),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.permanent);
+    assert_eq!(err.message, "SMTP is not configured (LIFELINE_SMTP_URL)");
+}
+
+#[tokio::test]
+async fn invalid_address_is_permanent_and_sends_nothing() {
+    let server = SmtpServer::start(SmtpMode::Accept).await;
+    let notifier = notifier(with_smtp(&server));
+    let err = notifier
+        .send(
+            Target::Email {
+                to: "not an address",
+            },
+            &message(MessageKind::Alert),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.permanent, "{err:?}");
+    assert!(err.message.contains("invalid email address"), "{err:?}");
+    assert!(server.mails().is_empty());
+}
+
+#[tokio::test]
+async fn rejected_recipient_is_permanent_deferred_is_not() {
+    let server = SmtpServer::start(SmtpMode::RejectRecipient).await;
+    let err = notifier(with_smtp(&server))
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &message(MessageKind::Alert),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.permanent, "{err:?}");
+    assert!(err.message.contains("550"), "{err:?}");
+
+    let server = SmtpServer::start(SmtpMode::DeferRecipient).await;
+    let err = notifier(with_smtp(&server))
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &message(MessageKind::Alert),
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.permanent, "{err:?}");
+    assert!(err.message.contains("451"), "{err:?}");
+}
+
+#[tokio::test]
+async fn silent_server_times_out() {
+    let server = SmtpServer::start(SmtpMode::Silent).await;
+    let notifier = notifier(NotifySettings {
+        timeout: Duration::from_millis(300),
+        ..with_smtp(&server)
+    });
+    let started = std::time::Instant::now();
+    let err = notifier
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &message(MessageKind::Alert),
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.permanent, "{err:?}");
+    assert_eq!(err.message, "timed out after 300 ms");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn nothing_listening_is_retryable() {
+    // A port that was just free: bind, remember, drop.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let notifier = notifier(NotifySettings {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        ..settings()
+    });
+    let err = notifier
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &message(MessageKind::Alert),
+        )
+        .await
+        .unwrap_err();
+    assert!(!err.permanent, "{err:?}");
+    assert!(err.message.starts_with("SMTP"), "{err:?}");
+}
+
+#[tokio::test]
+async fn names_cannot_inject_headers() {
+    let server = SmtpServer::start(SmtpMode::Accept).await;
+    let mut msg = message(MessageKind::Alert);
+    msg.heartbeat_name = "backup\r\nBcc: victim@example.com".into();
+    msg.team_name = "Acme\nX-Evil: 1".into();
+    notifier(with_smtp(&server))
+        .send(
+            Target::Email {
+                to: "ops@example.com",
+            },
+            &msg,
+        )
+        .await
+        .unwrap();
+    let mail = &server.mails()[0];
+    assert_eq!(mail.rcpt_to, vec!["ops@example.com".to_owned()]);
+    assert_eq!(mail.header("Bcc"), None);
+    assert_eq!(mail.header("X-Evil"), None);
+    assert_eq!(
+        mail.header("Subject").unwrap(),
+        "[Lifeline] DOWN: backup  Bcc: victim@example.com (Acme X-Evil: 1)"
+    );
+}

@@ -1,0 +1,122 @@
+//! The private-address guard against a live receiver on 127.0.0.1: when private targets are
+//! not allowed, the receiver must get nothing.
+
+use lifeline_notify::{ChannelKind, MessageKind, NotifySettings, Target, validate_target};
+
+use crate::support::{HttpServer, Reply, message, notifier, settings};
+
+fn public_only() -> NotifySettings {
+    NotifySettings {
+        allow_private_targets: false,
+        ..settings()
+    }
+}
+
+#[tokio::test]
+async fn ip_literal_is_refused() {
+    let server = HttpServer::start(Reply::Status(200, "")).await;
+    let notifier = notifier(public_only());
+    for url in [
+        server.url("/hook"),
+        format!("http://[::ffff:127.0.0.1]:{}/hook", server.addr.port()),
+        format!("http://2130706433:{}/hook", server.addr.port()),
+    ] {
+        let err = notifier
+            .send(
+                Target::Webhook {
+                    url: &url,
+                    secret: "whsec_x",
+                },
+                &message(MessageKind::Alert),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.permanent, "{url}: {err:?}");
+        assert!(err.message.starts_with("refused: "), "{url}: {err:?}");
+        assert!(
+            err.message.ends_with("127.0.0.1 is a private address"),
+            "{url}: {err:?}"
+        );
+        let err = notifier
+            .send(Target::Slack { url: &url }, &message(MessageKind::Alert))
+            .await
+            .unwrap_err();
+        assert!(err.permanent, "{url}: {err:?}");
+        assert!(err.message.starts_with("refused:"), "{url}: {err:?}");
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn name_resolving_to_loopback_is_refused_by_the_resolver() {
+    let server = HttpServer::start(Reply::Status(200, "")).await;
+    let url = format!("http://localhost:{}/hook", server.addr.port());
+    // The same URL passes creation-time checks when private targets are allowed, and the
+    // refusal below comes from resolution at send time.
+    assert!(validate_target(ChannelKind::Webhook, &url, true).is_ok());
+
+    let notifier = notifier(public_only());
+    let err = notifier
+        .send(
+            Target::Webhook {
+                url: &url,
+                secret: "whsec_x",
+            },
+            &message(MessageKind::Alert),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.permanent, "{err:?}");
+    assert!(
+        err.message
+            .starts_with("refused: localhost resolves to private address "),
+        "{err:?}"
+    );
+    let err = notifier
+        .send(Target::Slack { url: &url }, &message(MessageKind::Alert))
+        .await
+        .unwrap_err();
+    assert!(err.permanent, "{err:?}");
+    assert!(err.message.starts_with("refused: localhost"), "{err:?}");
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn allowed_when_the_operator_says_so() {
+    let server = HttpServer::start(Reply::Status(200, "")).await;
+    let notifier = notifier(settings()); // allow_private_targets: true
+    for url in [
+        server.url("/hook"),
+        format!("http://localhost:{}/hook", server.addr.port()),
+    ] {
+        notifier
+            .send(
+                Target::Webhook {
+                    url: &url,
+                    secret: "whsec_x",
+                },
+                &message(MessageKind::Alert),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn malformed_urls_are_permanent() {
+    let notifier = notifier(settings());
+    for url in ["not a url", "ftp://example.com/", "file:///etc/passwd"] {
+        let err = notifier
+            .send(
+                Target::Webhook {
+                    url,
+                    secret: "whsec_x",
+                },
+                &message(MessageKind::Alert),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.permanent, "{url}: {err:?}");
+    }
+}

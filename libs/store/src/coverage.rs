@@ -1,0 +1,193 @@
+//! Our own outages are not the user's. Every ingest process writes a beacon row several times a
+//! second; `[alive_since, seen_at]` of a beacon is a stretch during which Lifeline could receive
+//! pings (an ingest process was up *and* could write to Postgres). The scheduler only decides on
+//! deadlines inside that verified coverage, and when a hole shows up between stretches — no
+//! ingest alive, or Postgres unreachable, for longer than the blind threshold — it moves every
+//! later deadline by the hole's length and records the outage, so a restart brings no storm of
+//! false alerts.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Interval, Timestamptz};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+
+use crate::schema::{coverage, ingest_beacons, outages};
+use crate::{PgConn, StoreError};
+
+/// How often an ingest process writes its beacon. The scheduler decides on a deadline only once
+/// a beacon newer than it exists, so this bounds the extra detection latency.
+pub const BEAT_EVERY: Duration = Duration::from_millis(200);
+
+/// Records that ingest process `instance` can receive pings at `now`. A beacon not written for
+/// longer than `blind_after` starts a new stretch: the time between was not covered.
+pub async fn beat(
+    conn: &mut PgConn,
+    instance: uuid::Uuid,
+    now: DateTime<Utc>,
+    blind_after: Duration,
+) -> Result<(), StoreError> {
+    let broken = now - chrono::Duration::from_std(blind_after).unwrap_or(chrono::Duration::MAX);
+    diesel::insert_into(ingest_beacons::table)
+        .values((
+            ingest_beacons::instance_id.eq(instance),
+            ingest_beacons::alive_since.eq(now),
+            ingest_beacons::seen_at.eq(now),
+        ))
+        .on_conflict(ingest_beacons::instance_id)
+        .do_update()
+        .set((
+            ingest_beacons::alive_since.eq(diesel::dsl::sql::<Timestamptz>(
+                "CASE WHEN ingest_beacons.seen_at < ",
+            )
+            .bind::<Timestamptz, _>(broken)
+            .sql(" THEN excluded.alive_since ELSE ingest_beacons.alive_since END")),
+            ingest_beacons::seen_at.eq(diesel::dsl::sql::<Timestamptz>(
+                "greatest(ingest_beacons.seen_at, excluded.seen_at)",
+            )),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn pg_interval(d: chrono::Duration) -> diesel::data_types::PgInterval {
+    diesel::data_types::PgInterval::from_microseconds(d.num_microseconds().unwrap_or(i64::MAX))
+}
+
+/// A hole in coverage that was closed: deadlines after `started_at` moved by its length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outage {
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub shifted_heartbeats: i64,
+}
+
+/// Where verified coverage stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    /// Pings could be received continuously up to here: deadlines up to it can be decided.
+    /// `None` when no ingest process has ever written a beacon.
+    pub covered_until: Option<DateTime<Utc>>,
+    /// Holes closed by this call.
+    pub outages: Vec<Outage>,
+}
+
+impl Coverage {
+    /// Whether Lifeline is blind right now: no coverage for longer than `blind_after`.
+    pub fn blind_at(&self, now: DateTime<Utc>, blind_after: Duration) -> bool {
+        let limit = chrono::Duration::from_std(blind_after).unwrap_or(chrono::Duration::MAX);
+        self.covered_until.is_none_or(|c| now - c > limit)
+    }
+}
+
+/// Extends verified coverage from the beacons, closing any hole longer than `blind_after` by
+/// shifting the deadlines that fell after its start. Serialised across scheduler replicas by the
+/// single `coverage` row, so each hole is closed (and deadlines shifted) exactly once.
+pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverage, StoreError> {
+    let tolerance = chrono::Duration::from_std(blind_after).unwrap_or(chrono::Duration::MAX);
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let covered: Option<DateTime<Utc>> = coverage::table
+            .select(coverage::covered_until)
+            .for_update()
+            .first(conn)
+            .await?;
+        let mut stretches: Vec<(DateTime<Utc>, DateTime<Utc>)> = ingest_beacons::table
+            .filter(ingest_beacons::seen_at.gt(covered.unwrap_or(DateTime::<Utc>::MIN_UTC)))
+            .select((ingest_beacons::alive_since, ingest_beacons::seen_at))
+            .load(conn)
+            .await?;
+        stretches.sort_unstable();
+        let Some(mut frontier) = covered.or(stretches.iter().map(|s| s.0).next()) else {
+            return Ok(Coverage {
+                covered_until: None,
+                outages: Vec::new(),
+            });
+        };
+        let mut closed = Vec::new();
+        for (alive_since, seen_at) in stretches {
+            if alive_since > frontier + tolerance {
+                closed.push(close_hole(conn, frontier, alive_since).await?);
+            }
+            frontier = frontier.max(seen_at);
+        }
+        if covered != Some(frontier) {
+            diesel::update(coverage::table)
+                .set(coverage::covered_until.eq(frontier))
+                .execute(conn)
+                .await?;
+        }
+        Ok(Coverage {
+            covered_until: Some(frontier),
+            outages: closed,
+        })
+    })
+    .await
+}
+
+async fn close_hole(
+    conn: &mut PgConn,
+    started_at: DateTime<Utc>,
+    ended_at: DateTime<Utc>,
+) -> Result<Outage, StoreError> {
+    let gap = pg_interval(ended_at - started_at);
+    let shifted = diesel::sql_query(
+        "UPDATE heartbeats SET due_at = due_at + $1, alert_at = alert_at + $1, \
+         started_at = started_at + $1, last_progress_at = last_progress_at + $1, \
+         next_check_at = next_check_at + $1 WHERE next_check_at > $2",
+    )
+    .bind::<Interval, _>(gap)
+    .bind::<Timestamptz, _>(started_at)
+    .execute(conn)
+    .await?;
+    let shifted_heartbeats = i64::try_from(shifted).unwrap_or(i64::MAX);
+    diesel::insert_into(outages::table)
+        .values((
+            outages::started_at.eq(started_at),
+            outages::ended_at.eq(ended_at),
+            outages::shifted_heartbeats.eq(shifted_heartbeats),
+        ))
+        .execute(conn)
+        .await?;
+    tracing::warn!(
+        %started_at, %ended_at, shifted_heartbeats,
+        "Lifeline could not receive pings; deadlines moved by the outage's length"
+    );
+    Ok(Outage {
+        started_at,
+        ended_at,
+        shifted_heartbeats,
+    })
+}
+
+/// Forgets beacons of processes gone for a day (their stretches are long verified).
+pub async fn prune_beacons(conn: &mut PgConn, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        ingest_beacons::table.filter(ingest_beacons::seen_at.lt(now - chrono::Duration::days(1))),
+    )
+    .execute(conn)
+    .await?)
+}
+
+/// Recorded outages, newest first.
+pub async fn recent_outages(conn: &mut PgConn, limit: i64) -> Result<Vec<Outage>, StoreError> {
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = outages::table
+        .order(outages::started_at.desc())
+        .limit(limit)
+        .select((
+            outages::started_at,
+            outages::ended_at,
+            outages::shifted_heartbeats,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(started_at, ended_at, shifted_heartbeats)| Outage {
+            started_at,
+            ended_at,
+            shifted_heartbeats,
+        })
+        .collect())
+}

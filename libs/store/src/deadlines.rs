@@ -1,0 +1,113 @@
+//! The scheduler's deadline scan: claim the heartbeats whose `next_check_at` has passed, let the
+//! domain decide (late, or down and why), and write the status, its history row, the incident
+//! and one alert per channel in one transaction — the outbox.
+//!
+//! Claiming is `FOR UPDATE SKIP LOCKED` on the `next_check_at` index, so scheduler replicas share
+//! the work, and the ping writer's `FOR NO KEY UPDATE` on the same rows orders every ping against
+//! every decision: a ping committed before the claim moves the deadline (the row no longer
+//! matches, or is re-checked against its new values); a ping that arrives after the decision
+//! finds the heartbeat down and recovers it, so the alert is never lost either.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use lifeline_domain::{Status, Transition};
+
+use crate::heartbeats::{StatusChange, insert_status_changes};
+use crate::incidents::{self, Opening};
+use crate::schema::heartbeats;
+use crate::timing_rows::{TimingColumns, TimingRow};
+use crate::{PgConn, StoreError};
+
+/// What one pass decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DueOutcome {
+    pub claimed: usize,
+    pub late: usize,
+    pub down: usize,
+    /// Alerts queued (one per incident and channel).
+    pub notifications: usize,
+}
+
+/// Decides up to `limit` heartbeats whose next check is at or before `until` (the latest instant
+/// at which Lifeline is known to have been able to receive pings, never later than now): each
+/// is judged as of `until`, so silence we could not have heard is never held against a job.
+/// `now` stamps the incidents.
+pub async fn process_due(
+    conn: &mut PgConn,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<DueOutcome, StoreError> {
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let rows: Vec<TimingRow> = heartbeats::table
+            .filter(heartbeats::next_check_at.le(until))
+            .order(heartbeats::next_check_at)
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .select(TimingRow::as_select())
+            .load(conn)
+            .await?;
+        let mut outcome = DueOutcome {
+            claimed: rows.len(),
+            ..DueOutcome::default()
+        };
+        let mut decided = Vec::with_capacity(rows.len());
+        let mut changes: Vec<StatusChange> = Vec::new();
+        let mut openings = Vec::new();
+        for row in &rows {
+            let mut timing = row.timing()?;
+            let before = timing.status;
+            match timing.check(until) {
+                Some(Transition::Late) => {
+                    outcome.late += 1;
+                    changes.push(change(row, before, Status::Late, "interval passed".into()));
+                }
+                Some(Transition::Down(cause)) => {
+                    outcome.down += 1;
+                    let reason = cause.describe(&timing);
+                    changes.push(change(row, before, Status::Down, reason.clone()));
+                    openings.push(Opening {
+                        heartbeat: row.id,
+                        team: row.team_id,
+                        reason,
+                        opened_at: now,
+                        deadline: cause.deadline(),
+                    });
+                }
+                // Nothing to decide (the stored next check was stale): just store the right one.
+                None => {}
+            }
+            decided.push((row.id, timing));
+        }
+        let c: &PgConn = conn;
+        let timing = TimingColumns::of(decided.iter().map(|(id, t)| (*id, t)));
+        let (written, recorded, alerts) = tokio::join!(
+            timing.write(c),
+            insert_status_changes(c, &changes),
+            incidents::open_down(c, &openings),
+        );
+        written?;
+        recorded?;
+        outcome.notifications = alerts?;
+        Ok(outcome)
+    })
+    .await
+}
+
+fn change(row: &TimingRow, from: Status, to: Status, reason: String) -> StatusChange {
+    (row.id, row.team_id, from, to, reason)
+}
+
+/// The earliest pending deadline, so the scheduler can sleep until exactly then.
+pub async fn next_deadline(conn: &mut PgConn) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(heartbeats::table
+        .filter(heartbeats::next_check_at.is_not_null())
+        .select(heartbeats::next_check_at)
+        .order(heartbeats::next_check_at)
+        .first::<Option<DateTime<Utc>>>(conn)
+        .await
+        .optional()?
+        .flatten())
+}

@@ -1,0 +1,182 @@
+//! Incidents and the alert outbox. Opening or resolving an incident writes its notifications —
+//! one per channel attached to the heartbeat — in the same statement, inside the caller's
+//! transaction, so a status change and its alerts commit or vanish together.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use lifeline_domain::{HeartbeatId, IncidentId};
+use serde::Serialize;
+
+use crate::schema::{incidents, notifications};
+use crate::{PgConn, StoreError, TeamScope};
+
+/// A heartbeat going down.
+#[derive(Clone, Debug)]
+pub struct Opening {
+    pub heartbeat: uuid::Uuid,
+    pub team: uuid::Uuid,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    /// The deadline that was missed (none for a failure signal).
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+/// Opens a `down` incident for each heartbeat and queues an alert per attached channel. A
+/// heartbeat that already has one open keeps it, and gets no second alert. Returns how many
+/// notifications were queued.
+pub async fn open_down(mut conn: &PgConn, openings: &[Opening]) -> Result<usize, StoreError> {
+    if openings.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<uuid::Uuid> = openings.iter().map(|_| IncidentId::new().as_uuid()).collect();
+    let heartbeats: Vec<uuid::Uuid> = openings.iter().map(|o| o.heartbeat).collect();
+    let teams: Vec<uuid::Uuid> = openings.iter().map(|o| o.team).collect();
+    let reasons: Vec<&str> = openings.iter().map(|o| o.reason.as_str()).collect();
+    let opened: Vec<DateTime<Utc>> = openings.iter().map(|o| o.opened_at).collect();
+    let deadlines: Vec<Option<DateTime<Utc>>> = openings.iter().map(|o| o.deadline).collect();
+    Ok(diesel::sql_query(
+        "WITH opened AS ( \
+           INSERT INTO incidents (id, heartbeat_id, team_id, kind, reason, opened_at, deadline_at) \
+           SELECT u.id, u.hb, u.team, 'down', u.reason, u.at, u.deadline \
+           FROM unnest($1, $2, $3, $4, $5, $6) AS u(id, hb, team, reason, at, deadline) \
+           ON CONFLICT (heartbeat_id, kind) WHERE resolved_at IS NULL DO NOTHING \
+           RETURNING id, heartbeat_id, team_id, opened_at) \
+         INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, next_attempt_at) \
+         SELECT gen_random_uuid(), o.team_id, o.id, hc.channel_id, 'alert', o.opened_at \
+         FROM opened o JOIN heartbeat_channels hc ON hc.heartbeat_id = o.heartbeat_id",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<SqlUuid>, _>(&heartbeats)
+    .bind::<Array<SqlUuid>, _>(&teams)
+    .bind::<Array<Text>, _>(&reasons)
+    .bind::<Array<Timestamptz>, _>(&opened)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&deadlines)
+    .execute(&mut conn)
+    .await?)
+}
+
+/// Resolves every open incident of these heartbeats (a ping arrived, at the paired time) and
+/// queues a recovery notice per channel for the `down` ones when `notify` is set. Returns how
+/// many notifications were queued.
+pub async fn resolve(
+    mut conn: &PgConn,
+    resolved: &[(uuid::Uuid, DateTime<Utc>)],
+    notify: bool,
+) -> Result<usize, StoreError> {
+    if resolved.is_empty() {
+        return Ok(0);
+    }
+    let heartbeats: Vec<uuid::Uuid> = resolved.iter().map(|r| r.0).collect();
+    let at: Vec<DateTime<Utc>> = resolved.iter().map(|r| r.1).collect();
+    Ok(diesel::sql_query(
+        "WITH resolved AS ( \
+           UPDATE incidents i SET resolved_at = greatest(u.at, i.opened_at) \
+           FROM unnest($1, $2) AS u(hb, at) \
+           WHERE i.heartbeat_id = u.hb AND i.resolved_at IS NULL \
+           RETURNING i.id, i.heartbeat_id, i.team_id, i.kind, i.resolved_at) \
+         INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, next_attempt_at) \
+         SELECT gen_random_uuid(), r.team_id, r.id, hc.channel_id, 'recovery', r.resolved_at \
+         FROM resolved r JOIN heartbeat_channels hc ON hc.heartbeat_id = r.heartbeat_id \
+         WHERE r.kind = 'down' AND $3",
+    )
+    .bind::<Array<SqlUuid>, _>(&heartbeats)
+    .bind::<Array<Timestamptz>, _>(&at)
+    .bind::<diesel::sql_types::Bool, _>(notify)
+    .execute(&mut conn)
+    .await?)
+}
+
+/// An incident as the team sees it.
+#[derive(Clone, Debug, Serialize, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+pub struct Incident {
+    pub id: uuid::Uuid,
+    pub kind: String,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub deadline_at: Option<DateTime<Utc>>,
+}
+
+/// The heartbeat's open incident, if it has one.
+pub async fn open_for(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+) -> Result<Option<Incident>, StoreError> {
+    Ok(incidents::table
+        .filter(incidents::team_id.eq(scope.team_id().as_uuid()))
+        .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
+        .filter(incidents::resolved_at.is_null())
+        .order(incidents::opened_at.desc())
+        .select(Incident::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// The heartbeat's incidents, newest first.
+pub async fn history(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+    limit: i64,
+) -> Result<Vec<Incident>, StoreError> {
+    Ok(incidents::table
+        .filter(incidents::team_id.eq(scope.team_id().as_uuid()))
+        .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
+        // Open incidents always show; closed ones only within the plan's history.
+        .filter(
+            incidents::resolved_at
+                .is_null()
+                .or(incidents::opened_at.ge(scope.plan().retention_cutoff(chrono::Utc::now()))),
+        )
+        .order(incidents::opened_at.desc())
+        .limit(limit)
+        .select(Incident::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The newest alert queued for the heartbeat, with its delivery state.
+#[derive(Clone, Debug, Serialize, Queryable)]
+pub struct AlertSummary {
+    pub notification_id: uuid::Uuid,
+    pub incident_id: uuid::Uuid,
+    pub channel_id: uuid::Uuid,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+pub async fn last_alert(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+) -> Result<Option<AlertSummary>, StoreError> {
+    Ok(notifications::table
+        .inner_join(incidents::table)
+        .filter(notifications::team_id.eq(scope.team_id().as_uuid()))
+        .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
+        .filter(notifications::kind.eq("alert"))
+        .order(notifications::created_at.desc())
+        .select((
+            notifications::id,
+            incidents::id,
+            notifications::channel_id,
+            notifications::kind,
+            notifications::status,
+            notifications::attempts,
+            notifications::created_at,
+            notifications::sent_at,
+            notifications::last_error,
+        ))
+        .first(conn)
+        .await
+        .optional()?)
+}

@@ -1,0 +1,83 @@
+//! The retention purge: deletes pings older than the owning team's plan keeps (7/30/90/365
+//! days). Reads already hide them (every history query applies the plan's cut-off), so the purge
+//! only reclaims space and may lag without anyone seeing old history.
+//!
+//! It walks heartbeats in id order, a chunk at a time, and deletes at most a bounded number of
+//! rows per heartbeat per statement through the `(heartbeat_id, received_at)` index — short
+//! transactions that never hold many row locks, so ingest barely notices.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Int8, Timestamptz, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use lifeline_domain::Plan;
+
+use crate::schema::{heartbeats, teams};
+use crate::{PgConn, StoreError};
+
+/// What one chunk did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Purged {
+    pub heartbeats: usize,
+    pub deleted: usize,
+    /// Where the next chunk starts; `None` after the last heartbeat (the pass is complete).
+    pub next: Option<uuid::Uuid>,
+}
+
+/// Purges the heartbeats after `after` (from the first when `None`), up to `heartbeats_per_chunk`
+/// of them and `rows_per_heartbeat` pings each. A chunk that hit the row bound is not passed:
+/// `next` stays at `after`, so the caller repeats it.
+pub async fn purge_chunk(
+    conn: &mut PgConn,
+    after: Option<uuid::Uuid>,
+    now: DateTime<Utc>,
+    heartbeats_per_chunk: i64,
+    rows_per_heartbeat: i64,
+) -> Result<Purged, StoreError> {
+    let chunk: Vec<(uuid::Uuid, String)> = heartbeats::table
+        .inner_join(teams::table)
+        .filter(heartbeats::id.gt(after.unwrap_or(uuid::Uuid::nil())))
+        .order(heartbeats::id)
+        .limit(heartbeats_per_chunk)
+        .select((heartbeats::id, teams::plan))
+        .load(conn)
+        .await?;
+    let Some(last) = chunk.last().map(|c| c.0) else {
+        return Ok(Purged {
+            heartbeats: 0,
+            deleted: 0,
+            next: None,
+        });
+    };
+    let mut ids = Vec::with_capacity(chunk.len());
+    let mut cutoffs = Vec::with_capacity(chunk.len());
+    for (id, plan) in &chunk {
+        let plan = Plan::parse(plan).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        ids.push(*id);
+        cutoffs.push(plan.retention_cutoff(now));
+    }
+    let deleted = diesel::sql_query(
+        "DELETE FROM pings p USING ( \
+           SELECT old.received_at, old.id FROM unnest($1, $2) AS c(hb, cutoff), \
+           LATERAL (SELECT received_at, id FROM pings \
+                    WHERE heartbeat_id = c.hb AND received_at < c.cutoff \
+                    ORDER BY received_at LIMIT $3) old) doomed \
+         WHERE p.received_at = doomed.received_at AND p.id = doomed.id",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Timestamptz>, _>(&cutoffs)
+    .bind::<Int8, _>(rows_per_heartbeat)
+    .execute(conn)
+    .await?;
+    let full = i64::try_from(deleted).unwrap_or(i64::MAX) >= rows_per_heartbeat;
+    let complete = i64::try_from(chunk.len()).unwrap_or(0) < heartbeats_per_chunk;
+    Ok(Purged {
+        heartbeats: chunk.len(),
+        deleted,
+        next: match (full, complete) {
+            (true, _) => after.or(Some(uuid::Uuid::nil())),
+            (false, true) => None,
+            (false, false) => Some(last),
+        },
+    })
+}

@@ -1,0 +1,90 @@
+//! The scheduler (DESIGN.md §5): decides deadlines (late, down, stalled and too-long runs),
+//! opens incidents with their alerts in one transaction, delivers notifications with retries,
+//! and purges pings past each plan's retention. Any number of replicas share the work through
+//! `FOR UPDATE SKIP LOCKED`; they sleep until the next deadline or a Redis wake-up.
+
+mod deadlines;
+mod delivery;
+pub mod purge;
+pub mod settings;
+mod wake;
+
+use std::sync::Arc;
+
+use lifeline_notify::Notifier;
+use lifeline_store::{RedisKeys, StoreSettings};
+use tokio::sync::{Notify, watch};
+
+pub use settings::SchedulerSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] lifeline_store::StoreError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("{0}")]
+    Notify(String),
+}
+
+/// A started scheduler.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops the loops; sends in flight finish and are recorded first.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.listener.abort();
+    }
+}
+
+/// Starts the deadline, delivery and retention loops and the wake-up listener.
+pub async fn start(
+    settings: SchedulerSettings,
+    store: StoreSettings,
+) -> Result<Running, StartError> {
+    let pool = lifeline_store::pg::pool(&store)?;
+    let client = redis::Client::open(store.redis_url.as_str())?;
+    let notifier =
+        Notifier::new(settings.notify.clone()).map_err(|e| StartError::Notify(e.to_string()))?;
+    let wake_deadlines = Arc::new(Notify::new());
+    let wake_deliveries = Arc::new(Notify::new());
+    let (stop, stopped) = watch::channel(false);
+    let deadline_loop = deadlines::DeadlineLoop {
+        pool: pool.clone(),
+        settings: settings.clone(),
+        blind_after: store.blind_after,
+        wake: wake_deadlines.clone(),
+        deliveries: wake_deliveries.clone(),
+    };
+    let delivery_loop = delivery::DeliveryLoop {
+        pool: pool.clone(),
+        settings: settings.clone(),
+        notifier,
+        wake: wake_deliveries.clone(),
+    };
+    let tasks = vec![
+        tokio::spawn(deadline_loop.run(stopped.clone())),
+        tokio::spawn(delivery_loop.run(stopped.clone())),
+        tokio::spawn(purge::run(pool, settings, stopped)),
+    ];
+    let listener = tokio::spawn(wake::listen(
+        client,
+        RedisKeys::new(store.redis_prefix.clone()),
+        wake_deadlines,
+        wake_deliveries,
+    ));
+    tracing::info!("scheduler running");
+    Ok(Running {
+        stop,
+        tasks,
+        listener,
+    })
+}

@@ -1,0 +1,55 @@
+//! The retention loop: one pass over all heartbeats every `LIFELINE_PURGE_INTERVAL_MS`, in small
+//! chunks with a pause between them so the purge never competes with ingest for long.
+
+use chrono::Utc;
+use lifeline_store::{PgPool, StoreError, retention};
+use tokio::sync::watch;
+
+use crate::SchedulerSettings;
+
+pub(crate) async fn run(pool: PgPool, settings: SchedulerSettings, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        match pass(&pool, &settings, &stop).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "retention pass removed old pings"),
+            Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(settings.purge_every) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One pass over every heartbeat; returns the pings deleted.
+pub async fn pass(
+    pool: &PgPool,
+    settings: &SchedulerSettings,
+    stop: &watch::Receiver<bool>,
+) -> Result<usize, StoreError> {
+    let mut cursor = None;
+    let mut total = 0;
+    while !*stop.borrow() {
+        let chunk = {
+            let mut conn = pool.get().await?;
+            retention::purge_chunk(
+                &mut conn,
+                cursor,
+                Utc::now(),
+                settings.purge_chunk,
+                settings.purge_rows,
+            )
+            .await?
+        };
+        total += chunk.deleted;
+        metrics::counter!("lifeline_purged_pings_total").increment(chunk.deleted as u64);
+        match chunk.next {
+            None => break,
+            next => cursor = next,
+        }
+        if !settings.purge_pause.is_zero() {
+            tokio::time::sleep(settings.purge_pause).await;
+        }
+    }
+    Ok(total)
+}

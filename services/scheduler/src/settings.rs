@@ -1,0 +1,97 @@
+use std::time::Duration;
+
+use lifeline_notify::NotifySettings;
+use lifeline_store::settings::{EnvError, millis, parsed};
+
+/// Settings of the scheduler. Environment variables and defaults are documented in the README.
+#[derive(Clone, Debug)]
+pub struct SchedulerSettings {
+    /// `LIFELINE_SCHEDULER_BATCH`: heartbeats decided per transaction (default 500).
+    pub batch: i64,
+    /// `LIFELINE_SCHEDULER_POLL_MS`: the longest the loops sleep without a deadline or a wake-up
+    /// (default 5000) — only a fallback for lost wake-ups.
+    pub max_sleep: Duration,
+    /// `LIFELINE_DELIVERY_CONCURRENCY`: notifications sent at once (default 16).
+    pub delivery_concurrency: usize,
+    /// `LIFELINE_DELIVERY_MAX_ATTEMPTS`: attempts before a notification is marked failed
+    /// (default 10).
+    pub max_attempts: i32,
+    /// `LIFELINE_DELIVERY_BACKOFF_MS`: the first retry's delay; each further retry doubles it,
+    /// with jitter, up to `LIFELINE_DELIVERY_BACKOFF_MAX_MS` (defaults 5000 and 3600000).
+    pub backoff: Duration,
+    pub backoff_max: Duration,
+    /// `LIFELINE_PURGE_INTERVAL_MS`: pause between two retention passes (default 60000).
+    pub purge_every: Duration,
+    /// `LIFELINE_PURGE_CHUNK`: heartbeats per purge statement (default 500), and
+    /// `LIFELINE_PURGE_ROWS`: pings deleted per heartbeat per statement (default 1000).
+    pub purge_chunk: i64,
+    pub purge_rows: i64,
+    /// `LIFELINE_PURGE_PAUSE_MS`: pause between purge statements, so ingest keeps the disk
+    /// (default 10).
+    pub purge_pause: Duration,
+    pub notify: NotifySettings,
+}
+
+impl SchedulerSettings {
+    pub fn from_env() -> Result<Self, EnvError> {
+        let positive = |name: &'static str, default: i64| -> Result<i64, EnvError> {
+            let v = parsed(name, default)?;
+            if v < 1 {
+                return Err(EnvError {
+                    name,
+                    reason: "must be at least 1".into(),
+                });
+            }
+            Ok(v)
+        };
+        let notify = NotifySettings::from_env().map_err(|e| EnvError {
+            name: e.name,
+            reason: e.reason,
+        })?;
+        Ok(Self {
+            batch: positive("LIFELINE_SCHEDULER_BATCH", 500)?,
+            max_sleep: millis("LIFELINE_SCHEDULER_POLL_MS", 5_000)?,
+            delivery_concurrency: usize::try_from(positive("LIFELINE_DELIVERY_CONCURRENCY", 16)?)
+                .unwrap_or(16),
+            max_attempts: i32::try_from(positive("LIFELINE_DELIVERY_MAX_ATTEMPTS", 10)?)
+                .unwrap_or(10),
+            backoff: millis("LIFELINE_DELIVERY_BACKOFF_MS", 5_000)?,
+            backoff_max: millis("LIFELINE_DELIVERY_BACKOFF_MAX_MS", 3_600_000)?,
+            purge_every: millis("LIFELINE_PURGE_INTERVAL_MS", 60_000)?,
+            purge_chunk: positive("LIFELINE_PURGE_CHUNK", 500)?,
+            purge_rows: positive("LIFELINE_PURGE_ROWS", 1_000)?,
+            purge_pause: millis("LIFELINE_PURGE_PAUSE_MS", 10)?,
+            notify,
+        })
+    }
+
+    /// Brisk settings for tests: quick retries and purges, private webhook targets allowed
+    /// (the test servers listen on 127.0.0.1).
+    pub fn local(public_url: &str) -> Self {
+        Self {
+            batch: 500,
+            max_sleep: Duration::from_millis(1_000),
+            delivery_concurrency: 16,
+            max_attempts: 5,
+            backoff: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(2),
+            purge_every: Duration::from_millis(500),
+            purge_chunk: 500,
+            purge_rows: 1_000,
+            purge_pause: Duration::ZERO,
+            notify: NotifySettings {
+                smtp_url: None,
+                smtp_from: "Lifeline <alerts@lifeline.local>".into(),
+                allow_private_targets: true,
+                timeout: Duration::from_secs(2),
+                public_url: public_url.to_owned(),
+            },
+        }
+    }
+
+    /// How long a claimed notification stays reserved for its sender: longer than any send can
+    /// take, so only a dead process's claim ever runs out.
+    pub fn delivery_lease(&self) -> Duration {
+        self.notify.timeout * 2 + Duration::from_secs(1)
+    }
+}
