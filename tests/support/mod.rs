@@ -4,13 +4,19 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod chaos;
+/// The SMTP server and HTTP recorder of `lifeline-notify`'s own tests.
+#[path = "../../libs/notify/tests/send/support.rs"]
+pub mod notify_servers;
+pub mod receiver;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
-use lifeline_domain::{HeartbeatId, Plan, Schedule};
+use lifeline_domain::{ChannelId, HeartbeatId, Plan, Schedule};
 use lifeline_ingest::IngestSettings;
+use lifeline_scheduler::SchedulerSettings;
+use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::testing::TestDb;
 use lifeline_store::{RedisKeys, StoreSettings, TeamScope, redis_conn, teams, tokens};
@@ -18,6 +24,7 @@ use lifeline_store::{RedisKeys, StoreSettings, TeamScope, redis_conn, teams, tok
 pub struct TestApp {
     pub db: TestDb,
     pub ingest: Option<lifeline_ingest::Running>,
+    pub scheduler: Option<lifeline_scheduler::Running>,
     pub base: String,
     pub http: reqwest::Client,
 }
@@ -53,6 +60,7 @@ impl TestApp {
         TestApp {
             db,
             ingest: Some(running),
+            scheduler: None,
             base,
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -130,6 +138,105 @@ impl TestApp {
     pub async fn stop(mut self) {
         if let Some(running) = self.ingest.take() {
             running.stop().await.unwrap();
+        }
+        if let Some(running) = self.scheduler.take() {
+            running.stop().await;
+        }
+    }
+
+    /// Starts the scheduler (deadlines, delivery, purge) in this process.
+    pub async fn start_scheduler(&mut self, settings: SchedulerSettings) {
+        let running = lifeline_scheduler::start(settings, self.db.settings.clone())
+            .await
+            .unwrap();
+        self.scheduler = Some(running);
+    }
+
+    /// Scheduler settings for tests, with links under this app's address.
+    pub fn scheduler_settings(&self) -> SchedulerSettings {
+        SchedulerSettings::local(&self.base)
+    }
+
+    /// Stops ingest only (an outage of the ping API); `restart_ingest` brings it back on the
+    /// same address.
+    pub async fn stop_ingest(&mut self) -> SocketAddr {
+        let running = self.ingest.take().unwrap();
+        let addr = running.addr;
+        running.stop().await.unwrap();
+        addr
+    }
+
+    pub async fn restart_ingest(&mut self, addr: SocketAddr) {
+        let running = lifeline_ingest::start(IngestSettings::local(addr), self.db.settings.clone())
+            .await
+            .unwrap();
+        self.ingest = Some(running);
+    }
+
+    /// A webhook channel of the team pointing at `url`, attached to `hb`.
+    pub async fn webhook(&self, scope: &TeamScope, hb: &Heartbeat, url: &str) -> ChannelId {
+        self.channel(scope, hb, "webhook", url, Some("whsec_test"))
+            .await
+    }
+
+    pub async fn channel(
+        &self,
+        scope: &TeamScope,
+        hb: &Heartbeat,
+        kind: &'static str,
+        target: &str,
+        secret: Option<&str>,
+    ) -> ChannelId {
+        let mut conn = self.conn().await;
+        let channel = channels::create(
+            &mut conn,
+            scope,
+            NewChannel {
+                kind,
+                name: kind.into(),
+                target: target.into(),
+                secret: secret.map(Into::into),
+            },
+        )
+        .await
+        .unwrap();
+        let id = ChannelId::from_uuid(channel.id);
+        heartbeats::attach(&mut conn, scope, hb.id, id)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// Runs SQL as the test (setting up times, reading state).
+    pub async fn sql(&self, sql: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        self.conn().await.batch_execute(sql).await.unwrap();
+    }
+
+    /// A single number from SQL.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            n: i64,
+        }
+        let row: N = diesel::sql_query(sql)
+            .get_result(&mut self.conn().await)
+            .await
+            .unwrap();
+        row.n
+    }
+
+    /// Waits until `sql` counts `n` (or `limit` passes) and returns the last count.
+    pub async fn wait_count(&self, sql: &str, n: i64, limit: Duration) -> i64 {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let got = self.count(sql).await;
+            if got == n || tokio::time::Instant::now() >= until {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 }

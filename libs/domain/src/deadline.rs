@@ -115,7 +115,9 @@ impl HeartbeatTiming {
                 max_runtime,
             });
         let stalled = self.limits.progress_timeout().map(|timeout| {
-            let last_activity = self.last_progress_at.map_or(started_at, |p| p.max(started_at));
+            let last_activity = self
+                .last_progress_at
+                .map_or(started_at, |p| p.max(started_at));
             DownCause::Stalled {
                 deadline: last_activity + timeout,
                 last_activity,
@@ -228,7 +230,10 @@ mod tests {
             hb.check(t(4200)),
             Some(Transition::Down(DownCause::Silent { deadline: t(4200) }))
         );
-        assert_eq!((hb.status, hb.alert_at, hb.next_check_at()), (Status::Down, None, None));
+        assert_eq!(
+            (hb.status, hb.alert_at, hb.next_check_at()),
+            (Status::Down, None, None)
+        );
     }
 
     #[test]
@@ -252,10 +257,16 @@ mod tests {
         let mut paused = timing(60, 0);
         paused.apply_ping(PingKind::Success, t(0));
         paused.pause();
-        assert_eq!((paused.next_check_at(), paused.check(t(1_000_000))), (None, None));
+        assert_eq!(
+            (paused.next_check_at(), paused.check(t(1_000_000))),
+            (None, None)
+        );
         let mut down = timing(60, 0);
         down.apply_ping(PingKind::Fail, t(0));
-        assert_eq!((down.next_check_at(), down.check(t(1_000_000))), (None, None));
+        assert_eq!(
+            (down.next_check_at(), down.check(t(1_000_000))),
+            (None, None)
+        );
     }
 
     #[test]
@@ -265,7 +276,11 @@ mod tests {
         hb.apply_ping(PingKind::Start, t(1000));
         assert_eq!(hb.next_check_at(), Some(t(1300)));
         hb.apply_ping(PingKind::Progress, t(1200));
-        assert_eq!(hb.next_check_at(), Some(t(1500)), "progress resets the timeout");
+        assert_eq!(
+            hb.next_check_at(),
+            Some(t(1500)),
+            "progress resets the timeout"
+        );
         assert_eq!(hb.check(t(1499)), None);
         let Some(Transition::Down(cause)) = hb.check(t(1500)) else {
             panic!("expected down");
@@ -278,7 +293,11 @@ mod tests {
                 timeout: Duration::seconds(300)
             }
         );
-        assert!(cause.describe(&hb).contains("stalled run: no progress for 5 min"));
+        assert!(
+            cause
+                .describe(&hb)
+                .contains("stalled run: no progress for 5 min")
+        );
     }
 
     #[test]
@@ -327,7 +346,10 @@ mod tests {
         hb.apply_ping(PingKind::Start, t(100));
         let before = hb.next_check_at();
         hb.shift(Duration::seconds(60));
-        assert_eq!(hb.next_check_at(), before.map(|b| b + Duration::seconds(60)));
+        assert_eq!(
+            hb.next_check_at(),
+            before.map(|b| b + Duration::seconds(60))
+        );
         assert_eq!(hb.alert_at, Some(t(86_400 + 3600 + 60)));
     }
 
@@ -336,7 +358,11 @@ mod tests {
         let mut hb = timing(3600, 600);
         hb.apply_ping(PingKind::Success, t(0));
         let silent = DownCause::Silent { deadline: t(4200) };
-        assert!(silent.describe(&hb).contains("expected every 1 h + 10 min grace"));
+        assert!(
+            silent
+                .describe(&hb)
+                .contains("expected every 1 h + 10 min grace")
+        );
         let failed = DownCause::Failed { exit_code: Some(3) };
         assert!(failed.describe(&hb).contains("exit code 3"));
         assert_eq!(human(Duration::seconds(90_061)), "1 d 1 h 1 min 1 s");

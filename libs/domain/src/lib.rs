@@ -9,10 +9,10 @@ pub mod status;
 pub mod timing;
 pub mod token;
 
+pub use deadline::{DownCause, Transition};
 pub use ids::{ChannelId, HeartbeatId, IncidentId, TeamId, UserId};
 pub use ping::{PingKind, Signal};
 pub use plan::{Plan, PlanLimits};
 pub use status::Status;
-pub use deadline::{DownCause, Transition};
 pub use timing::{HeartbeatTiming, PingEffect, RunLimits, RunLimitsError, Schedule, ScheduleError};
 pub use token::PingToken;

@@ -93,11 +93,13 @@ pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverag
             .for_update()
             .first(conn)
             .await?;
-        let mut stretches: Vec<(DateTime<Utc>, DateTime<Utc>)> = ingest_beacons::table
-            .filter(ingest_beacons::seen_at.gt(covered.unwrap_or(DateTime::<Utc>::MIN_UTC)))
+        let mut newer = ingest_beacons::table
             .select((ingest_beacons::alive_since, ingest_beacons::seen_at))
-            .load(conn)
-            .await?;
+            .into_boxed();
+        if let Some(covered) = covered {
+            newer = newer.filter(ingest_beacons::seen_at.gt(covered));
+        }
+        let mut stretches: Vec<(DateTime<Utc>, DateTime<Utc>)> = newer.load(conn).await?;
         stretches.sort_unstable();
         let Some(mut frontier) = covered.or(stretches.iter().map(|s| s.0).next()) else {
             return Ok(Coverage {

@@ -30,7 +30,10 @@ pub async fn open_down(mut conn: &PgConn, openings: &[Opening]) -> Result<usize,
     if openings.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<uuid::Uuid> = openings.iter().map(|_| IncidentId::new().as_uuid()).collect();
+    let ids: Vec<uuid::Uuid> = openings
+        .iter()
+        .map(|_| IncidentId::new().as_uuid())
+        .collect();
     let heartbeats: Vec<uuid::Uuid> = openings.iter().map(|o| o.heartbeat).collect();
     let teams: Vec<uuid::Uuid> = openings.iter().map(|o| o.team).collect();
     let reasons: Vec<&str> = openings.iter().map(|o| o.reason.as_str()).collect();

@@ -97,7 +97,9 @@ pub async fn claim(
 /// How an attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { detail: String },
+    Sent {
+        detail: String,
+    },
     /// Failed; tried again at `retry_at`, or given up for good when `None`.
     Failed {
         error: String,

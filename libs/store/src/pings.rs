@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::heartbeats::{StatusChange, insert_status_changes};
 use crate::incidents::{self, Opening};
-use crate::timing_rows::{TimingColumns, TimingRow};
 use crate::schema::{heartbeats, pings};
+use crate::timing_rows::{TimingColumns, TimingRow};
 use crate::{PgConn, StoreError, TeamScope};
 
 /// A ping as received, ready to be stored.

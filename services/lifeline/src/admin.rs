@@ -8,9 +8,7 @@ use lifeline_domain::{ChannelId, HeartbeatId, Plan, RunLimits, Schedule, TeamId}
 use lifeline_notify::ChannelKind;
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
-use lifeline_store::{
-    RedisKeys, TeamScope, incidents, pings, redis_conn, teams, tokens, wake,
-};
+use lifeline_store::{RedisKeys, TeamScope, incidents, pings, redis_conn, teams, tokens, wake};
 use serde_json::json;
 
 use crate::Settings;

@@ -15,11 +15,36 @@ async fn main() -> std::process::ExitCode {
     };
     let result = match cli.command {
         Command::Migrate { revert_all } => lifeline::migrate(&settings, revert_all).await,
-        Command::Ingest => lifeline::serve(settings, Roles { ingest: true, scheduler: false }).await,
-        Command::Scheduler => {
-            lifeline::serve(settings, Roles { ingest: false, scheduler: true }).await
+        Command::Ingest => {
+            lifeline::serve(
+                settings,
+                Roles {
+                    ingest: true,
+                    scheduler: false,
+                },
+            )
+            .await
         }
-        Command::All => lifeline::serve(settings, Roles { ingest: true, scheduler: true }).await,
+        Command::Scheduler => {
+            lifeline::serve(
+                settings,
+                Roles {
+                    ingest: false,
+                    scheduler: true,
+                },
+            )
+            .await
+        }
+        Command::All => {
+            lifeline::serve(
+                settings,
+                Roles {
+                    ingest: true,
+                    scheduler: true,
+                },
+            )
+            .await
+        }
         Command::Demo { json } => lifeline::demo::run(&settings, json).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
     };

@@ -7,7 +7,11 @@ use tokio::sync::watch;
 
 use crate::SchedulerSettings;
 
-pub(crate) async fn run(pool: PgPool, settings: SchedulerSettings, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn run(
+    pool: PgPool,
+    settings: SchedulerSettings,
+    mut stop: watch::Receiver<bool>,
+) {
     while !*stop.borrow() {
         match pass(&pool, &settings, &stop).await {
             Ok(0) => {}

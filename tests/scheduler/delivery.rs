@@ -1,0 +1,113 @@
+//! Delivery: retries with backoff, giving up with the last error, email over a real local SMTP
+//! server, and every attempt recorded.
+
+use std::time::Duration;
+
+use lifeline_domain::Plan;
+
+use crate::PATIENCE;
+use crate::support::TestApp;
+use crate::support::notify_servers::{SmtpMode, SmtpServer};
+use crate::support::receiver::{Receiver, Step};
+
+fn attempts_of(kind: &str) -> String {
+    format!(
+        "SELECT count(*) AS n FROM notification_attempts a JOIN notifications n \
+         ON n.id = a.notification_id WHERE n.kind = 'alert' AND a.outcome = '{kind}'"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_failing_twice_gets_exactly_one_delivery() {
+    let mut app = TestApp::start().await;
+    app.start_scheduler(app.scheduler_settings()).await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 1, 0).await;
+    let hook = Receiver::scripted(vec![Step::Status(500), Step::Status(503)]).await;
+    app.webhook(&scope, &hb, &hook.url).await;
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+
+    let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 3";
+    assert_eq!(app.wait_count(sent, 1, PATIENCE).await, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let all = hook.all();
+    assert_eq!(all.len(), 3, "two failures, one success, nothing more");
+    assert_eq!(hook.delivered().len(), 1);
+    let ids: Vec<_> = all
+        .iter()
+        .map(|r| r.header("lifeline-delivery").unwrap().to_owned())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "retries carry the same delivery id"
+    );
+    assert!(all[1].at > all[0].at && all[2].at > all[1].at);
+    assert_eq!(app.count(&attempts_of("failed")).await, 2);
+    assert_eq!(app.count(&attempts_of("sent")).await, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_that_always_fails_ends_failed_with_its_error() {
+    let mut app = TestApp::start().await;
+    let mut settings = app.scheduler_settings();
+    settings.max_attempts = 3;
+    app.start_scheduler(settings).await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 1, 0).await;
+    let hook = Receiver::scripted(vec![Step::Status(500); 50]).await;
+    app.webhook(&scope, &hb, &hook.url).await;
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+
+    let failed = "SELECT count(*) AS n FROM notifications \
+                  WHERE status = 'failed' AND attempts = 3 AND last_error LIKE '%HTTP 500%'";
+    assert_eq!(app.wait_count(failed, 1, PATIENCE).await, 1);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(hook.all().len(), 3, "no attempt after the limit");
+    assert_eq!(app.count(&attempts_of("failed")).await, 3);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_alerts_reach_the_smtp_server() {
+    let smtp = SmtpServer::start(SmtpMode::Accept).await;
+    let mut app = TestApp::start().await;
+    let mut settings = app.scheduler_settings();
+    settings.notify.smtp_url = Some(smtp.url());
+    app.start_scheduler(settings).await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 1, 0).await;
+    app.channel(&scope, &hb, "email", "ops@example.com", None)
+        .await;
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+
+    let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent'";
+    assert_eq!(app.wait_count(sent, 1, PATIENCE).await, 1);
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].rcpt_to, ["ops@example.com"]);
+    let subject = mails[0].header("subject").unwrap();
+    assert!(
+        subject.contains("DOWN") && subject.contains("job") && subject.contains("Team"),
+        "{subject}"
+    );
+    let body = mails[0].body();
+    assert!(body.contains(&format!("/heartbeats/{}", hb.id)), "{body}");
+    assert!(body.contains("no ping since"), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_without_smtp_fails_at_once_and_says_why() {
+    let mut app = TestApp::start().await;
+    app.start_scheduler(app.scheduler_settings()).await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 1, 0).await;
+    app.channel(&scope, &hb, "email", "ops@example.com", None)
+        .await;
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+    let failed = "SELECT count(*) AS n FROM notifications \
+                  WHERE status = 'failed' AND attempts = 1 AND last_error LIKE '%LIFELINE_SMTP_URL%'";
+    assert_eq!(app.wait_count(failed, 1, PATIENCE).await, 1);
+    app.stop().await;
+}

@@ -1,0 +1,104 @@
+//! Scheduler replicas as real processes: two of them over 1,000 heartbeats crossing their
+//! deadlines deliver exactly one alert per incident and channel, and a process killed in the
+//! middle of a delivery leaves it to be finished, once, after a restart.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use lifeline_domain::Plan;
+use tokio::process::{Child, Command};
+
+use crate::support::TestApp;
+use crate::support::receiver::{Receiver, Step};
+
+fn scheduler(app: &TestApp, timeout_ms: u64) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_lifeline"))
+        .arg("scheduler")
+        .env("DATABASE_URL", &app.db.settings.database_url)
+        .env("REDIS_URL", &app.db.settings.redis_url)
+        .env("LIFELINE_REDIS_PREFIX", &app.db.settings.redis_prefix)
+        .env("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "1")
+        .env("LIFELINE_NOTIFY_TIMEOUT_MS", timeout_ms.to_string())
+        .env("LIFELINE_DELIVERY_BACKOFF_MS", "200")
+        .env("LIFELINE_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_alert_once_per_incident_and_channel() {
+    let app = TestApp::start().await;
+    let scope = app.team(Plan::Enterprise).await;
+    let hook = Receiver::ok().await;
+    let first = app.heartbeat(&scope, 60, 0).await;
+    let a = app
+        .webhook(&scope, &first, &format!("{}/a", hook.url))
+        .await;
+    let b = app
+        .webhook(&scope, &first, &format!("{}/b", hook.url))
+        .await;
+    // 999 more heartbeats on the same two channels, all crossing their deadline within ~3 s.
+    app.sql(&format!(
+        "INSERT INTO heartbeats (id, team_id, name, token, token_hash, interval_secs, grace_secs)
+         SELECT gen_random_uuid(), '{team}', 'job-' || n, 'tok-' || n, sha256(('tok-' || n)::bytea), 60, 0
+         FROM generate_series(1, 999) n;
+         INSERT INTO heartbeat_channels (heartbeat_id, channel_id, team_id)
+         SELECT h.id, c.id, h.team_id FROM heartbeats h, channels c
+         WHERE h.id <> '{first}' AND c.id IN ('{a}', '{b}');
+         UPDATE heartbeats SET status = 'late', last_ping_at = now() - interval '1 minute',
+           due_at = now() + random() * interval '3 seconds' + interval '2 seconds',
+           alert_at = due_at, next_check_at = due_at;
+         UPDATE heartbeats SET alert_at = due_at, next_check_at = due_at;",
+        team = scope.team_id(),
+        first = first.id,
+    ))
+    .await;
+    let _one = scheduler(&app, 5_000);
+    let _two = scheduler(&app, 5_000);
+
+    let delivered = hook.wait_for(2000, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let all = hook.all();
+    assert_eq!(app.count("SELECT count(*) AS n FROM incidents").await, 1000);
+    assert_eq!(delivered.len(), 2000, "one per incident and channel");
+    assert_eq!(all.len(), 2000, "and nothing more");
+    let distinct: HashSet<(String, String)> = all
+        .iter()
+        .map(|r| (r.body["incident"]["id"].to_string(), r.path.clone()))
+        .collect();
+    assert_eq!(distinct.len(), 2000);
+    let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 1";
+    assert_eq!(app.count(sent).await, 2000);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_mid_delivery_is_finished_once_after_a_restart() {
+    let app = TestApp::start().await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 1, 0).await;
+    // The first delivery hangs: the process is killed while it waits for the answer.
+    let hook = Receiver::scripted(vec![Step::Hang(Duration::from_secs(30))]).await;
+    app.webhook(&scope, &hb, &hook.url).await;
+    let mut first = scheduler(&app, 2_000);
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    while hook.all().is_empty() && hook.in_flight() == 0 && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(hook.in_flight(), 1, "the delivery is in flight");
+    first.kill().await.unwrap();
+
+    let _second = scheduler(&app, 2_000);
+    // The claim's lease (2 × timeout + 1 s) runs out, then the new process delivers.
+    let delivered = hook.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(delivered.len(), 1);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(hook.delivered().len(), 1, "delivered once");
+    let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 2";
+    assert_eq!(app.count(sent).await, 1);
+    let abandoned = "SELECT count(*) AS n FROM notification_attempts WHERE attempt = 1 AND outcome = 'abandoned'";
+    assert_eq!(app.count(abandoned).await, 1);
+    app.stop().await;
+}
