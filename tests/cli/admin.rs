@@ -4,7 +4,7 @@ use lifeline_store::testing::TestDb;
 use serde_json::Value;
 use tokio::process::Command;
 
-fn lifeline(db: &TestDb) -> Command {
+pub(crate) fn lifeline(db: &TestDb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lifeline"));
     cmd.env("DATABASE_URL", &db.settings.database_url)
         .env("REDIS_URL", &db.settings.redis_url)
@@ -14,12 +14,12 @@ fn lifeline(db: &TestDb) -> Command {
     cmd
 }
 
-async fn run(db: &TestDb, args: &[&str]) -> Output {
+pub(crate) async fn run(db: &TestDb, args: &[&str]) -> Output {
     lifeline(db).args(args).output().await.unwrap()
 }
 
 /// Runs a command that must succeed.
-async fn run_ok(db: &TestDb, args: &[&str]) -> Output {
+pub(crate) async fn run_ok(db: &TestDb, args: &[&str]) -> Output {
     let out = run(db, args).await;
     assert!(
         out.status.success(),
@@ -29,7 +29,7 @@ async fn run_ok(db: &TestDb, args: &[&str]) -> Output {
     out
 }
 
-async fn json(db: &TestDb, args: &[&str]) -> Value {
+pub(crate) async fn json(db: &TestDb, args: &[&str]) -> Value {
     let out = run_ok(db, args).await;
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(

@@ -13,6 +13,7 @@ mod races;
 mod replicas;
 mod retention;
 mod transitions;
+mod wakeups;
 
 use std::time::Duration;
 
