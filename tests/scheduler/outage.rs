@@ -122,3 +122,61 @@ async fn deadlines_inside_a_hole_move_by_its_length() {
     // Without any beacon after the hole, Lifeline is blind and decides nothing past coverage.
     assert!(again.blind_at(Utc::now(), Duration::from_secs(5)));
 }
+
+/// Postgres unreachable for Lifeline (ingest and scheduler both go through the cut link) for
+/// longer than the blind threshold: the pings lost meanwhile are not held against the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_brings_no_false_down() {
+    let pg = crate::support::chaos::postgres_proxy().await;
+    let pg_addr = pg.addr;
+    let through_proxy = move |mut s: lifeline_store::StoreSettings| {
+        s.database_url = crate::support::via(&s.database_url, pg_addr);
+        s
+    };
+    let mut app = TestApp::start_with(crate::support::local_settings(), through_proxy).await;
+    let scheduler = lifeline_scheduler::start(
+        app.scheduler_settings(),
+        through_proxy(app.db.settings.clone()),
+    )
+    .await
+    .unwrap();
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 3, 2).await;
+    let hook = Receiver::ok().await;
+    app.webhook(&scope, &hb, &hook.url).await;
+    let job = tokio::spawn({
+        let (http, url) = (app.http.clone(), app.url(&hb));
+        async move {
+            loop {
+                let _ = http.get(&url).send().await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
+
+    pg.cut();
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    pg.restore();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    job.abort();
+
+    assert!(
+        !transitions(&app, hb.id)
+            .await
+            .iter()
+            .any(|t| t.ends_with(">down")),
+        "{:?}",
+        transitions(&app, hb.id).await
+    );
+    assert_eq!(hook.all().len(), 0, "no alert for our own outage");
+    let outages = coverage::recent_outages(&mut app.conn().await, 10)
+        .await
+        .unwrap();
+    assert_eq!(outages.len(), 1, "{outages:?}");
+    assert!((outages[0].ended_at - outages[0].started_at).num_seconds() >= 10);
+    scheduler.stop().await;
+    app.scheduler = None;
+    app.stop().await;
+}
