@@ -20,6 +20,7 @@ fn scheduler(app: &TestApp, timeout_ms: u64) -> Child {
         .env("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "1")
         .env("LIFELINE_NOTIFY_TIMEOUT_MS", timeout_ms.to_string())
         .env("LIFELINE_DELIVERY_BACKOFF_MS", "200")
+        .env("LIFELINE_SCHEDULER_ADDR", "127.0.0.1:0")
         .env("LIFELINE_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
@@ -100,5 +101,43 @@ async fn a_process_killed_mid_delivery_is_finished_once_after_a_restart() {
     assert_eq!(app.count(sent).await, 1);
     let abandoned = "SELECT count(*) AS n FROM notification_attempts WHERE attempt = 1 AND outcome = 'abandoned'";
     assert_eq!(app.count(abandoned).await, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_process_serves_its_ops_endpoints() {
+    let app = TestApp::start().await;
+    let port = crate::support::free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lifeline"));
+    let _process = cmd
+        .arg("scheduler")
+        .env("DATABASE_URL", &app.db.settings.database_url)
+        .env("REDIS_URL", &app.db.settings.redis_url)
+        .env("LIFELINE_REDIS_PREFIX", &app.db.settings.redis_prefix)
+        .env("LIFELINE_SCHEDULER_ADDR", format!("127.0.0.1:{port}"))
+        .env("LIFELINE_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    let ready = loop {
+        match app.http.get(format!("{base}/readyz")).send().await {
+            Ok(answer) if answer.status() == 200 => {
+                break answer.json::<serde_json::Value>().await.unwrap();
+            }
+            _ if tokio::time::Instant::now() < until => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            other => panic!("never ready: {other:?}"),
+        }
+    };
+    assert_eq!(ready["postgres"], "ok");
+    assert_eq!(
+        ready["blind"], false,
+        "the test's ingest writes beacons: {ready}"
+    );
+    assert_eq!(app.get_status(format!("{base}/healthz")).await, 200);
+    assert_eq!(app.get_status(format!("{base}/metrics")).await, 200);
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 
 mod deadlines;
 mod delivery;
+pub mod ops;
 pub mod purge;
 pub mod settings;
 mod wake;

@@ -1,3 +1,4 @@
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use lifeline_notify::NotifySettings;
@@ -6,6 +7,9 @@ use lifeline_store::settings::{EnvError, millis, parsed};
 /// Settings of the scheduler. Environment variables and defaults are documented in the README.
 #[derive(Clone, Debug)]
 pub struct SchedulerSettings {
+    /// `LIFELINE_SCHEDULER_ADDR`: the ops endpoints (`/healthz`, `/readyz`, `/metrics`) of a
+    /// process running the scheduler (default `127.0.0.1:8081`).
+    pub ops_addr: SocketAddr,
     /// `LIFELINE_SCHEDULER_BATCH`: heartbeats decided per transaction (default 500).
     pub batch: i64,
     /// `LIFELINE_SCHEDULER_POLL_MS`: the longest the loops sleep without a deadline or a wake-up
@@ -49,6 +53,10 @@ impl SchedulerSettings {
             reason: e.reason,
         })?;
         Ok(Self {
+            ops_addr: parsed(
+                "LIFELINE_SCHEDULER_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8081)),
+            )?,
             batch: positive("LIFELINE_SCHEDULER_BATCH", 500)?,
             max_sleep: millis("LIFELINE_SCHEDULER_POLL_MS", 5_000)?,
             delivery_concurrency: usize::try_from(positive("LIFELINE_DELIVERY_CONCURRENCY", 16)?)
@@ -69,6 +77,7 @@ impl SchedulerSettings {
     /// (the test servers listen on 127.0.0.1).
     pub fn local(public_url: &str) -> Self {
         Self {
+            ops_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             batch: 500,
             max_sleep: Duration::from_millis(1_000),
             delivery_concurrency: 16,
