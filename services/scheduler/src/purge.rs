@@ -1,8 +1,9 @@
 //! The retention loop: one pass over all heartbeats every `LIFELINE_PURGE_INTERVAL_MS`, in small
-//! chunks with a pause between them so the purge never competes with ingest for long.
+//! chunks with a pause between them so the purge never competes with ingest for long. It also
+//! forgets the beacons of ingest processes gone for a day.
 
 use chrono::Utc;
-use lifeline_store::{PgPool, StoreError, retention};
+use lifeline_store::{PgPool, StoreError, coverage, retention};
 use tokio::sync::watch;
 
 use crate::SchedulerSettings;
@@ -17,6 +18,9 @@ pub(crate) async fn run(
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "retention pass removed old pings"),
             Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+        }
+        if let Ok(mut conn) = pool.get().await {
+            let _ = coverage::prune_beacons(&mut conn, Utc::now()).await;
         }
         tokio::select! {
             _ = tokio::time::sleep(settings.purge_every) => {}
