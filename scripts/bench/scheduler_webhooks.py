@@ -130,6 +130,7 @@ def stats(path, ids_out):
         "received": lines,
         "distinct_deliveries": len(by_delivery),
         "duplicate_receipts": lines - len(by_delivery),
+        "distinct_incidents": len(by_incident),
         "incidents_alerted_more_than_once": sum(1 for n in by_incident.values() if n > 1),
         "other_types": other_types,
         "unparsable": unparsable,

@@ -25,8 +25,9 @@ pub(crate) struct DeadlineLoop {
 impl DeadlineLoop {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut was_blind = false;
+        let started = Utc::now();
         while !*stop.borrow() {
-            let pause = match self.pass(&mut was_blind).await {
+            let pause = match self.pass(started, &mut was_blind).await {
                 Ok(pause) => pause,
                 Err(e) => {
                     tracing::warn!(error = %e, "deadline pass failed");
@@ -42,11 +43,17 @@ impl DeadlineLoop {
     }
 
     /// Decides everything due, and says how long to sleep.
-    async fn pass(&self, was_blind: &mut bool) -> Result<Duration, StoreError> {
+    async fn pass(
+        &self,
+        started: DateTime<Utc>,
+        was_blind: &mut bool,
+    ) -> Result<Duration, StoreError> {
         let mut conn = self.pool.get().await?;
         let state = coverage::advance(&mut conn, self.blind_after).await?;
         let now = Utc::now();
-        let blind = state.blind_at(now, self.blind_after);
+        // Right after start-up the first beacon may simply not be written yet.
+        let settling = (now - started).to_std().unwrap_or_default() < self.blind_after;
+        let blind = state.blind_at(now, self.blind_after) && !settling;
         metrics::gauge!("lifeline_scheduler_blind").set(if blind { 1.0 } else { 0.0 });
         if blind != *was_blind {
             *was_blind = blind;

@@ -24,7 +24,9 @@ pub struct SchedulerSettings {
     /// with jitter, up to `LIFELINE_DELIVERY_BACKOFF_MAX_MS` (defaults 5000 and 3600000).
     pub backoff: Duration,
     pub backoff_max: Duration,
-    /// `LIFELINE_PURGE_INTERVAL_MS`: pause between two retention passes (default 60000).
+    /// `LIFELINE_PURGE_INTERVAL_MS`: pause between two retention passes (default 900000, a
+    /// quarter of an hour: retention is counted in days, and a pass over a million heartbeats
+    /// takes about half a minute even when it deletes nothing).
     pub purge_every: Duration,
     /// `LIFELINE_PURGE_CHUNK`: heartbeats per purge statement (default 500), and
     /// `LIFELINE_PURGE_ROWS`: pings deleted per heartbeat per statement (default 1000).
@@ -65,7 +67,7 @@ impl SchedulerSettings {
                 .unwrap_or(10),
             backoff: millis("LIFELINE_DELIVERY_BACKOFF_MS", 5_000)?,
             backoff_max: millis("LIFELINE_DELIVERY_BACKOFF_MAX_MS", 3_600_000)?,
-            purge_every: millis("LIFELINE_PURGE_INTERVAL_MS", 60_000)?,
+            purge_every: millis("LIFELINE_PURGE_INTERVAL_MS", 900_000)?,
             purge_chunk: positive("LIFELINE_PURGE_CHUNK", 500)?,
             purge_rows: positive("LIFELINE_PURGE_ROWS", 1_000)?,
             purge_pause: millis("LIFELINE_PURGE_PAUSE_MS", 10)?,
