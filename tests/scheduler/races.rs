@@ -7,6 +7,7 @@ use lifeline_store::deadlines;
 use lifeline_store::pings::{self, NewPing};
 
 use crate::support::TestApp;
+use crate::support::receiver::{Receiver, Step};
 
 fn ping_at(hb: &lifeline_store::heartbeats::Heartbeat, at: chrono::DateTime<Utc>) -> NewPing {
     NewPing {
@@ -76,10 +77,12 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
-    let app = TestApp::start().await;
+    let mut app = TestApp::start().await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 60, 0).await;
-    app.webhook(&scope, &hb, "http://127.0.0.1:9/never").await;
+    // The alert's first attempt fails, so its recovery is due before it is delivered.
+    let hook = Receiver::scripted(vec![Step::Status(500)]).await;
+    app.webhook(&scope, &hb, &hook.url).await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
     let deadline = app.reload(&scope, hb.id).await.alert_at.unwrap();
 
@@ -106,5 +109,13 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
                  WHERE i.resolved_at IS NOT NULL AND n.kind IN ('alert', 'recovery')";
     assert_eq!(app.count(kinds).await, 2);
     assert_eq!(app.count(NOTIFICATIONS).await, 2);
+
+    // Delivered in order: a receiver never hears "up again" before "down". (This test's clock
+    // ran a minute ahead; make both due now.)
+    app.sql("UPDATE notifications SET next_attempt_at = now()").await;
+    app.start_scheduler(app.scheduler_settings()).await;
+    let delivered = hook.wait_for(2, crate::PATIENCE).await;
+    let types: Vec<_> = delivered.iter().map(|r| r.body["type"].clone()).collect();
+    assert_eq!(types, ["heartbeat.down", "heartbeat.up"]);
     app.stop().await;
 }

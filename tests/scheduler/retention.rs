@@ -114,3 +114,30 @@ async fn the_purge_works_in_bounded_chunks() {
     assert_eq!(app.ping_count(hb.id).await, 2);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_purges_at_a_time() {
+    let app = TestApp::start().await;
+    let (_, hb) = with_old_pings(&app, Plan::Free).await;
+    let pool = lifeline_store::pg::pool(&app.db.settings).unwrap();
+    let settings = app.scheduler_settings();
+    let (_stop, running) = watch::channel(false);
+    // Another replica is in the middle of its pass.
+    let mut other = app.conn().await;
+    assert!(
+        lifeline_store::retention::try_lock(&mut other)
+            .await
+            .unwrap()
+    );
+    let deleted = lifeline_scheduler::purge::pass(&pool, &settings, &running)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 0, "skipped while another replica purges");
+    assert_eq!(app.ping_count(hb.id).await, 8);
+    lifeline_store::retention::unlock(&mut other).await.unwrap();
+    let deleted = lifeline_scheduler::purge::pass(&pool, &settings, &running)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 6);
+    app.stop().await;
+}

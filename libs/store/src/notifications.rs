@@ -56,7 +56,9 @@ pub struct Claimed {
     pub deadline_at: Option<DateTime<Utc>>,
 }
 
-/// Claims up to `limit` notifications due at `now` for one attempt each, leased for `lease`.
+/// Claims up to `limit` notifications due at `now` for one attempt each, leased for `lease`. A
+/// recovery notice waits until the alert of its incident on the same channel is settled (sent
+/// or failed), so a receiver never hears "up again" before "down".
 pub async fn claim(
     conn: &mut PgConn,
     now: DateTime<Utc>,
@@ -67,8 +69,12 @@ pub async fn claim(
     Ok(diesel::sql_query(
         "WITH claimed AS ( \
            UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $2 \
-           FROM (SELECT id FROM notifications \
+           FROM (SELECT id FROM notifications q \
                  WHERE status = 'pending' AND next_attempt_at <= $1 \
+                   AND NOT (kind = 'recovery' AND EXISTS ( \
+                     SELECT 1 FROM notifications a WHERE a.incident_id = q.incident_id \
+                     AND a.channel_id = q.channel_id AND a.kind = 'alert' \
+                     AND a.status = 'pending')) \
                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due \
            WHERE n.id = due.id \
            RETURNING n.id, n.attempts, n.kind, n.channel_id, n.incident_id, n.team_id), \

@@ -81,3 +81,30 @@ pub async fn purge_chunk(
         },
     })
 }
+
+/// Key of the advisory lock that lets one scheduler replica purge at a time.
+const PURGE_LOCK: i64 = 0x6c69_6665_7075_7267; // "lifepurg"
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Takes the purge lock for this connection's session, if no other replica holds it. It is
+/// released by [`unlock`] or when the connection closes (a dead process frees it).
+pub async fn try_lock(conn: &mut PgConn) -> Result<bool, StoreError> {
+    let row: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+        .bind::<Int8, _>(PURGE_LOCK)
+        .get_result(conn)
+        .await?;
+    Ok(row.locked)
+}
+
+pub async fn unlock(conn: &mut PgConn) -> Result<(), StoreError> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
+        .bind::<Int8, _>(PURGE_LOCK)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -29,26 +29,40 @@ pub(crate) async fn run(
     }
 }
 
-/// One pass over every heartbeat; returns the pings deleted.
+/// One pass over every heartbeat; returns the pings deleted. Only one replica purges at a time
+/// (an advisory lock held by the pass's connection); the others skip their pass.
 pub async fn pass(
     pool: &PgPool,
+    settings: &SchedulerSettings,
+    stop: &watch::Receiver<bool>,
+) -> Result<usize, StoreError> {
+    let mut conn = pool.get().await?;
+    if !retention::try_lock(&mut conn).await? {
+        return Ok(0);
+    }
+    let walked = walk(&mut conn, settings, stop).await;
+    // A failed unlock leaves the lock to the connection's end; a broken connection is not
+    // returned to the pool, so it is not held for long.
+    let _ = retention::unlock(&mut conn).await;
+    walked
+}
+
+async fn walk(
+    conn: &mut lifeline_store::PgConn,
     settings: &SchedulerSettings,
     stop: &watch::Receiver<bool>,
 ) -> Result<usize, StoreError> {
     let mut cursor = None;
     let mut total = 0;
     while !*stop.borrow() {
-        let chunk = {
-            let mut conn = pool.get().await?;
-            retention::purge_chunk(
-                &mut conn,
-                cursor,
-                Utc::now(),
-                settings.purge_chunk,
-                settings.purge_rows,
-            )
-            .await?
-        };
+        let chunk = retention::purge_chunk(
+            conn,
+            cursor,
+            Utc::now(),
+            settings.purge_chunk,
+            settings.purge_rows,
+        )
+        .await?;
         total += chunk.deleted;
         metrics::counter!("lifeline_purged_pings_total").increment(chunk.deleted as u64);
         match chunk.next {
