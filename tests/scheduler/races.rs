@@ -112,7 +112,8 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
 
     // Delivered in order: a receiver never hears "up again" before "down". (This test's clock
     // ran a minute ahead; make both due now.)
-    app.sql("UPDATE notifications SET next_attempt_at = now()").await;
+    app.sql("UPDATE notifications SET next_attempt_at = now()")
+        .await;
     app.start_scheduler(app.scheduler_settings()).await;
     let delivered = hook.wait_for(2, crate::PATIENCE).await;
     let types: Vec<_> = delivered.iter().map(|r| r.body["type"].clone()).collect();
