@@ -205,6 +205,14 @@ async fn a_bad_setting_stops_start_up_naming_it() {
         ("LIFELINE_TRUSTED_PROXY_HEADER", "bad header"),
         ("LIFELINE_PUBLIC_URL", "hb.example.com"),
         ("LIFELINE_INGEST_WRITERS", "0"),
+        ("LIFELINE_BLIND_AFTER_MS", "100"),
+        ("LIFELINE_DELIVERY_CONCURRENCY", "0"),
+        ("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "yes"),
+        ("LIFELINE_NOTIFY_TIMEOUT_MS", "ten"),
+        ("LIFELINE_NOTIFY_TIMEOUT_MS", "0"),
+        ("LIFELINE_SMTP_URL", "http://mail.example.com"),
+        ("LIFELINE_SMTP_URL", "smtp://mail.example.com?tls=maybe"),
+        ("LIFELINE_SMTP_FROM", "not an address"),
     ] {
         let out = lifeline(&db)
             .env(name, value)

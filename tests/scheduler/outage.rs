@@ -11,6 +11,20 @@ use crate::support::TestApp;
 use crate::support::receiver::Receiver;
 use crate::{PATIENCE, transitions};
 
+/// The job: pings every 2 s, whether or not anyone is listening.
+fn keep_pinging(
+    app: &TestApp,
+    hb: &lifeline_store::heartbeats::Heartbeat,
+) -> tokio::task::JoinHandle<()> {
+    let (http, url) = (app.http.clone(), app.url(hb));
+    tokio::spawn(async move {
+        loop {
+            let _ = http.get(&url).send().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    })
+}
+
 /// The real thing: ingest stops for a minute while a job keeps trying to ping every 2 s; the
 /// scheduler runs throughout. Set `OUTAGE_SECS` to try other lengths.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,16 +39,7 @@ async fn an_ingest_outage_of_a_minute_brings_no_false_down() {
     let hb = app.heartbeat(&scope, 3, 2).await;
     let hook = Receiver::ok().await;
     app.webhook(&scope, &hb, &hook.url).await;
-    // The job: pings every 2 s, whether or not anyone is listening.
-    let job = tokio::spawn({
-        let (http, url) = (app.http.clone(), app.url(&hb));
-        async move {
-            loop {
-                let _ = http.get(&url).send().await;
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
-    });
+    let job = keep_pinging(&app, &hb);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
 
@@ -134,25 +139,14 @@ async fn a_postgres_outage_brings_no_false_down() {
         s
     };
     let mut app = TestApp::start_with(crate::support::local_settings(), through_proxy).await;
-    let scheduler = lifeline_scheduler::start(
-        app.scheduler_settings(),
-        through_proxy(app.db.settings.clone()),
-    )
-    .await
-    .unwrap();
+    let settings = app.scheduler_settings();
+    let store = through_proxy(app.db.settings.clone());
+    app.start_scheduler_on(settings, store).await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 3, 2).await;
     let hook = Receiver::ok().await;
     app.webhook(&scope, &hb, &hook.url).await;
-    let job = tokio::spawn({
-        let (http, url) = (app.http.clone(), app.url(&hb));
-        async move {
-            loop {
-                let _ = http.get(&url).send().await;
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
-    });
+    let job = keep_pinging(&app, &hb);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
 
@@ -176,7 +170,5 @@ async fn a_postgres_outage_brings_no_false_down() {
         .unwrap();
     assert_eq!(outages.len(), 1, "{outages:?}");
     assert!((outages[0].ended_at - outages[0].started_at).num_seconds() >= 10);
-    scheduler.stop().await;
-    app.scheduler = None;
     app.stop().await;
 }

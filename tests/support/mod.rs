@@ -146,7 +146,14 @@ impl TestApp {
 
     /// Starts the scheduler (deadlines, delivery, purge) in this process.
     pub async fn start_scheduler(&mut self, settings: SchedulerSettings) {
-        let running = lifeline_scheduler::start(settings, self.db.settings.clone())
+        self.start_scheduler_on(settings, self.db.settings.clone())
+            .await;
+    }
+
+    /// Starts the scheduler with its own view of the engines (e.g. through a chaos proxy).
+    pub async fn start_scheduler_on(&mut self, settings: SchedulerSettings, store: StoreSettings) {
+        let metrics = lifeline_ingest::telemetry::prometheus();
+        let running = lifeline_scheduler::start(settings, store, metrics)
             .await
             .unwrap();
         self.scheduler = Some(running);

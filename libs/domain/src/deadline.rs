@@ -195,16 +195,10 @@ pub fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{kinds, t};
     use crate::timing::RunLimits;
     use crate::{PingKind, Schedule};
-    use chrono::TimeZone;
     use proptest::prelude::*;
-
-    fn t(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_800_000_000 + secs, 0)
-            .single()
-            .unwrap_or_default()
-    }
 
     fn timing(interval: i64, grace: i64) -> HeartbeatTiming {
         HeartbeatTiming::new(Schedule::from_secs(interval, grace).unwrap_or_else(|e| panic!("{e}")))
@@ -367,15 +361,6 @@ mod tests {
         assert!(failed.describe(&hb).contains("exit code 3"));
         assert_eq!(human(Duration::seconds(90_061)), "1 d 1 h 1 min 1 s");
         assert_eq!(human(Duration::zero()), "0 s");
-    }
-
-    fn kinds() -> impl Strategy<Value = PingKind> {
-        prop_oneof![
-            Just(PingKind::Success),
-            Just(PingKind::Start),
-            Just(PingKind::Fail),
-            Just(PingKind::Progress),
-        ]
     }
 
     proptest! {

@@ -6,6 +6,8 @@ mod ids;
 pub mod ping;
 pub mod plan;
 pub mod status;
+#[cfg(test)]
+mod test_support;
 pub mod timing;
 pub mod token;
 

@@ -24,10 +24,10 @@ impl PingKind {
         }
     }
 
+    pub const ALL: [PingKind; 4] = [Self::Success, Self::Start, Self::Fail, Self::Progress];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Success, Self::Start, Self::Fail, Self::Progress]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// Success and failure end a run and set the heartbeat's status; start and progress do not.

@@ -229,14 +229,8 @@ impl HeartbeatTiming {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::test_support::{kinds, t};
     use proptest::prelude::*;
-
-    fn t(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_800_000_000 + secs, 0)
-            .single()
-            .unwrap_or_default()
-    }
 
     fn hourly() -> Schedule {
         Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}"))
@@ -346,15 +340,6 @@ mod tests {
         let before = hb;
         hb.apply_ping(PingKind::Fail, t(50));
         assert_eq!(hb, before);
-    }
-
-    fn kinds() -> impl Strategy<Value = PingKind> {
-        prop_oneof![
-            Just(PingKind::Success),
-            Just(PingKind::Start),
-            Just(PingKind::Fail),
-            Just(PingKind::Progress),
-        ]
     }
 
     fn rank(s: Status) -> u8 {

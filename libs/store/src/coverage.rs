@@ -14,6 +14,7 @@ use diesel::sql_types::{Interval, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use crate::schema::{coverage, ingest_beacons, outages};
+use crate::settings::span;
 use crate::{PgConn, StoreError};
 
 /// How often an ingest process writes its beacon. The scheduler decides on a deadline only once
@@ -28,7 +29,7 @@ pub async fn beat(
     now: DateTime<Utc>,
     blind_after: Duration,
 ) -> Result<(), StoreError> {
-    let broken = now - chrono::Duration::from_std(blind_after).unwrap_or(chrono::Duration::MAX);
+    let broken = now - span(blind_after);
     diesel::insert_into(ingest_beacons::table)
         .values((
             ingest_beacons::instance_id.eq(instance),
@@ -77,16 +78,27 @@ pub struct Coverage {
 impl Coverage {
     /// Whether Lifeline is blind right now: no coverage for longer than `blind_after`.
     pub fn blind_at(&self, now: DateTime<Utc>, blind_after: Duration) -> bool {
-        let limit = chrono::Duration::from_std(blind_after).unwrap_or(chrono::Duration::MAX);
-        self.covered_until.is_none_or(|c| now - c > limit)
+        self.covered_until
+            .is_none_or(|c| now - c > span(blind_after))
     }
+}
+
+/// Where verified coverage stands, without extending it (for health checks).
+pub async fn current(conn: &mut PgConn) -> Result<Coverage, StoreError> {
+    Ok(Coverage {
+        covered_until: coverage::table
+            .select(coverage::covered_until)
+            .first(conn)
+            .await?,
+        outages: Vec::new(),
+    })
 }
 
 /// Extends verified coverage from the beacons, closing any hole longer than `blind_after` by
 /// shifting the deadlines that fell after its start. Serialised across scheduler replicas by the
 /// single `coverage` row, so each hole is closed (and deadlines shifted) exactly once.
 pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverage, StoreError> {
-    let tolerance = chrono::Duration::from_std(blind_after).unwrap_or(chrono::Duration::MAX);
+    let tolerance = span(blind_after);
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let covered: Option<DateTime<Utc>> = coverage::table
             .select(coverage::covered_until)

@@ -65,7 +65,7 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let lease_end = now + crate::settings::span(lease);
     Ok(diesel::sql_query(
         "WITH claimed AS ( \
            UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $2 \

@@ -16,6 +16,7 @@ use crate::heartbeats::{StatusChange, insert_status_changes};
 use crate::incidents::{self, Opening};
 use crate::schema::{heartbeats, pings};
 use crate::timing_rows::{TimingColumns, TimingRow};
+use crate::wake::Wake;
 use crate::{PgConn, StoreError, TeamScope};
 
 /// A ping as received, ready to be stored.
@@ -44,7 +45,8 @@ pub enum Recorded {
 
 struct Touched {
     team: uuid::Uuid,
-    before: Status,
+    /// As locked, before this batch.
+    before: HeartbeatTiming,
     timing: HeartbeatTiming,
     reason: &'static str,
     /// Set when a failure signal takes it down: why, for the incident.
@@ -59,15 +61,6 @@ pub struct Staged {
     txid: i64,
     outcome: Vec<Recorded>,
     wake: Wake,
-}
-
-/// What a committed batch asks of the scheduler.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Wake {
-    /// A heartbeat got an earlier deadline than before (a run with limits started).
-    pub deadlines: bool,
-    /// Alerts or recovery notices were queued.
-    pub deliveries: bool,
 }
 
 /// Writes a batch of pings inside a new transaction, up to but not including `COMMIT`: lock the
@@ -157,7 +150,7 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
             row.id,
             Touched {
                 team: row.team_id,
-                before: timing.status,
+                before: timing,
                 timing,
                 reason: "ping",
                 failure: None,
@@ -165,10 +158,6 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
             },
         );
     }
-    let checks_before: HashMap<uuid::Uuid, Option<DateTime<Utc>>> = touched
-        .iter()
-        .map(|(id, t)| (*id, t.timing.next_check_at()))
-        .collect();
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -201,14 +190,22 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
     }
     let changes: Vec<StatusChange> = touched
         .iter()
-        .filter(|(_, t)| t.before != t.timing.status)
-        .map(|(id, t)| (*id, t.team, t.before, t.timing.status, t.reason.to_owned()))
+        .filter(|(_, t)| t.before.status != t.timing.status)
+        .map(|(id, t)| {
+            (
+                *id,
+                t.team,
+                t.before.status,
+                t.timing.status,
+                t.reason.to_owned(),
+            )
+        })
         .collect();
     // A down heartbeat that pinged is back: its incident closes and the team hears so. (When a
     // failure arrived after the recovering ping in the same batch, it stays down and open.)
     let recovered: Vec<(uuid::Uuid, DateTime<Utc>)> = touched
         .iter()
-        .filter(|(_, t)| t.before == Status::Down && t.timing.status != Status::Down)
+        .filter(|(_, t)| t.before.status == Status::Down && t.timing.status != Status::Down)
         .map(|(id, t)| (*id, t.pinged_at))
         .collect();
     let failed: Vec<Opening> = touched
@@ -224,8 +221,8 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
             })
         })
         .collect();
-    let deadlines = touched.iter().any(|(id, t)| {
-        let before = checks_before.get(id).copied().flatten();
+    let deadlines = touched.values().any(|t| {
+        let before = t.before.next_check_at();
         t.timing
             .next_check_at()
             .is_some_and(|new| before.is_none_or(|old| new < old))

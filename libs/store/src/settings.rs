@@ -37,6 +37,33 @@ where
     }
 }
 
+/// Reads an on/off switch: `1`/`true` or `0`/`false` (any case), `default` when unset.
+pub fn flag(name: &'static str, default: bool) -> Result<bool, EnvError> {
+    let value = string(name, "")?;
+    if value.is_empty() {
+        return Ok(default);
+    }
+    parse_flag(&value).ok_or_else(|| EnvError {
+        name,
+        reason: format!("{value:?} is not 1, true, 0 or false"),
+    })
+}
+
+fn parse_flag(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A configured duration as a span to add to instants, capped at a century so that date
+/// arithmetic with an absurd setting saturates instead of overflowing.
+pub fn span(d: Duration) -> chrono::Duration {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    chrono::Duration::from_std(d.min(CENTURY)).unwrap_or(chrono::Duration::zero())
+}
+
 /// Reads a duration given in milliseconds.
 pub fn millis(name: &'static str, default_ms: u64) -> Result<Duration, EnvError> {
     parsed(name, default_ms).map(Duration::from_millis)
@@ -127,4 +154,24 @@ fn blind_after() -> Result<Duration, EnvError> {
         });
     }
     Ok(blind_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_flag;
+
+    #[test]
+    fn flags_are_one_true_zero_or_false() {
+        for (value, want) in [
+            ("1", Some(true)),
+            ("TRUE", Some(true)),
+            ("true", Some(true)),
+            ("0", Some(false)),
+            ("False", Some(false)),
+            ("yes", None),
+            ("2", None),
+        ] {
+            assert_eq!(parse_flag(value), want, "{value}");
+        }
+    }
 }

@@ -7,7 +7,15 @@ use redis::aio::ConnectionManager;
 
 use crate::RedisKeys;
 
-pub use crate::pings::Wake;
+/// What the scheduler should look at again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wake {
+    /// A deadline moved earlier than planned (a heartbeat created or resumed, a run with
+    /// limits started).
+    pub deadlines: bool,
+    /// Alerts or recovery notices were queued.
+    pub deliveries: bool,
+}
 
 const DEADLINES: &str = "deadlines";
 const DELIVERIES: &str = "deliveries";

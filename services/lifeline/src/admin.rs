@@ -221,28 +221,31 @@ pub(crate) async fn create_heartbeat(
     let hash = lifeline_domain::PingToken::parse(&hb.token)
         .map_err(|e| anyhow!("stored token: {e}"))?
         .lookup_hash();
+    // No wake-up for the scheduler: a new heartbeat has no deadline until its first ping,
+    // and the ping API wakes the scheduler then.
     announce(settings, |mut redis, keys| async move {
         tokens::announce_new(&mut redis, &keys, &hash).await
     })
     .await;
-    wake_scheduler(settings).await;
     Ok(hb)
 }
 
-/// A heartbeat was created or its deadlines changed: schedulers look again now.
+/// A resumed heartbeat has a deadline again: schedulers look now, not at their next poll.
 async fn wake_scheduler(settings: &Settings) {
-    let keys = RedisKeys::new(settings.store.redis_prefix.clone());
-    if let Ok(mut redis) = redis_conn::connect(&settings.store) {
-        let woken = wake::Wake {
-            deadlines: true,
-            deliveries: false,
-        };
+    let woken = wake::Wake {
+        deadlines: true,
+        deliveries: false,
+    };
+    announce(settings, |mut redis, keys| async move {
         wake::publish(&mut redis, &keys, woken).await;
-    }
+        Ok(())
+    })
+    .await;
 }
 
-/// Best effort: if Redis is unreachable, ingest processes have lost their subscription too and
-/// bypass their caches, so the change still takes effect; say so and go on.
+/// Tells the other processes over Redis. Best effort: if Redis is unreachable, ingest processes
+/// have lost their subscription too and bypass their caches, and schedulers fall back to their
+/// poll, so the change still takes effect; say so and go on.
 async fn announce<F, Fut>(settings: &Settings, send: F)
 where
     F: FnOnce(redis::aio::ConnectionManager, RedisKeys) -> Fut,
@@ -254,7 +257,7 @@ where
         Err(e) => Err(e),
     };
     if let Err(e) = result {
-        eprintln!("lifeline: warning: could not announce the token change on Redis ({e})");
+        eprintln!("lifeline: warning: could not announce the change on Redis ({e})");
     }
 }
 

@@ -58,25 +58,12 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
         None
     };
     let scheduler = if roles.scheduler {
-        let running = lifeline_scheduler::start(settings.scheduler.clone(), settings.store.clone())
-            .await
-            .context("starting the scheduler")?;
-        let pool = lifeline_store::pg::pool(&settings.store)?;
-        let (addr, ops) = lifeline_scheduler::ops::start(
-            settings.scheduler.ops_addr,
-            pool,
-            settings.store.blind_after,
-            lifeline_ingest::telemetry::prometheus(),
-        )
-        .await
-        .with_context(|| {
-            format!(
-                "LIFELINE_SCHEDULER_ADDR: cannot listen on {}",
-                settings.scheduler.ops_addr
-            )
-        })?;
-        tracing::info!(%addr, "scheduler running; ops endpoints on this address");
-        Some((running, ops))
+        let metrics = lifeline_ingest::telemetry::prometheus();
+        let running =
+            lifeline_scheduler::start(settings.scheduler.clone(), settings.store.clone(), metrics)
+                .await
+                .context("starting the scheduler")?;
+        Some(running)
     } else {
         None
     };
@@ -85,9 +72,8 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     if let Some(ingest) = ingest {
         ingest.stop().await.context("stopping ingest")?;
     }
-    if let Some((scheduler, ops)) = scheduler {
+    if let Some(scheduler) = scheduler {
         scheduler.stop().await;
-        ops.stop(true).await;
     }
     tracing::info!("stopped");
     Ok(())

@@ -27,9 +27,7 @@ impl Settings {
         )?
         .trim_end_matches('/')
         .to_owned();
-        let mut scheduler = SchedulerSettings::from_env()?;
-        // Links in alerts point where users reach Lifeline.
-        scheduler.notify.public_url = public_url.clone();
+        let scheduler = SchedulerSettings::from_env(&public_url)?;
         Ok(Self {
             store,
             ingest,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use lifeline_notify::{Message, MessageKind, Notifier, Target};
 use lifeline_store::notifications::{self, Claimed, Outcome};
+use lifeline_store::settings::span;
 use lifeline_store::{PgPool, StoreError};
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore, watch};
@@ -162,7 +163,7 @@ impl DeliveryLoop {
             .min(self.settings.backoff_max);
         let half = doubled / 2;
         let jitter = rand::rng().random_range(0.0..=1.0);
-        chrono::Duration::from_std(half + half.mul_f64(jitter)).unwrap_or(chrono::Duration::MAX)
+        span(half + half.mul_f64(jitter))
     }
 }
 

@@ -5,15 +5,18 @@
 
 mod deadlines;
 mod delivery;
-pub mod ops;
+mod ops;
 pub mod purge;
 pub mod settings;
 mod wake;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use actix_web::dev::ServerHandle;
 use lifeline_notify::Notifier;
 use lifeline_store::{RedisKeys, StoreSettings};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::{Notify, watch};
 
 pub use settings::SchedulerSettings;
@@ -26,10 +29,18 @@ pub enum StartError {
     Redis(#[from] redis::RedisError),
     #[error("{0}")]
     Notify(String),
+    #[error("LIFELINE_SCHEDULER_ADDR: cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A started scheduler.
 pub struct Running {
+    /// Where its ops endpoints listen (useful when configured with port 0).
+    pub ops_addr: SocketAddr,
+    ops: ServerHandle,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     listener: tokio::task::JoinHandle<()>,
@@ -43,13 +54,16 @@ impl Running {
             let _ = task.await;
         }
         self.listener.abort();
+        self.ops.stop(true).await;
     }
 }
 
-/// Starts the deadline, delivery and retention loops and the wake-up listener.
+/// Starts the deadline, delivery and retention loops, the wake-up listener and the ops
+/// endpoints (which render `metrics`, the process's recorder).
 pub async fn start(
     settings: SchedulerSettings,
     store: StoreSettings,
+    metrics: &'static PrometheusHandle,
 ) -> Result<Running, StartError> {
     let pool = lifeline_store::pg::pool(&store)?;
     let client = redis::Client::open(store.redis_url.as_str())?;
@@ -71,6 +85,12 @@ pub async fn start(
         notifier,
         wake: wake_deliveries.clone(),
     };
+    let (ops_addr, ops) = ops::start(settings.ops_addr, pool.clone(), store.blind_after, metrics)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: settings.ops_addr,
+            source,
+        })?;
     let tasks = vec![
         tokio::spawn(deadline_loop.run(stopped.clone())),
         tokio::spawn(delivery_loop.run(stopped.clone())),
@@ -82,8 +102,10 @@ pub async fn start(
         wake_deadlines,
         wake_deliveries,
     ));
-    tracing::info!("scheduler running");
+    tracing::info!(%ops_addr, "scheduler running; ops endpoints on this address");
     Ok(Running {
+        ops_addr,
+        ops,
         stop,
         tasks,
         listener,

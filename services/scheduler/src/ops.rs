@@ -7,10 +7,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use lifeline_store::PgPool;
-use lifeline_store::schema::coverage;
+use lifeline_store::{PgPool, coverage};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 
@@ -21,7 +18,7 @@ struct Ops {
 }
 
 /// Starts the ops server; returns its address and a handle to stop it.
-pub async fn start(
+pub(crate) async fn start(
     addr: SocketAddr,
     pool: PgPool,
     blind_after: Duration,
@@ -56,24 +53,16 @@ async fn healthz() -> HttpResponse {
 /// Ready when Postgres answers. Also says whether Lifeline is blind (no ingest beacon lately),
 /// which holds deadlines — worth an operator's page, but no reason to restart the scheduler.
 async fn readyz(state: web::Data<Ops>) -> HttpResponse {
-    let covered = async {
+    let current = async {
         let mut conn = state.pool.get().await.ok()?;
-        coverage::table
-            .select(coverage::covered_until)
-            .first::<Option<chrono::DateTime<Utc>>>(&mut conn)
-            .await
-            .ok()
+        coverage::current(&mut conn).await.ok()
     };
-    match tokio::time::timeout(Duration::from_secs(2), covered).await {
-        Ok(Some(covered)) => {
-            let limit = chrono::Duration::from_std(state.blind_after).unwrap_or_default();
-            let blind = covered.is_none_or(|c| Utc::now() - c > limit);
-            HttpResponse::Ok().json(json!({
-                "postgres": "ok",
-                "covered_until": covered,
-                "blind": blind,
-            }))
-        }
+    match tokio::time::timeout(Duration::from_secs(2), current).await {
+        Ok(Some(state_now)) => HttpResponse::Ok().json(json!({
+            "postgres": "ok",
+            "covered_until": state_now.covered_until,
+            "blind": state_now.blind_at(Utc::now(), state.blind_after),
+        })),
         _ => HttpResponse::ServiceUnavailable().json(json!({"postgres": "unavailable"})),
     }
 }

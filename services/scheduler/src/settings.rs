@@ -1,8 +1,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lifeline_notify::NotifySettings;
-use lifeline_store::settings::{EnvError, millis, parsed};
+use lifeline_notify::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings};
+use lifeline_store::settings::{EnvError, flag, millis, parsed, string};
 
 /// Settings of the scheduler. Environment variables and defaults are documented in the README.
 #[derive(Clone, Debug)]
@@ -39,7 +39,9 @@ pub struct SchedulerSettings {
 }
 
 impl SchedulerSettings {
-    pub fn from_env() -> Result<Self, EnvError> {
+    /// Reads the settings; `public_url` (`LIFELINE_PUBLIC_URL`, read once by the binary) is
+    /// the base of the links in alerts.
+    pub fn from_env(public_url: &str) -> Result<Self, EnvError> {
         let positive = |name: &'static str, default: i64| -> Result<i64, EnvError> {
             let v = parsed(name, default)?;
             if v < 1 {
@@ -50,7 +52,15 @@ impl SchedulerSettings {
             }
             Ok(v)
         };
-        let notify = NotifySettings::from_env().map_err(|e| EnvError {
+        let smtp_url = string("LIFELINE_SMTP_URL", "")?;
+        let notify = NotifySettings {
+            smtp_url: (!smtp_url.is_empty()).then_some(smtp_url),
+            smtp_from: string("LIFELINE_SMTP_FROM", DEFAULT_SMTP_FROM)?,
+            allow_private_targets: flag("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", false)?,
+            timeout: millis("LIFELINE_NOTIFY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
+            public_url: public_url.to_owned(),
+        };
+        notify.validate().map_err(|e| EnvError {
             name: e.name,
             reason: e.reason,
         })?;
