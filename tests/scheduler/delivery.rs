@@ -7,8 +7,8 @@ use lifeline_domain::Plan;
 
 use crate::PATIENCE;
 use crate::support::TestApp;
+use crate::support::notify_servers::{HttpServer, Reply};
 use crate::support::notify_servers::{SmtpMode, SmtpServer};
-use crate::support::receiver::{Receiver, Step};
 
 fn attempts_of(kind: &str) -> String {
     format!(
@@ -19,18 +19,17 @@ fn attempts_of(kind: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_failing_twice_gets_exactly_one_delivery() {
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 1, 0).await;
-    let hook = Receiver::scripted(vec![Step::Status(500), Step::Status(503)]).await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::scripted(vec![Reply::Status(500, ""), Reply::Status(503, "")]).await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
 
     let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 3";
     assert_eq!(app.wait_count(sent, 1, PATIENCE).await, 1);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let all = hook.all();
+    let all = hook.requests();
     assert_eq!(all.len(), 3, "two failures, one success, nothing more");
     assert_eq!(hook.delivered().len(), 1);
     let ids: Vec<_> = all
@@ -55,15 +54,15 @@ async fn a_channel_that_always_fails_ends_failed_with_its_error() {
     app.start_scheduler(settings).await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 1, 0).await;
-    let hook = Receiver::scripted(vec![Step::Status(500); 50]).await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::scripted(vec![Reply::Status(500, ""); 50]).await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
 
     let failed = "SELECT count(*) AS n FROM notifications \
                   WHERE status = 'failed' AND attempts = 3 AND last_error LIKE '%HTTP 500%'";
     assert_eq!(app.wait_count(failed, 1, PATIENCE).await, 1);
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(hook.all().len(), 3, "no attempt after the limit");
+    assert_eq!(hook.requests().len(), 3, "no attempt after the limit");
     assert_eq!(app.count(&attempts_of("failed")).await, 3);
     app.stop().await;
 }
@@ -99,8 +98,7 @@ async fn email_alerts_reach_the_smtp_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_without_smtp_fails_at_once_and_says_why() {
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 1, 0).await;
     app.channel(&scope, &hb, "email", "ops@example.com", None)

@@ -6,8 +6,8 @@ use lifeline_domain::{Plan, RunLimits, Schedule};
 use lifeline_store::heartbeats::{self, NewHeartbeat};
 
 use crate::support::TestApp;
-use crate::support::receiver::Receiver;
-use crate::{PATIENCE, transitions};
+use crate::support::notify_servers::HttpServer;
+use crate::{PATIENCE, reason, transitions};
 
 async fn long_job(
     app: &TestApp,
@@ -24,12 +24,11 @@ async fn long_job(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_without_progress_goes_down_as_stalled() {
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = long_job(&app, &scope, None, Some(2)).await;
-    let hook = Receiver::ok().await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let url = app.url(&hb);
 
     assert_eq!(app.get_status(format!("{url}/start")).await, 200);
@@ -52,14 +51,8 @@ async fn a_run_without_progress_goes_down_as_stalled() {
     // Then silence: down within the progress timeout (plus the scheduler's reaction time).
     let alert = hook.wait_for(1, PATIENCE).await;
     assert_eq!(alert.len(), 1);
-    let reason = alert[0].body["incident"]["reason"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        reason.contains("stalled run: no progress for 2 s"),
-        "{reason}"
-    );
+    let why = reason(&alert[0]);
+    assert!(why.contains("stalled run: no progress for 2 s"), "{why}");
     assert_eq!(transitions(&app, hb.id).await, ["new>down"]);
     let history = lifeline_store::pings::recent(&mut app.conn().await, &scope, hb.id, 10)
         .await
@@ -74,12 +67,11 @@ async fn a_run_without_progress_goes_down_as_stalled() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_past_its_maximum_goes_down_as_too_long() {
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = long_job(&app, &scope, Some(2), Some(1)).await;
-    let hook = Receiver::ok().await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let url = app.url(&hb);
 
     // A first run that finishes in time is fine.
@@ -98,14 +90,8 @@ async fn a_run_past_its_maximum_goes_down_as_too_long() {
     let alert = hook.wait_for(1, PATIENCE).await;
     progress.abort();
     assert_eq!(alert.len(), 1);
-    let reason = alert[0].body["incident"]["reason"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        reason.contains("run too long") && reason.contains("2 s"),
-        "{reason}"
-    );
+    let why = reason(&alert[0]);
+    assert!(why.contains("run too long") && why.contains("2 s"), "{why}");
     assert_eq!(transitions(&app, hb.id).await, ["new>up", "up>down"]);
     app.stop().await;
 }

@@ -22,6 +22,15 @@ use lifeline_domain::HeartbeatId;
 /// Long enough for any decision or delivery in these tests, short enough to fail fast.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
+/// The incident reason a delivered alert gives.
+pub fn reason(delivery: &support::notify_servers::Request) -> String {
+    let body = delivery.json();
+    body["incident"]["reason"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no incident reason in {body}"))
+        .to_owned()
+}
+
 /// The statuses a heartbeat went through, oldest first, as `from>to` pairs.
 pub async fn transitions(app: &support::TestApp, hb: HeartbeatId) -> Vec<String> {
     use diesel::prelude::*;

@@ -8,7 +8,7 @@ use lifeline_domain::Plan;
 use lifeline_store::{coverage, deadlines};
 
 use crate::support::TestApp;
-use crate::support::receiver::Receiver;
+use crate::support::notify_servers::HttpServer;
 use crate::{PATIENCE, transitions};
 
 /// The job: pings every 2 s, whether or not anyone is listening.
@@ -33,12 +33,11 @@ async fn an_ingest_outage_of_a_minute_brings_no_false_down() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let mut app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 3, 2).await;
-    let hook = Receiver::ok().await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let job = keep_pinging(&app, &hb);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
@@ -59,7 +58,7 @@ async fn an_ingest_outage_of_a_minute_brings_no_false_down() {
         "{:?}",
         transitions(&app, hb.id).await
     );
-    assert_eq!(hook.all().len(), 0, "no alert for our own outage");
+    assert_eq!(hook.requests().len(), 0, "no alert for our own outage");
     let outages = coverage::recent_outages(&mut app.conn().await, 10)
         .await
         .unwrap();
@@ -144,8 +143,8 @@ async fn a_postgres_outage_brings_no_false_down() {
     app.start_scheduler_on(settings, store).await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 3, 2).await;
-    let hook = Receiver::ok().await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let job = keep_pinging(&app, &hb);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
@@ -164,7 +163,7 @@ async fn a_postgres_outage_brings_no_false_down() {
         "{:?}",
         transitions(&app, hb.id).await
     );
-    assert_eq!(hook.all().len(), 0, "no alert for our own outage");
+    assert_eq!(hook.requests().len(), 0, "no alert for our own outage");
     let outages = coverage::recent_outages(&mut app.conn().await, 10)
         .await
         .unwrap();

@@ -7,7 +7,7 @@ use lifeline_store::deadlines;
 use lifeline_store::pings::{self, NewPing};
 
 use crate::support::TestApp;
-use crate::support::receiver::{Receiver, Step};
+use crate::support::notify_servers::{HttpServer, Reply};
 
 fn ping_at(hb: &lifeline_store::heartbeats::Heartbeat, at: chrono::DateTime<Utc>) -> NewPing {
     NewPing {
@@ -81,8 +81,8 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 60, 0).await;
     // The alert's first attempt fails, so its recovery is due before it is delivered.
-    let hook = Receiver::scripted(vec![Step::Status(500)]).await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::scripted(vec![Reply::Status(500, "")]).await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
     let deadline = app.reload(&scope, hb.id).await.alert_at.unwrap();
 
@@ -116,7 +116,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
         .await;
     app.start_scheduler(app.scheduler_settings()).await;
     let delivered = hook.wait_for(2, crate::PATIENCE).await;
-    let types: Vec<_> = delivered.iter().map(|r| r.body["type"].clone()).collect();
+    let types: Vec<_> = delivered.iter().map(|r| r.json()["type"].clone()).collect();
     assert_eq!(types, ["heartbeat.down", "heartbeat.up"]);
     app.stop().await;
 }

@@ -9,7 +9,7 @@ use lifeline_domain::Plan;
 use tokio::process::{Child, Command};
 
 use crate::support::TestApp;
-use crate::support::receiver::{Receiver, Step};
+use crate::support::notify_servers::{HttpServer, Reply};
 
 fn scheduler(app: &TestApp, timeout_ms: u64) -> Child {
     Command::new(env!("CARGO_BIN_EXE_lifeline"))
@@ -31,13 +31,13 @@ fn scheduler(app: &TestApp, timeout_ms: u64) -> Child {
 async fn two_schedulers_alert_once_per_incident_and_channel() {
     let app = TestApp::start().await;
     let scope = app.team(Plan::Enterprise).await;
-    let hook = Receiver::ok().await;
+    let hook = HttpServer::ok().await;
     let first = app.heartbeat(&scope, 60, 0).await;
     let a = app
-        .webhook(&scope, &first, &format!("{}/a", hook.url))
+        .webhook(&scope, &first, &format!("{}/a", hook.url("/hook")))
         .await;
     let b = app
-        .webhook(&scope, &first, &format!("{}/b", hook.url))
+        .webhook(&scope, &first, &format!("{}/b", hook.url("/hook")))
         .await;
     // 999 more heartbeats on the same two channels, all crossing their deadline within ~3 s.
     app.sql(&format!(
@@ -60,13 +60,13 @@ async fn two_schedulers_alert_once_per_incident_and_channel() {
 
     let delivered = hook.wait_for(2000, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let all = hook.all();
+    let all = hook.requests();
     assert_eq!(app.count("SELECT count(*) AS n FROM incidents").await, 1000);
     assert_eq!(delivered.len(), 2000, "one per incident and channel");
     assert_eq!(all.len(), 2000, "and nothing more");
     let distinct: HashSet<(String, String)> = all
         .iter()
-        .map(|r| (r.body["incident"]["id"].to_string(), r.path.clone()))
+        .map(|r| (r.json()["incident"]["id"].to_string(), r.path.clone()))
         .collect();
     assert_eq!(distinct.len(), 2000);
     let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 1";
@@ -80,15 +80,15 @@ async fn a_process_killed_mid_delivery_is_finished_once_after_a_restart() {
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 1, 0).await;
     // The first delivery hangs: the process is killed while it waits for the answer.
-    let hook = Receiver::scripted(vec![Step::Hang(Duration::from_secs(30))]).await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::scripted(vec![Reply::Slow(Duration::from_secs(30))]).await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let mut first = scheduler(&app, 2_000);
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
     let until = tokio::time::Instant::now() + Duration::from_secs(15);
-    while hook.all().is_empty() && hook.in_flight() == 0 && tokio::time::Instant::now() < until {
+    while hook.requests().is_empty() && tokio::time::Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(hook.in_flight(), 1, "the delivery is in flight");
+    assert_eq!(hook.unanswered(), 1, "the delivery is held, in flight");
     first.kill().await.unwrap();
 
     let _second = scheduler(&app, 2_000);

@@ -4,18 +4,17 @@
 use lifeline_domain::Plan;
 
 use crate::support::TestApp;
-use crate::support::receiver::Receiver;
-use crate::{PATIENCE, transitions};
+use crate::support::notify_servers::HttpServer;
+use crate::{PATIENCE, reason, transitions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_late_down_recovered_failed_paused() {
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 1, 1).await;
     let silent = app.heartbeat(&scope, 1, 0).await;
-    let hook = Receiver::ok().await;
-    app.webhook(&scope, &hb, &hook.url).await;
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let id = hb.id.as_uuid();
     let incidents = |open: bool| {
         format!(
@@ -34,16 +33,10 @@ async fn up_late_down_recovered_failed_paused() {
     );
     let alert = hook.wait_for(1, PATIENCE).await;
     assert_eq!(alert.len(), 1, "exactly one alert");
-    assert_eq!(alert[0].body["type"], "heartbeat.down");
-    assert_eq!(alert[0].body["heartbeat"]["name"], "job");
-    assert!(
-        alert[0].body["incident"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("no ping since"),
-        "{}",
-        alert[0].body
-    );
+    assert_eq!(alert[0].json()["type"], "heartbeat.down");
+    assert_eq!(alert[0].json()["heartbeat"]["name"], "job");
+    let why = reason(&alert[0]);
+    assert!(why.contains("no ping since"), "{why}");
     assert!(
         alert[0]
             .header("lifeline-signature")
@@ -56,22 +49,16 @@ async fn up_late_down_recovered_failed_paused() {
     assert_eq!(app.count(&incidents(true)).await, 0);
     assert_eq!(app.count(&incidents(false)).await, 1);
     let notices = hook.wait_for(2, PATIENCE).await;
-    assert_eq!(notices[1].body["type"], "heartbeat.up");
+    assert_eq!(notices[1].json()["type"], "heartbeat.up");
 
     // A failure signal takes it down at once, with a new incident and alert.
     assert_eq!(app.get_status(format!("{}/fail", app.url(&hb))).await, 200);
     assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "down");
     assert_eq!(app.count(&incidents(true)).await, 1);
     let notices = hook.wait_for(3, PATIENCE).await;
-    assert_eq!(notices[2].body["type"], "heartbeat.down");
-    assert!(
-        notices[2].body["incident"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("reported failure"),
-        "{}",
-        notices[2].body
-    );
+    assert_eq!(notices[2].json()["type"], "heartbeat.down");
+    let why = reason(&notices[2]);
+    assert!(why.contains("reported failure"), "{why}");
 
     // Pausing closes the incident quietly and stops the clock.
     let mut conn = app.conn().await;
@@ -100,23 +87,28 @@ async fn up_late_down_recovered_failed_paused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_heartbeat_with_two_channels_alerts_both_once() {
-    let mut app = TestApp::start().await;
-    app.start_scheduler(app.scheduler_settings()).await;
+    let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Standard).await;
     let hb = app.heartbeat(&scope, 1, 0).await;
-    let (a, b) = (Receiver::ok().await, Receiver::ok().await);
-    app.webhook(&scope, &hb, &a.url).await;
-    app.channel(&scope, &hb, "slack", &b.url, None).await;
+    let (a, b) = (HttpServer::ok().await, HttpServer::ok().await);
+    app.webhook(&scope, &hb, &a.url("/hook")).await;
+    app.channel(&scope, &hb, "slack", &b.url("/hook"), None)
+        .await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
     assert_eq!(a.wait_for(1, PATIENCE).await.len(), 1);
     let slack = b.wait_for(1, PATIENCE).await;
     assert_eq!(slack.len(), 1);
-    let text = slack[0].body["text"].as_str().unwrap();
+    let body = slack[0].json();
+    let text = body["text"].as_str().unwrap();
     assert!(
         text.contains("job") && text.contains("/heartbeats/"),
         "{text}"
     );
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    assert_eq!((a.all().len(), b.all().len()), (1, 1), "nothing sent twice");
+    assert_eq!(
+        (a.requests().len(), b.requests().len()),
+        (1, 1),
+        "nothing sent twice"
+    );
     app.stop().await;
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use lifeline_domain::Plan;
 
 use crate::support::TestApp;
-use crate::support::receiver::Receiver;
+use crate::support::notify_servers::HttpServer;
 
 const POLL: Duration = Duration::from_secs(60);
 /// Far less than the poll: only a wake-up explains an answer within it.
@@ -25,10 +25,10 @@ async fn new_deadlines_and_failure_alerts_wake_the_scheduler() {
     let scope = app.team(Plan::Free).await;
     let silent = app.heartbeat(&scope, 1, 0).await;
     let failing = app.heartbeat(&scope, 3600, 0).await;
-    let hook = Receiver::ok().await;
-    app.webhook(&scope, &silent, &format!("{}/silent", hook.url))
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &silent, &format!("{}/silent", hook.url("/hook")))
         .await;
-    app.webhook(&scope, &failing, &format!("{}/failing", hook.url))
+    app.webhook(&scope, &failing, &format!("{}/failing", hook.url("/hook")))
         .await;
 
     // A first ping gives `silent` a deadline one second away: the scheduler must wake for it.
@@ -54,11 +54,7 @@ async fn new_deadlines_and_failure_alerts_wake_the_scheduler() {
         "the delivery loop slept through a queued alert"
     );
     assert_eq!(alerts[1].path, "/hook/failing");
-    assert!(
-        alerts[1].body["incident"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("exit code 1")
-    );
+    let why = crate::reason(&alerts[1]);
+    assert!(why.contains("exit code 1"), "{why}");
     app.stop().await;
 }

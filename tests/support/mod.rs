@@ -7,7 +7,6 @@ pub mod chaos;
 /// The SMTP server and HTTP recorder of `lifeline-notify`'s own tests.
 #[path = "../../libs/notify/tests/send/support.rs"]
 pub mod notify_servers;
-pub mod receiver;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -142,6 +141,13 @@ impl TestApp {
         if let Some(running) = self.scheduler.take() {
             running.stop().await;
         }
+    }
+
+    /// Ingest and the scheduler with the test settings, in this process.
+    pub async fn with_scheduler() -> TestApp {
+        let mut app = Self::start().await;
+        app.start_scheduler(app.scheduler_settings()).await;
+        app
     }
 
     /// Starts the scheduler (deadlines, delivery, purge) in this process.

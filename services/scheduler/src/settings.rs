@@ -116,3 +116,37 @@ impl SchedulerSettings {
         self.notify.timeout * 2 + Duration::from_secs(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The documented defaults, for every variable this environment leaves unset (tests cannot
+    /// unset variables: that is `unsafe`, which the workspace forbids).
+    #[test]
+    fn unset_variables_take_the_documented_defaults() {
+        let unset = |name: &str| std::env::var_os(name).is_none_or(|v| v.is_empty());
+        let s = SchedulerSettings::from_env("https://lifeline.example.com").unwrap();
+        assert_eq!(s.notify.public_url, "https://lifeline.example.com");
+        if unset("LIFELINE_SMTP_URL") {
+            assert_eq!(s.notify.smtp_url, None);
+        }
+        if unset("LIFELINE_SMTP_FROM") {
+            assert_eq!(s.notify.smtp_from, "Lifeline <alerts@lifeline.local>");
+        }
+        if unset("LIFELINE_ALLOW_PRIVATE_WEBHOOKS") {
+            assert!(!s.notify.allow_private_targets);
+        }
+        if unset("LIFELINE_NOTIFY_TIMEOUT_MS") {
+            assert_eq!(s.notify.timeout, Duration::from_secs(10));
+        }
+        if unset("LIFELINE_SCHEDULER_ADDR") {
+            assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8081)));
+        }
+        if unset("LIFELINE_DELIVERY_MAX_ATTEMPTS") {
+            assert_eq!(s.max_attempts, 10);
+        }
+    }
+}

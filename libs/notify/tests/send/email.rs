@@ -1,8 +1,8 @@
 use std::time::Duration;
 
-use lifeline_notify::{MessageKind, NotifySettings, Target};
+use lifeline_notify::{MessageKind, NotifySettings};
 
-use crate::support::{PUBLIC_URL, SmtpMode, SmtpServer, message, notifier, settings};
+use crate::support::{PUBLIC_URL, SmtpMode, SmtpServer, alert, email, message, notifier, settings};
 
 fn with_smtp(server: &SmtpServer) -> NotifySettings {
     NotifySettings {
@@ -18,12 +18,7 @@ async fn alert_email_says_what_when_and_where() {
     let msg = message(MessageKind::Alert);
 
     let delivered = notifier
-        .send(
-            Target::Email {
-                to: " ops@example.com ",
-            },
-            &msg,
-        )
+        .send(email(" ops@example.com "), &msg)
         .await
         .unwrap();
     assert_eq!(delivered.detail, "250 OK queued");
@@ -71,15 +66,7 @@ async fn recovery_email_with_no_ping_yet() {
     msg.last_ping_at = None;
     msg.status = "up".into();
 
-    notifier
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &msg,
-        )
-        .await
-        .unwrap();
+    notifier.send(email("ops@example.com"), &msg).await.unwrap();
     let mail = &server.mails()[0];
     assert_eq!(
         mail.header("Subject").unwrap(),
@@ -96,12 +83,7 @@ async fn recovery_email_with_no_ping_yet() {
 async fn smtp_not_configured_is_permanent() {
     let notifier = notifier(settings());
     let err = notifier
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &message(MessageKind::Test),
-        )
+        .send(email("ops@example.com"), &message(MessageKind::Test))
         .await
         .unwrap_err();
     assert!(err.permanent);
@@ -113,12 +95,7 @@ async fn invalid_address_is_permanent_and_sends_nothing() {
     let server = SmtpServer::start(SmtpMode::Accept).await;
     let notifier = notifier(with_smtp(&server));
     let err = notifier
-        .send(
-            Target::Email {
-                to: "not an address",
-            },
-            &message(MessageKind::Alert),
-        )
+        .send(email("not an address"), &message(MessageKind::Alert))
         .await
         .unwrap_err();
     assert!(err.permanent, "{err:?}");
@@ -129,26 +106,14 @@ async fn invalid_address_is_permanent_and_sends_nothing() {
 #[tokio::test]
 async fn rejected_recipient_is_permanent_deferred_is_not() {
     let server = SmtpServer::start(SmtpMode::RejectRecipient).await;
-    let err = notifier(with_smtp(&server))
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &message(MessageKind::Alert),
-        )
+    let err = alert(with_smtp(&server), email("ops@example.com"))
         .await
         .unwrap_err();
     assert!(err.permanent, "{err:?}");
     assert!(err.message.contains("550"), "{err:?}");
 
     let server = SmtpServer::start(SmtpMode::DeferRecipient).await;
-    let err = notifier(with_smtp(&server))
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &message(MessageKind::Alert),
-        )
+    let err = alert(with_smtp(&server), email("ops@example.com"))
         .await
         .unwrap_err();
     assert!(!err.permanent, "{err:?}");
@@ -164,12 +129,7 @@ async fn silent_server_times_out() {
     });
     let started = std::time::Instant::now();
     let err = notifier
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &message(MessageKind::Alert),
-        )
+        .send(email("ops@example.com"), &message(MessageKind::Alert))
         .await
         .unwrap_err();
     assert!(!err.permanent, "{err:?}");
@@ -188,12 +148,7 @@ async fn nothing_listening_is_retryable() {
         ..settings()
     });
     let err = notifier
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &message(MessageKind::Alert),
-        )
+        .send(email("ops@example.com"), &message(MessageKind::Alert))
         .await
         .unwrap_err();
     assert!(!err.permanent, "{err:?}");
@@ -207,12 +162,7 @@ async fn names_cannot_inject_headers() {
     msg.heartbeat_name = "backup\r\nBcc: victim@example.com".into();
     msg.team_name = "Acme\nX-Evil: 1".into();
     notifier(with_smtp(&server))
-        .send(
-            Target::Email {
-                to: "ops@example.com",
-            },
-            &msg,
-        )
+        .send(email("ops@example.com"), &msg)
         .await
         .unwrap();
     let mail = &server.mails()[0];

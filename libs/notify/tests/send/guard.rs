@@ -3,7 +3,7 @@
 
 use lifeline_notify::{ChannelKind, MessageKind, NotifySettings, Target, validate_target};
 
-use crate::support::{HttpServer, Reply, message, notifier, settings};
+use crate::support::{HttpServer, Reply, message, notifier, settings, webhook};
 
 fn public_only() -> NotifySettings {
     NotifySettings {
@@ -22,13 +22,7 @@ async fn ip_literal_is_refused() {
         format!("http://2130706433:{}/hook", server.addr.port()),
     ] {
         let err = notifier
-            .send(
-                Target::Webhook {
-                    url: &url,
-                    secret: "whsec_x",
-                },
-                &message(MessageKind::Alert),
-            )
+            .send(webhook(&url), &message(MessageKind::Alert))
             .await
             .unwrap_err();
         assert!(err.permanent, "{url}: {err:?}");
@@ -57,13 +51,7 @@ async fn name_resolving_to_loopback_is_refused_by_the_resolver() {
 
     let notifier = notifier(public_only());
     let err = notifier
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &message(MessageKind::Alert),
-        )
+        .send(webhook(&url), &message(MessageKind::Alert))
         .await
         .unwrap_err();
     assert!(err.permanent, "{err:?}");
@@ -90,13 +78,7 @@ async fn allowed_when_the_operator_says_so() {
         format!("http://localhost:{}/hook", server.addr.port()),
     ] {
         notifier
-            .send(
-                Target::Webhook {
-                    url: &url,
-                    secret: "whsec_x",
-                },
-                &message(MessageKind::Alert),
-            )
+            .send(webhook(&url), &message(MessageKind::Alert))
             .await
             .unwrap();
     }

@@ -1,6 +1,6 @@
 use lifeline_notify::{MessageKind, Target};
 
-use crate::support::{HttpServer, PUBLIC_URL, Reply, message, notifier, settings};
+use crate::support::{HttpServer, PUBLIC_URL, Reply, alert, message, notifier, settings};
 
 #[tokio::test]
 async fn slack_gets_a_text_with_name_team_reason_and_link() {
@@ -37,8 +37,7 @@ async fn slack_gets_a_text_with_name_team_reason_and_link() {
 async fn slack_error_is_reported() {
     let server = HttpServer::start(Reply::Status(404, "no_service")).await;
     let url = server.url("/services/gone");
-    let err = notifier(settings())
-        .send(Target::Slack { url: &url }, &message(MessageKind::Alert))
+    let err = alert(settings(), Target::Slack { url: &url })
         .await
         .unwrap_err();
     assert!(err.permanent);

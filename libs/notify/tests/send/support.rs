@@ -1,12 +1,17 @@
 //! Small real servers on 127.0.0.1 that record what they receive: an SMTP server and an
-//! HTTP receiver. They speak just enough of each protocol for lettre and reqwest.
+//! HTTP receiver. They speak just enough of each protocol for lettre and reqwest. The
+//! workspace's black-box tests use them too (`tests/support`), so not every item is used here.
+#![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use lifeline_notify::{Message, MessageKind, Notifier, NotifySettings};
+use chrono::{DateTime, TimeZone, Utc};
+use lifeline_notify::{
+    Delivered, Message, MessageKind, Notifier, NotifySettings, SendError, Target,
+};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use uuid::Uuid;
@@ -25,6 +30,27 @@ pub fn settings() -> NotifySettings {
 
 pub fn notifier(settings: NotifySettings) -> Notifier {
     Notifier::new(settings).unwrap()
+}
+
+/// The secret of the webhook targets in these tests.
+pub const SECRET: &str = "whsec_x";
+
+pub fn webhook(url: &str) -> Target<'_> {
+    Target::Webhook {
+        url,
+        secret: SECRET,
+    }
+}
+
+pub fn email(to: &str) -> Target<'_> {
+    Target::Email { to }
+}
+
+/// Sends an alert to `target` with a notifier made of `settings`.
+pub async fn alert(settings: NotifySettings, target: Target<'_>) -> Result<Delivered, SendError> {
+    notifier(settings)
+        .send(target, &message(MessageKind::Alert))
+        .await
 }
 
 pub fn message(kind: MessageKind) -> Message {
@@ -244,15 +270,19 @@ fn angle(command: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP
+// HTTP (also used by the workspace's black-box tests, as the webhook and Slack receiver)
 
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// When it arrived.
+    pub at: DateTime<Utc>,
     pub method: String,
     pub path: String,
     /// Names in lowercase.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The status it was answered with; `None` while held, or when the sender went away first.
+    pub answered: Option<u16>,
 }
 
 impl Request {
@@ -273,31 +303,53 @@ impl Request {
 pub enum Reply {
     Status(u16, &'static str),
     Redirect(u16, String),
-    /// Waits this long before answering 200.
+    /// Holds the request this long before answering 200 — unless the sender goes away first.
     Slow(Duration),
 }
 
+#[derive(Clone)]
 pub struct HttpServer {
     pub addr: SocketAddr,
+    /// Answers for the next requests, in order; then `then`.
+    script: Arc<Mutex<VecDeque<Reply>>>,
+    then: Reply,
     requests: Arc<Mutex<Vec<Request>>>,
 }
 
 impl HttpServer {
+    /// Answers every request with `reply`.
     pub async fn start(reply: Reply) -> Self {
+        Self::serve(Vec::new(), reply).await
+    }
+
+    /// Answers 200 to everything.
+    pub async fn ok() -> Self {
+        Self::start(Reply::Status(200, "ok")).await
+    }
+
+    /// Answers the first requests with `script`, then 200.
+    pub async fn scripted(script: Vec<Reply>) -> Self {
+        Self::serve(script, Reply::Status(200, "ok")).await
+    }
+
+    async fn serve(script: Vec<Reply>, then: Reply) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let store = requests.clone();
+        let server = Self {
+            addr: listener.local_addr().unwrap(),
+            script: Arc::new(Mutex::new(script.into())),
+            then,
+            requests: Arc::default(),
+        };
+        let this = server.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let store = store.clone();
-                let reply = reply.clone();
+                let this = this.clone();
                 tokio::spawn(async move {
-                    let _ = http_exchange(stream, reply, store).await;
+                    let _ = this.exchange(stream).await;
                 });
             }
         });
-        Self { addr, requests }
+        server
     }
 
     /// `http://127.0.0.1:PORT{path}`.
@@ -305,64 +357,102 @@ impl HttpServer {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Every request received, answered or not.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
     }
-}
 
-/// One request, one answer, then the connection closes.
-async fn http_exchange(
-    stream: TcpStream,
-    reply: Reply,
-    store: Arc<Mutex<Vec<Request>>>,
-) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    let mut line = String::new();
-    reader.read_line(&mut line).await?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("").to_owned();
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Ok(());
-        }
-        let l = line.trim_end_matches(['\r', '\n']);
-        if l.is_empty() {
-            break;
-        }
-        if let Some((n, v)) = l.split_once(':') {
-            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
-        }
+    /// Requests answered with a 2xx.
+    pub fn delivered(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.answered.is_some_and(|s| (200..300).contains(&s)))
+            .collect()
     }
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).await?;
-    store.lock().unwrap().push(Request {
-        method,
-        path,
-        headers,
-        body,
-    });
 
-    let (status, extra, body) = match reply {
-        Reply::Status(status, body) => (status, String::new(), body),
-        Reply::Redirect(status, location) => (status, format!("Location: {location}\r\n"), ""),
-        Reply::Slow(delay) => {
-            tokio::time::sleep(delay).await;
-            (200, String::new(), "")
+    /// Requests not answered: held right now, or abandoned by their sender while held.
+    pub fn unanswered(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.answered.is_none())
+            .count()
+    }
+
+    /// Waits until `n` deliveries arrived (or `limit` passed) and returns them.
+    pub async fn wait_for(&self, n: usize, limit: Duration) -> Vec<Request> {
+        let until = tokio::time::Instant::now() + limit;
+        while self.delivered().len() < n && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    };
-    let response = format!(
-        "HTTP/1.1 {status} Whatever\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
-        body.len()
-    );
-    write.write_all(response.as_bytes()).await?;
-    write.shutdown().await
+        self.delivered()
+    }
+
+    /// One request, one answer, then the connection closes.
+    async fn exchange(&self, stream: TcpStream) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut reader = BufReader::new(read);
+        let mut line = String::new();
+        reader.read_line(&mut line).await?;
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_owned();
+        let path = parts.next().unwrap_or("").to_owned();
+        let mut headers = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let l = line.trim_end_matches(['\r', '\n']);
+            if l.is_empty() {
+                break;
+            }
+            if let Some((n, v)) = l.split_once(':') {
+                headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
+            }
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).await?;
+        let index = {
+            let mut requests = self.requests.lock().unwrap();
+            requests.push(Request {
+                at: Utc::now(),
+                method,
+                path,
+                headers,
+                body,
+                answered: None,
+            });
+            requests.len() - 1
+        };
+
+        let reply = self.script.lock().unwrap().pop_front();
+        let (status, extra, body) = match reply.unwrap_or_else(|| self.then.clone()) {
+            Reply::Status(status, body) => (status, String::new(), body),
+            Reply::Redirect(status, location) => (status, format!("Location: {location}\r\n"), ""),
+            Reply::Slow(delay) => {
+                // Notice the sender going away (its socket closes) while we hold it.
+                let mut probe = [0u8; 1];
+                let gone = matches!(
+                    tokio::time::timeout(delay, reader.read(&mut probe)).await,
+                    Ok(Ok(0) | Err(_))
+                );
+                if gone {
+                    return Ok(());
+                }
+                (200, String::new(), "")
+            }
+        };
+        let response = format!(
+            "HTTP/1.1 {status} Whatever\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+            body.len()
+        );
+        write.write_all(response.as_bytes()).await?;
+        self.requests.lock().unwrap()[index].answered = Some(status);
+        write.shutdown().await
+    }
 }

@@ -5,7 +5,7 @@ use hmac::{Hmac, Mac};
 use lifeline_notify::{MessageKind, NotifySettings, Target, new_webhook_secret, sign};
 use sha2::Sha256;
 
-use crate::support::{HttpServer, PUBLIC_URL, Reply, message, notifier, settings};
+use crate::support::{HttpServer, PUBLIC_URL, Reply, alert, message, notifier, settings, webhook};
 
 /// The receiver's side of the contract, written from the docs with `hmac` directly.
 fn verify(secret: &str, body: &[u8], header: &str) -> bool {
@@ -115,16 +115,7 @@ async fn retries_carry_the_same_delivery_id() {
     let msg = message(MessageKind::Recovery);
     let url = server.url("/");
     for _ in 0..2 {
-        let d = notifier
-            .send(
-                Target::Webhook {
-                    url: &url,
-                    secret: "whsec_x",
-                },
-                &msg,
-            )
-            .await
-            .unwrap();
+        let d = notifier.send(webhook(&url), &msg).await.unwrap();
         assert_eq!(d.detail, "HTTP 204");
     }
     let requests = server.requests();
@@ -142,16 +133,7 @@ async fn retries_carry_the_same_delivery_id() {
 async fn server_error_is_retryable_with_the_body() {
     let server = HttpServer::start(Reply::Status(500, "database on fire\nsee logs")).await;
     let url = server.url("/");
-    let err = notifier(settings())
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &message(MessageKind::Alert),
-        )
-        .await
-        .unwrap_err();
+    let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert!(!err.permanent, "{err:?}");
     assert_eq!(err.message, "HTTP 500: database on fire see logs");
 }
@@ -161,16 +143,7 @@ async fn long_error_bodies_are_cut() {
     let long: &'static str = Box::leak("x".repeat(5000).into_boxed_str());
     let server = HttpServer::start(Reply::Status(503, long)).await;
     let url = server.url("/");
-    let err = notifier(settings())
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &message(MessageKind::Alert),
-        )
-        .await
-        .unwrap_err();
+    let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert!(!err.permanent);
     assert_eq!(err.message, format!("HTTP 503: {}", "x".repeat(200)));
 }
@@ -186,16 +159,7 @@ async fn client_errors_are_permanent_except_408_and_429() {
     ] {
         let server = HttpServer::start(Reply::Status(status, "")).await;
         let url = server.url("/");
-        let err = notifier(settings())
-            .send(
-                Target::Webhook {
-                    url: &url,
-                    secret: "whsec_x",
-                },
-                &message(MessageKind::Alert),
-            )
-            .await
-            .unwrap_err();
+        let err = alert(settings(), webhook(&url)).await.unwrap_err();
         assert_eq!(err.permanent, permanent, "{status}: {err:?}");
         assert_eq!(err.message, format!("HTTP {status}"));
     }
@@ -211,13 +175,7 @@ async fn slow_receiver_times_out() {
     });
     let started = std::time::Instant::now();
     let err = notifier
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &message(MessageKind::Alert),
-        )
+        .send(webhook(&url), &message(MessageKind::Alert))
         .await
         .unwrap_err();
     assert!(
@@ -235,16 +193,7 @@ async fn redirects_are_not_followed() {
     let elsewhere = HttpServer::start(Reply::Status(200, "")).await;
     let server = HttpServer::start(Reply::Redirect(302, elsewhere.url("/stolen"))).await;
     let url = server.url("/");
-    let err = notifier(settings())
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &message(MessageKind::Alert),
-        )
-        .await
-        .unwrap_err();
+    let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert_eq!(err.message, "HTTP 302 redirect not followed");
     assert_eq!(server.requests().len(), 1);
     assert!(elsewhere.requests().is_empty());
@@ -255,16 +204,7 @@ async fn connection_refused_is_retryable() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/", free.local_addr().unwrap());
     drop(free);
-    let err = notifier(settings())
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &message(MessageKind::Alert),
-        )
-        .await
-        .unwrap_err();
+    let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert!(!err.permanent, "{err:?}");
     assert!(err.message.starts_with("connection failed"), "{err:?}");
 }
@@ -276,13 +216,7 @@ async fn test_event() {
     let mut msg = message(MessageKind::Test);
     msg.incident_id = None;
     notifier(settings())
-        .send(
-            Target::Webhook {
-                url: &url,
-                secret: "whsec_x",
-            },
-            &msg,
-        )
+        .send(webhook(&url), &msg)
         .await
         .unwrap();
     let req = &server.requests()[0];
