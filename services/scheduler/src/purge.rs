@@ -2,18 +2,33 @@
 //! chunks with a pause between them so the purge never competes with ingest for long. It also
 //! forgets the beacons of ingest processes gone for a day.
 
+use std::time::Duration;
+
 use chrono::Utc;
 use lifeline_store::{PgPool, StoreError, coverage, retention};
 use tokio::sync::watch;
 
 use crate::SchedulerSettings;
 
+/// The first pass waits this long (or the interval, if shorter): start-up belongs to ingest
+/// catching up, not to a walk over every heartbeat.
+const FIRST_PASS_AFTER: Duration = Duration::from_secs(60);
+
 pub(crate) async fn run(
     pool: PgPool,
     settings: SchedulerSettings,
     mut stop: watch::Receiver<bool>,
 ) {
-    while !*stop.borrow() {
+    let mut wait = settings.purge_every.min(FIRST_PASS_AFTER);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+        wait = settings.purge_every;
         match pass(&pool, &settings, &stop).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "retention pass removed old pings"),
@@ -21,10 +36,6 @@ pub(crate) async fn run(
         }
         if let Ok(mut conn) = pool.get().await {
             let _ = coverage::prune_beacons(&mut conn, Utc::now()).await;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(settings.purge_every) => {}
-            _ = stop.changed() => {}
         }
     }
 }
