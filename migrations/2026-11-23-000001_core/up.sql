@@ -1,4 +1,5 @@
--- Lifeline's core data model (DESIGN.md §4). Every tenant-owned table carries team_id.
+-- Lifeline's core data model (docs/architecture.md, "Data"). Every tenant-owned table
+-- carries team_id.
 
 CREATE TABLE teams (
     id uuid PRIMARY KEY,

@@ -22,8 +22,8 @@ CREATE TABLE notification_attempts (
     PRIMARY KEY (notification_id, attempt)
 );
 
--- Proof that Lifeline could receive pings: every ingest process writes its row about once a
--- second. alive_since restarts whenever the process could not write for a while (its own
+-- Proof that Lifeline could receive pings: every ingest process writes its row several times a
+-- second (LIFELINE_BEACON_MS). alive_since restarts whenever the process could not write for a while (its own
 -- outage or Postgres's), so [alive_since, seen_at] is a stretch of continuous coverage.
 CREATE TABLE ingest_beacons (
     instance_id uuid PRIMARY KEY,

@@ -1,6 +1,6 @@
 //! Store rules that no HTTP test reaches yet: plan limits and team scopes.
 
-use lifeline_domain::{Plan, Schedule, TeamId};
+use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule, TeamId, TeamName};
 use lifeline_store::heartbeats::{self, NewHeartbeat};
 use lifeline_store::testing::TestDb;
 use lifeline_store::{StoreError, TeamScope, teams, users};
@@ -9,9 +9,16 @@ use lifeline_store::{StoreError, TeamScope, teams, users};
 async fn the_free_plan_stops_at_twenty_heartbeats() {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
-    let team = teams::create(&mut conn, "Small", Plan::Free).await.unwrap();
+    let team = teams::create(&mut conn, &TeamName::parse("Small").unwrap(), Plan::Free)
+        .await
+        .unwrap();
     let scope = TeamScope::for_operator(&mut conn, team.id).await.unwrap();
-    let new = || NewHeartbeat::new("job", Schedule::from_secs(60, 0).unwrap());
+    let new = || {
+        NewHeartbeat::new(
+            HeartbeatName::parse("job").unwrap(),
+            Schedule::from_secs(60, 0).unwrap(),
+        )
+    };
     for _ in 0..20 {
         heartbeats::create(&mut conn, &scope, new()).await.unwrap();
     }
@@ -26,16 +33,20 @@ async fn the_free_plan_stops_at_twenty_heartbeats() {
 async fn a_scope_needs_a_membership() {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
-    let mine = teams::create(&mut conn, "Mine", Plan::Standard)
+    let mine = teams::create(&mut conn, &TeamName::parse("Mine").unwrap(), Plan::Standard)
         .await
         .unwrap();
-    let theirs = teams::create(&mut conn, "Theirs", Plan::Standard)
+    let theirs = teams::create(
+        &mut conn,
+        &TeamName::parse("Theirs").unwrap(),
+        Plan::Standard,
+    )
+    .await
+    .unwrap();
+    let me = users::find_or_create(&mut conn, &Email::parse("Me@Example.com").unwrap(), "Me")
         .await
         .unwrap();
-    let me = users::find_or_create(&mut conn, "Me@Example.com", "Me")
-        .await
-        .unwrap();
-    users::add_membership(&mut conn, mine.id, me, "member")
+    users::add_membership(&mut conn, mine.id, me, Role::Member)
         .await
         .unwrap();
 
@@ -50,19 +61,11 @@ async fn a_scope_needs_a_membership() {
         TeamScope::for_operator(&mut conn, TeamId::new()).await,
         Err(StoreError::NotFound)
     ));
-    assert!(
-        users::add_membership(&mut conn, mine.id, me, "emperor")
-            .await
-            .is_err()
-    );
-    assert!(
-        users::find_or_create(&mut conn, "not an email", "x")
-            .await
-            .is_err()
-    );
+    assert!("emperor".parse::<Role>().is_err());
+    assert!(Email::parse("not an email").is_err());
     // Emails are case-insensitive: the same user again.
     assert_eq!(
-        users::find_or_create(&mut conn, "me@example.com", "Me")
+        users::find_or_create(&mut conn, &Email::parse("me@example.com").unwrap(), "Me")
             .await
             .unwrap(),
         me

@@ -49,7 +49,7 @@ async fn get_post_and_head_record_a_success_ping() {
         .find(|p| p.method == "POST")
         .unwrap();
     assert_eq!(post_ping.body_size, 10);
-    assert_eq!(post_ping.kind, "success");
+    assert_eq!(post_ping.kind, lifeline_domain::PingKind::Success);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,7 +346,7 @@ async fn progress_pings_keep_the_first_kilobyte_as_detail() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let ping = &history(&app, &scope, &hb).await[0];
-    assert_eq!(ping.kind, "progress");
+    assert_eq!(ping.kind, lifeline_domain::PingKind::Progress);
     assert_eq!(ping.body_size, 1200);
     let detail = ping.detail.as_deref().unwrap();
     assert_eq!(detail.len(), 1024);

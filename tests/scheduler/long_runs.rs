@@ -15,7 +15,10 @@ async fn long_job(
     max_runtime: Option<i64>,
     progress_timeout: Option<i64>,
 ) -> heartbeats::Heartbeat {
-    let mut new = NewHeartbeat::new("export", Schedule::from_secs(86_400, 3600).unwrap());
+    let mut new = NewHeartbeat::new(
+        lifeline_domain::HeartbeatName::parse("export").unwrap(),
+        Schedule::from_secs(86_400, 3600).unwrap(),
+    );
     new.limits = RunLimits::from_secs(max_runtime, progress_timeout).unwrap();
     heartbeats::create(&mut app.conn().await, scope, new)
         .await

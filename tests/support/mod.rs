@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
-use lifeline_domain::{ChannelId, HeartbeatId, Plan, Schedule};
+use lifeline_domain::{ChannelId, HeartbeatId, HeartbeatName, Plan, Schedule, TeamName};
 use lifeline_ingest::IngestSettings;
 use lifeline_scheduler::SchedulerSettings;
 use lifeline_store::channels::{self, NewChannel};
@@ -74,7 +74,9 @@ impl TestApp {
 
     pub async fn team(&self, plan: Plan) -> TeamScope {
         let mut conn = self.conn().await;
-        let team = teams::create(&mut conn, "Team", plan).await.unwrap();
+        let team = teams::create(&mut conn, &TeamName::parse("Team").unwrap(), plan)
+            .await
+            .unwrap();
         TeamScope::for_operator(&mut conn, team.id).await.unwrap()
     }
 
@@ -83,7 +85,10 @@ impl TestApp {
         heartbeats::create(
             &mut conn,
             scope,
-            NewHeartbeat::new("job", Schedule::from_secs(interval, grace).unwrap()),
+            NewHeartbeat::new(
+                HeartbeatName::parse("job").unwrap(),
+                Schedule::from_secs(interval, grace).unwrap(),
+            ),
         )
         .await
         .unwrap()
@@ -205,7 +210,7 @@ impl TestApp {
             &mut conn,
             scope,
             NewChannel {
-                kind,
+                kind: kind.parse().unwrap(),
                 name: kind.into(),
                 target: target.into(),
                 secret: secret.map(Into::into),
@@ -213,7 +218,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let id = ChannelId::from_uuid(channel.id);
+        let id = channel.id;
         heartbeats::attach(&mut conn, scope, hb.id, id)
             .await
             .unwrap();

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::duration::human;
 use crate::{HeartbeatTiming, Status};
 
 /// Why a heartbeat went down. The alert says so.
@@ -43,14 +44,12 @@ impl DownCause {
 
     /// One line for the incident and the alert.
     pub fn describe(&self, timing: &HeartbeatTiming) -> String {
-        let schedule = timing.schedule;
         match *self {
             DownCause::Silent { .. } => match timing.last_ping_at {
                 Some(last) => format!(
-                    "no ping since {} (expected every {} + {} grace)",
+                    "no ping since {} (expected {})",
                     last.format("%Y-%m-%d %H:%M:%S UTC"),
-                    human(schedule.interval()),
-                    human(schedule.grace()),
+                    timing.cadence.describe(),
                 ),
                 None => "no ping received".to_owned(),
             },
@@ -168,27 +167,6 @@ impl HeartbeatTiming {
         ] {
             *at = at.map(|t| t + gap);
         }
-    }
-}
-
-/// A duration as people write it: "1 h 10 min", "45 s", "2 d".
-pub fn human(d: Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    let (days, hours, mins, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-    );
-    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "min"), (s, "s")]
-        .into_iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n} {unit}"))
-        .collect();
-    if parts.is_empty() {
-        "0 s".to_owned()
-    } else {
-        parts.join(" ")
     }
 }
 
@@ -359,8 +337,6 @@ mod tests {
         );
         let failed = DownCause::Failed { exit_code: Some(3) };
         assert!(failed.describe(&hb).contains("exit code 3"));
-        assert_eq!(human(Duration::seconds(90_061)), "1 d 1 h 1 min 1 s");
-        assert_eq!(human(Duration::zero()), "0 s");
     }
 
     proptest! {

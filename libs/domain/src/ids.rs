@@ -36,6 +36,14 @@ macro_rules! typed_id {
                 self.0.fmt(f)
             }
         }
+
+        /// So the CLI and forms parse ids straight into their type.
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, uuid::Error> {
+                Self::parse(s.trim())
+            }
+        }
     )*};
 }
 
@@ -50,6 +58,10 @@ typed_id!(
     ChannelId,
     /// An incident (down or early warning).
     IncidentId,
+    /// A notification in the outbox: also the delivery id receivers dedupe on.
+    NotificationId,
+    /// One running ingest process, as its coverage beacon names it.
+    InstanceId,
 );
 
 #[cfg(test)]
@@ -61,5 +73,6 @@ mod tests {
         let id = HeartbeatId::new();
         assert_eq!(HeartbeatId::parse(&id.to_string()).ok(), Some(id));
         assert!(TeamId::parse("not-a-uuid").is_err());
+        assert_eq!(format!(" {id} ").parse::<HeartbeatId>().ok(), Some(id));
     }
 }

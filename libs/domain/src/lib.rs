@@ -1,20 +1,36 @@
 //! Lifeline's rules as pure code: plans and their limits, heartbeat statuses and deadline math,
-//! ping signals, tokens and retention. Nothing here does I/O, so all of it is unit-tested.
+//! the decisions a ping, a passing deadline or an operator makes, ping signals, tokens, names
+//! and the words stored for every enum. Nothing here does I/O, so all of it is unit-tested; the
+//! storage crate loads rows, asks these rules, and writes what they decided.
+//! `docs/architecture.md` describes where this crate sits.
 
+pub mod alerting;
+pub mod cadence;
 pub mod deadline;
+pub mod decision;
+pub mod duration;
+pub mod heartbeat;
 mod ids;
+pub mod labels;
 pub mod ping;
 pub mod plan;
 pub mod status;
+pub mod team;
 #[cfg(test)]
 mod test_support;
 pub mod timing;
 pub mod token;
 
+pub use alerting::{ChannelKind, IncidentKind, NotificationKind, NotificationStatus};
+pub use cadence::{Cadence, LearnedCadence};
 pub use deadline::{DownCause, Transition};
-pub use ids::{ChannelId, HeartbeatId, IncidentId, TeamId, UserId};
+pub use decision::{ChangeReason, Decision, IncidentChange, Ping, PingBatch, StatusChange};
+pub use heartbeat::{HeartbeatMode, HeartbeatName};
+pub use ids::{ChannelId, HeartbeatId, IncidentId, InstanceId, NotificationId, TeamId, UserId};
+pub use labels::{Label, UnknownValue};
 pub use ping::{PingKind, Signal};
 pub use plan::{Plan, PlanLimits};
 pub use status::Status;
+pub use team::{Email, InvalidInput, Role, TeamName};
 pub use timing::{HeartbeatTiming, PingEffect, RunLimits, RunLimitsError, Schedule, ScheduleError};
 pub use token::PingToken;

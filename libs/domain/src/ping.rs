@@ -1,35 +1,20 @@
-use serde::{Deserialize, Serialize};
+use crate::labels::label_enum;
 
-/// What a ping says about the job. Stored in `pings.kind`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PingKind {
-    /// The job finished well (plain ping, or exit code 0).
-    Success,
-    /// The job started a run; the next success or failure measures its duration.
-    Start,
-    /// The job failed (`/fail` or a non-zero exit code): the heartbeat goes down at once.
-    Fail,
-    /// A long run is still making progress.
-    Progress,
+label_enum! {
+    /// What a ping says about the job. Stored in `pings.kind`.
+    pub enum PingKind as "ping kind" {
+        /// The job finished well (plain ping, or exit code 0).
+        Success => "success",
+        /// The job started a run; the next success or failure measures its duration.
+        Start => "start",
+        /// The job failed (`/fail` or a non-zero exit code): the heartbeat goes down at once.
+        Fail => "fail",
+        /// A long run is still making progress.
+        Progress => "progress",
+    }
 }
 
 impl PingKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PingKind::Success => "success",
-            PingKind::Start => "start",
-            PingKind::Fail => "fail",
-            PingKind::Progress => "progress",
-        }
-    }
-
-    pub const ALL: [PingKind; 4] = [Self::Success, Self::Start, Self::Fail, Self::Progress];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Success and failure end a run and set the heartbeat's status; start and progress do not.
     pub fn ends_run(self) -> bool {
         matches!(self, PingKind::Success | PingKind::Fail)
@@ -127,18 +112,5 @@ mod tests {
         ] {
             assert!(Signal::parse(bad).is_err(), "{bad:?} should be refused");
         }
-    }
-
-    #[test]
-    fn kinds_round_trip_through_text() {
-        for kind in [
-            PingKind::Success,
-            PingKind::Start,
-            PingKind::Fail,
-            PingKind::Progress,
-        ] {
-            assert_eq!(PingKind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(PingKind::parse("other"), None);
     }
 }

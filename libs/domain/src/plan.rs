@@ -1,14 +1,15 @@
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
-/// A team's subscription plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Free,
-    Standard,
-    Premium,
-    Enterprise,
+use crate::labels::label_enum;
+
+label_enum! {
+    /// A team's subscription plan.
+    pub enum Plan as "plan" {
+        Free => "free",
+        Standard => "standard",
+        Premium => "premium",
+        Enterprise => "enterprise",
+    }
 }
 
 /// What a plan allows. `None` means unlimited.
@@ -20,14 +21,9 @@ pub struct PlanLimits {
     pub ai_heartbeats: bool,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown plan {0:?}: expected free, standard, premium or enterprise")]
-pub struct UnknownPlan(pub String);
-
 impl Plan {
-    pub const ALL: [Plan; 4] = [Plan::Free, Plan::Standard, Plan::Premium, Plan::Enterprise];
-
-    /// The one table of plan limits (DESIGN.md §2; retention from the product text).
+    /// The one table of plan limits (retention from the product text; the other limits are
+    /// ours, and docs/architecture.md repeats them).
     pub fn limits(self) -> PlanLimits {
         match self {
             Plan::Free => PlanLimits {
@@ -57,32 +53,10 @@ impl Plan {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Plan::Free => "free",
-            Plan::Standard => "standard",
-            Plan::Premium => "premium",
-            Plan::Enterprise => "enterprise",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, UnknownPlan> {
-        Plan::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownPlan(s.to_owned()))
-    }
-
     /// Pings received before this instant are outside the plan's history: no query shows them
     /// and the purge deletes them.
     pub fn retention_cutoff(self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - Duration::days(i64::from(self.limits().retention_days))
-    }
-}
-
-impl std::fmt::Display for Plan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -120,10 +94,10 @@ mod tests {
     #[test]
     fn plans_parse_by_name_in_any_case() {
         for plan in Plan::ALL {
-            assert_eq!(Plan::parse(plan.as_str()), Ok(plan));
-            assert_eq!(Plan::parse(&plan.as_str().to_uppercase()), Ok(plan));
+            assert_eq!(plan.as_str().parse::<Plan>(), Ok(*plan));
+            assert_eq!(plan.as_str().to_uppercase().parse::<Plan>(), Ok(*plan));
         }
-        assert_eq!(Plan::parse("gold"), Err(UnknownPlan("gold".into())));
+        assert!("gold".parse::<Plan>().is_err());
     }
 
     #[test]

@@ -14,5 +14,5 @@ pub fn t(secs: i64) -> DateTime<Utc> {
 
 /// Any kind of ping.
 pub fn kinds() -> impl Strategy<Value = PingKind> {
-    proptest::sample::select(PingKind::ALL.to_vec())
+    proptest::sample::select(PingKind::ALL)
 }

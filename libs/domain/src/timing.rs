@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{PingKind, Status};
+use crate::{Cadence, PingKind, Status};
 
 /// Longest interval or grace we accept: a yearly job plus slack.
-const MAX_SECS: i64 = 400 * 24 * 3600;
+pub(crate) const MAX_SECS: i64 = 400 * 24 * 3600;
 
 /// A heartbeat's fixed expectations: how often it pings and how much lateness is tolerated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum ScheduleError {
     Interval(i64),
     #[error("grace must be between 0 seconds and 400 days, got {0} s")]
     Grace(i64),
+    #[error("a learned cadence needs 1 s <= late <= down <= 400 days, got {late} s and {down} s")]
+    Learned { late: i64, down: i64 },
 }
 
 impl Schedule {
@@ -112,7 +114,7 @@ impl RunLimits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeartbeatTiming {
     pub status: Status,
-    pub schedule: Schedule,
+    pub cadence: Cadence,
     pub limits: RunLimits,
     /// The latest success or failure signal.
     pub last_ping_at: Option<DateTime<Utc>>,
@@ -133,10 +135,10 @@ pub struct PingEffect {
 
 impl HeartbeatTiming {
     /// A newly created heartbeat: no deadlines until its first ping.
-    pub fn new(schedule: Schedule) -> Self {
+    pub fn new(cadence: impl Into<Cadence>) -> Self {
         Self {
             status: Status::New,
-            schedule,
+            cadence: cadence.into(),
             limits: RunLimits::default(),
             last_ping_at: None,
             started_at: None,
@@ -176,14 +178,14 @@ impl HeartbeatTiming {
         if duration.is_some() {
             self.started_at = None;
         }
-        self.due_at = Some(self.schedule.due_at(at));
+        self.due_at = Some(self.cadence.due_at(at));
         if kind == PingKind::Fail {
             self.status = Status::Down;
             // Already down: nothing left for the scheduler to alert on until the next ping.
             self.alert_at = None;
         } else {
             self.status = Status::Up;
-            self.alert_at = Some(self.schedule.alert_at(at));
+            self.alert_at = Some(self.cadence.alert_at(at));
         }
         PingEffect { duration }
     }
@@ -208,8 +210,8 @@ impl HeartbeatTiming {
             self.alert_at = None;
         } else {
             self.status = Status::Up;
-            self.due_at = Some(self.schedule.due_at(now));
-            self.alert_at = Some(self.schedule.alert_at(now));
+            self.due_at = Some(self.cadence.due_at(now));
+            self.alert_at = Some(self.cadence.alert_at(now));
         }
     }
 

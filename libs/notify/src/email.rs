@@ -7,7 +7,7 @@ use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::message::{Message, render_text};
-use crate::{Delivered, SendError, SettingError, fmt_duration};
+use crate::{Delivered, SendError, SettingError, timed_out};
 
 pub(crate) type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
@@ -67,10 +67,6 @@ pub(crate) async fn send(
             .trim()
             .to_owned(),
     })
-}
-
-fn timed_out(timeout: Duration) -> String {
-    format!("timed out after {}", fmt_duration(timeout))
 }
 
 /// A 5xx reply is permanent (the server will not take this mail); everything else is worth

@@ -12,7 +12,7 @@ use reqwest::redirect::Policy;
 
 use crate::message::{Message, slack_text, webhook_body};
 use crate::target::{host_ip, is_public, parse_http_url};
-use crate::{Delivered, SendError, SettingError, fmt_duration, sign};
+use crate::{Delivered, SendError, SettingError, sign, timed_out};
 
 pub(crate) const USER_AGENT: &str = "Lifeline-Webhooks/1";
 /// How much of an error response's body is kept in the error message.
@@ -104,7 +104,7 @@ pub(crate) async fn send(
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .header("Lifeline-Signature", signature)
                 .header("Lifeline-Delivery", message.notification_id.to_string())
-                .header("Lifeline-Event", message.kind.event())
+                .header("Lifeline-Event", crate::event(message.kind))
                 .body(body)
         }
         Payload::Slack => client
@@ -160,7 +160,7 @@ fn request_error(e: &reqwest::Error, timeout: Duration) -> SendError {
         return SendError::permanent(refused.to_string());
     }
     if e.is_timeout() {
-        return SendError::retryable(format!("timed out after {}", fmt_duration(timeout)));
+        return SendError::retryable(timed_out(timeout));
     }
     // reqwest's Display is terse ("error sending request for url (…)"); the innermost cause
     // says what went wrong ("Connection refused", "dns error: …").

@@ -73,10 +73,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use lifeline_domain::ChannelKind;
 
-pub use message::{Message, MessageKind, render_text, render_text_at, sign, webhook_body};
+pub use message::{Message, event, render_text, render_text_at, sign, webhook_body};
 pub use settings::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings, SettingError};
-pub use target::{ChannelKind, TargetError, is_public, new_webhook_secret, validate_target};
+pub use target::{TargetError, is_public, new_webhook_secret, validate_target};
 
 /// Where one message goes: a channel's kind and target, with the webhook's secret.
 #[derive(Clone, Copy)]
@@ -127,7 +128,7 @@ pub struct SendError {
 }
 
 impl SendError {
-    pub(crate) fn permanent(message: impl Into<String>) -> Self {
+    pub fn permanent(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             permanent: true,
@@ -255,16 +256,10 @@ impl Notifier {
     }
 }
 
-/// `10 s`, `1.5 s`, `250 ms`.
-pub(crate) fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
+/// The error of a send that ran out of time.
+pub(crate) fn timed_out(timeout: Duration) -> String {
+    let span = chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX);
+    format!("timed out after {}", lifeline_domain::duration::human(span))
 }
 
 #[cfg(test)]
@@ -272,10 +267,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_read_well() {
-        assert_eq!(fmt_duration(Duration::from_secs(10)), "10 s");
-        assert_eq!(fmt_duration(Duration::from_millis(1500)), "1.5 s");
-        assert_eq!(fmt_duration(Duration::from_millis(300)), "300 ms");
+    fn timeouts_read_well() {
+        assert_eq!(timed_out(Duration::from_secs(10)), "timed out after 10 s");
+        assert_eq!(
+            timed_out(Duration::from_millis(300)),
+            "timed out after 300 ms"
+        );
     }
 
     #[test]

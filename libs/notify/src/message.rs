@@ -3,50 +3,18 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
+use lifeline_domain::duration::human_rounded;
+use lifeline_domain::{HeartbeatId, IncidentId, NotificationId, NotificationKind, Status, TeamId};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// The heartbeat went down: an incident opened.
-    Alert,
-    /// The heartbeat is up again: the incident closed.
-    Recovery,
-    /// The heartbeat is about to miss its deadline, or a run is stalling.
-    EarlyWarning,
-    /// Sent on request, to check that a channel works.
-    Test,
-}
-
-impl MessageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Alert => "alert",
-            Self::Recovery => "recovery",
-            Self::EarlyWarning => "early_warning",
-            Self::Test => "test",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "alert" => Some(Self::Alert),
-            "recovery" => Some(Self::Recovery),
-            "early_warning" => Some(Self::EarlyWarning),
-            "test" => Some(Self::Test),
-            _ => None,
-        }
-    }
-
-    /// The webhook event type: `Lifeline-Event` header and the body's `type`.
-    pub fn event(self) -> &'static str {
-        match self {
-            Self::Alert => "heartbeat.down",
-            Self::Recovery => "heartbeat.up",
-            Self::EarlyWarning => "heartbeat.early_warning",
-            Self::Test => "test",
-        }
+/// The webhook event type of a notification: `Lifeline-Event` header and the body's `type`.
+pub fn event(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::Alert => "heartbeat.down",
+        NotificationKind::Recovery => "heartbeat.up",
+        NotificationKind::EarlyWarning => "heartbeat.early_warning",
+        NotificationKind::Test => "test",
     }
 }
 
@@ -54,15 +22,16 @@ impl MessageKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// Also the delivery id that receivers dedupe on: the same for every retry.
-    pub notification_id: Uuid,
-    pub kind: MessageKind,
-    pub team_id: Uuid,
+    pub notification_id: NotificationId,
+    pub kind: NotificationKind,
+    pub team_id: TeamId,
     pub team_name: String,
-    pub heartbeat_id: Uuid,
+    /// `None` only for a channel test that names no heartbeat.
+    pub heartbeat_id: Option<HeartbeatId>,
     pub heartbeat_name: String,
-    /// The heartbeat's status now: "down", "up", …
-    pub status: String,
-    pub incident_id: Option<Uuid>,
+    /// The heartbeat's status now (`None` with no heartbeat).
+    pub status: Option<Status>,
+    pub incident_id: Option<IncidentId>,
     /// What happened, in words, e.g. "no ping for 1 h 10 min (interval 1 h + grace 10 min)".
     pub reason: String,
     /// When the incident started (alert, early warning) or ended (recovery).
@@ -74,12 +43,13 @@ pub struct Message {
 
 impl Message {
     /// The heartbeat's page: `{public_url}/heartbeats/{heartbeat_id}`.
+    /// (The heartbeat list when the message names no heartbeat.)
     pub fn detail_url(&self, public_url: &str) -> String {
-        format!(
-            "{}/heartbeats/{}",
-            public_url.trim_end_matches('/'),
-            self.heartbeat_id
-        )
+        let list = format!("{}/heartbeats", public_url.trim_end_matches('/'));
+        match self.heartbeat_id {
+            Some(id) => format!("{list}/{id}"),
+            None => list,
+        }
     }
 }
 
@@ -93,25 +63,25 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
     let hb = one_line(&message.heartbeat_name);
     let team = one_line(&message.team_name);
     let subject = match message.kind {
-        MessageKind::Alert => format!("[Lifeline] DOWN: {hb} ({team})"),
-        MessageKind::Recovery => format!("[Lifeline] UP again: {hb} ({team})"),
-        MessageKind::EarlyWarning => format!("[Lifeline] Early warning: {hb} ({team})"),
-        MessageKind::Test => format!("[Lifeline] Test notification: {hb} ({team})"),
+        NotificationKind::Alert => format!("[Lifeline] DOWN: {hb} ({team})"),
+        NotificationKind::Recovery => format!("[Lifeline] UP again: {hb} ({team})"),
+        NotificationKind::EarlyWarning => format!("[Lifeline] Early warning: {hb} ({team})"),
+        NotificationKind::Test => format!("[Lifeline] Test notification: {hb} ({team})"),
     };
 
     let headline = match message.kind {
-        MessageKind::Alert => format!("Heartbeat \"{hb}\" of team {team} is DOWN."),
-        MessageKind::Recovery => format!("Heartbeat \"{hb}\" of team {team} is UP again."),
-        MessageKind::EarlyWarning => {
+        NotificationKind::Alert => format!("Heartbeat \"{hb}\" of team {team} is DOWN."),
+        NotificationKind::Recovery => format!("Heartbeat \"{hb}\" of team {team} is UP again."),
+        NotificationKind::EarlyWarning => {
             format!("Heartbeat \"{hb}\" of team {team} needs attention soon.")
         }
-        MessageKind::Test => format!(
+        NotificationKind::Test => format!(
             "This is a test notification from Lifeline for team {team}. \
              If you can read it, this channel works; nothing is wrong with \"{hb}\"."
         ),
     };
     let since_label = match message.kind {
-        MessageKind::Recovery => "Recovered at",
+        NotificationKind::Recovery => "Recovered at",
         _ => "Since",
     };
 
@@ -126,7 +96,9 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
             .last_ping_at
             .map_or_else(|| "never".to_owned(), |t| when(t, now)),
     ));
-    rows.push(("Status now", one_line(&message.status)));
+    if let Some(status) = message.status {
+        rows.push(("Status now", status.to_string()));
+    }
 
     let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0) + 1;
     let mut body = format!("{headline}\n\n");
@@ -156,7 +128,7 @@ fn slack_escape(s: &str) -> String {
 /// The webhook's JSON body (see the crate doc for the contract).
 pub fn webhook_body(message: &Message, public_url: &str, sent_at: DateTime<Utc>) -> Value {
     let incident = match message.kind {
-        MessageKind::Test => Value::Null,
+        NotificationKind::Test => Value::Null,
         _ => json!({
             "id": message.incident_id,
             "reason": message.reason,
@@ -165,7 +137,7 @@ pub fn webhook_body(message: &Message, public_url: &str, sent_at: DateTime<Utc>)
         }),
     };
     json!({
-        "type": message.kind.event(),
+        "type": event(message.kind),
         "delivery_id": message.notification_id,
         "sent_at": rfc3339(sent_at),
         "team": {
@@ -207,35 +179,12 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// `2024-05-01 03:10 UTC (12 min ago)`.
 fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let secs = (now - t).num_seconds();
-    let relative = if secs >= 0 {
-        format!("{} ago", human_duration(secs))
+    let relative = if now >= t {
+        format!("{} ago", human_rounded(now - t))
     } else {
-        format!("in {}", human_duration(-secs))
+        format!("in {}", human_rounded(t - now))
     };
     format!("{} UTC ({relative})", t.format("%Y-%m-%d %H:%M:%S"))
-}
-
-/// `45 s`, `12 min`, `1 h 10 min`, `2 d 3 h`.
-fn human_duration(secs: i64) -> String {
-    const MIN: i64 = 60;
-    const HOUR: i64 = 60 * MIN;
-    const DAY: i64 = 24 * HOUR;
-    if secs < MIN {
-        format!("{secs} s")
-    } else if secs < HOUR {
-        format!("{} min", secs / MIN)
-    } else if secs < DAY {
-        match (secs % HOUR) / MIN {
-            0 => format!("{} h", secs / HOUR),
-            m => format!("{} h {m} min", secs / HOUR),
-        }
-    } else {
-        match (secs % DAY) / HOUR {
-            0 => format!("{} d", secs / DAY),
-            h => format!("{} d {h} h", secs / DAY),
-        }
-    }
 }
 
 /// Names and reasons are tenant input: keep them on one line (they go into headers too).
@@ -258,16 +207,17 @@ mod tests {
         Utc.with_ymd_and_hms(2024, 5, 1, h, m, 0).unwrap()
     }
 
-    fn message(kind: MessageKind) -> Message {
+    fn message(kind: NotificationKind) -> Message {
+        use uuid::Uuid;
         Message {
-            notification_id: Uuid::from_u128(1),
+            notification_id: NotificationId::from_uuid(Uuid::from_u128(1)),
             kind,
-            team_id: Uuid::from_u128(2),
+            team_id: TeamId::from_uuid(Uuid::from_u128(2)),
             team_name: "Acme".into(),
-            heartbeat_id: Uuid::from_u128(3),
+            heartbeat_id: Some(HeartbeatId::from_uuid(Uuid::from_u128(3))),
             heartbeat_name: "nightly-backup".into(),
-            status: "down".into(),
-            incident_id: Some(Uuid::from_u128(4)),
+            status: Some(Status::Down),
+            incident_id: Some(IncidentId::from_uuid(Uuid::from_u128(4))),
             reason: "no ping for 1 h 10 min (interval 1 h + grace 10 min)".into(),
             since: t(3, 10),
             deadline: Some(t(3, 10)),
@@ -285,7 +235,7 @@ mod tests {
 
     #[test]
     fn detail_url_trims_the_trailing_slash() {
-        let m = message(MessageKind::Alert);
+        let m = message(NotificationKind::Alert);
         let want = "https://x.example/heartbeats/00000000-0000-0000-0000-000000000003";
         assert_eq!(m.detail_url("https://x.example/"), want);
         assert_eq!(m.detail_url("https://x.example"), want);
@@ -293,8 +243,11 @@ mod tests {
 
     #[test]
     fn alert_text() {
-        let (subject, body) =
-            render_text_at(&message(MessageKind::Alert), "https://x.example", t(3, 22));
+        let (subject, body) = render_text_at(
+            &message(NotificationKind::Alert),
+            "https://x.example",
+            t(3, 22),
+        );
         assert_eq!(subject, "[Lifeline] DOWN: nightly-backup (Acme)");
         assert_eq!(
             body,
@@ -316,8 +269,8 @@ mod tests {
     #[test]
     fn other_kinds() {
         let now = t(4, 0);
-        let mut m = message(MessageKind::Recovery);
-        m.status = "up".into();
+        let mut m = message(NotificationKind::Recovery);
+        m.status = Some(Status::Up);
         m.deadline = None;
         let (subject, body) = render_text_at(&m, "https://x.example", now);
         assert_eq!(subject, "[Lifeline] UP again: nightly-backup (Acme)");
@@ -328,7 +281,7 @@ mod tests {
         );
         assert!(!body.contains("Deadline"));
 
-        let mut m = message(MessageKind::EarlyWarning);
+        let mut m = message(NotificationKind::EarlyWarning);
         m.last_ping_at = None;
         m.reason = "stalled run: no progress for 5 min".into();
         let (subject, body) = render_text_at(&m, "https://x.example", now);
@@ -336,7 +289,8 @@ mod tests {
         assert!(body.contains("stalled run: no progress for 5 min"));
         assert!(body.contains("Last ping:     never\n"), "{body}");
 
-        let (subject, body) = render_text_at(&message(MessageKind::Test), "https://x.example", now);
+        let (subject, body) =
+            render_text_at(&message(NotificationKind::Test), "https://x.example", now);
         assert_eq!(
             subject,
             "[Lifeline] Test notification: nightly-backup (Acme)"
@@ -346,7 +300,7 @@ mod tests {
 
     #[test]
     fn tenant_text_stays_on_one_line() {
-        let mut m = message(MessageKind::Alert);
+        let mut m = message(NotificationKind::Alert);
         m.heartbeat_name = "evil\r\nBcc: victim@example.com".into();
         let (subject, _) = render_text(&m, "https://x.example");
         assert!(
@@ -357,7 +311,7 @@ mod tests {
 
     #[test]
     fn slack_text_is_escaped() {
-        let mut m = message(MessageKind::Alert);
+        let mut m = message(NotificationKind::Alert);
         m.heartbeat_name = "<!channel> & co".into();
         let text = slack_text(&m, "https://x.example");
         assert!(text.starts_with("*[Lifeline] DOWN: &lt;!channel&gt; &amp; co (Acme)*\n"));
@@ -369,7 +323,7 @@ mod tests {
     fn webhook_json() {
         let sent = Utc.with_ymd_and_hms(2024, 5, 1, 3, 11, 0).unwrap()
             + chrono::Duration::milliseconds(250);
-        let mut m = message(MessageKind::Alert);
+        let mut m = message(NotificationKind::Alert);
         m.last_ping_at = None;
         let body = webhook_body(&m, "https://x.example/", sent);
         assert_eq!(
@@ -394,38 +348,16 @@ mod tests {
                 },
             })
         );
-        let test = webhook_body(&message(MessageKind::Test), "https://x.example", sent);
+        let test = webhook_body(&message(NotificationKind::Test), "https://x.example", sent);
         assert_eq!(test["type"], "test");
         assert_eq!(test["incident"], Value::Null);
         assert_eq!(
-            webhook_body(&message(MessageKind::Recovery), "", sent)["type"],
+            webhook_body(&message(NotificationKind::Recovery), "", sent)["type"],
             "heartbeat.up"
         );
         assert_eq!(
-            webhook_body(&message(MessageKind::EarlyWarning), "", sent)["type"],
+            webhook_body(&message(NotificationKind::EarlyWarning), "", sent)["type"],
             "heartbeat.early_warning"
         );
-    }
-
-    #[test]
-    fn kinds_round_trip() {
-        for k in [
-            MessageKind::Alert,
-            MessageKind::Recovery,
-            MessageKind::EarlyWarning,
-            MessageKind::Test,
-        ] {
-            assert_eq!(MessageKind::parse(k.as_str()), Some(k));
-        }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(human_duration(0), "0 s");
-        assert_eq!(human_duration(59), "59 s");
-        assert_eq!(human_duration(60), "1 min");
-        assert_eq!(human_duration(3600), "1 h");
-        assert_eq!(human_duration(4200), "1 h 10 min");
-        assert_eq!(human_duration(86_400 * 2 + 3 * 3600 + 59), "2 d 3 h");
     }
 }

@@ -4,39 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use base64::Engine as _;
+use lifeline_domain::ChannelKind;
 use reqwest::Url;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ChannelKind {
-    Email,
-    Webhook,
-    Slack,
-}
-
-impl ChannelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Webhook => "webhook",
-            Self::Slack => "slack",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "email" => Some(Self::Email),
-            "webhook" => Some(Self::Webhook),
-            "slack" => Some(Self::Slack),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ChannelKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a channel target was not accepted; the message is meant for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -288,15 +257,6 @@ mod tests {
         ] {
             assert!(!is_public(ip(s)), "{s} should not be public");
         }
-    }
-
-    #[test]
-    fn channel_kind_round_trips() {
-        for kind in [ChannelKind::Email, ChannelKind::Webhook, ChannelKind::Slack] {
-            assert_eq!(ChannelKind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(ChannelKind::parse("sms"), None);
-        assert_eq!(ChannelKind::parse("Email"), None);
     }
 
     #[test]

@@ -4,17 +4,17 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use lifeline_domain::ChannelId;
+use lifeline_domain::{ChannelId, ChannelKind};
 use serde::Serialize;
 
+use crate::label::stored;
 use crate::schema::channels;
 use crate::{PgConn, StoreError, TeamScope};
 
-#[derive(Clone, Debug, Serialize, Queryable, Selectable)]
-#[diesel(table_name = channels)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Channel {
-    pub id: uuid::Uuid,
-    pub kind: String,
+    pub id: ChannelId,
+    pub kind: ChannelKind,
     pub name: String,
     pub target: String,
     /// The webhook signing secret; shown once, when the channel is created.
@@ -23,10 +23,35 @@ pub struct Channel {
     pub created_at: DateTime<Utc>,
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = channels)]
+struct ChannelRow {
+    id: uuid::Uuid,
+    kind: String,
+    name: String,
+    target: String,
+    secret: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ChannelRow> for Channel {
+    type Error = StoreError;
+    fn try_from(r: ChannelRow) -> Result<Self, StoreError> {
+        Ok(Channel {
+            id: ChannelId::from_uuid(r.id),
+            kind: stored(&r.kind)?,
+            name: r.name,
+            target: r.target,
+            secret: r.secret,
+            created_at: r.created_at,
+        })
+    }
+}
+
 /// What a new channel needs; `target` and `secret` already validated.
 #[derive(Clone, Debug)]
 pub struct NewChannel {
-    pub kind: &'static str,
+    pub kind: ChannelKind,
     pub name: String,
     pub target: String,
     pub secret: Option<String>,
@@ -37,18 +62,19 @@ pub async fn create(
     scope: &TeamScope,
     new: NewChannel,
 ) -> Result<Channel, StoreError> {
-    Ok(diesel::insert_into(channels::table)
+    diesel::insert_into(channels::table)
         .values((
             channels::id.eq(ChannelId::new().as_uuid()),
             channels::team_id.eq(scope.team_id().as_uuid()),
-            channels::kind.eq(new.kind),
+            channels::kind.eq(new.kind.as_str()),
             channels::name.eq(new.name),
             channels::target.eq(new.target),
             channels::secret.eq(new.secret),
         ))
-        .returning(Channel::as_returning())
+        .returning(ChannelRow::as_returning())
         .get_result(conn)
-        .await?)
+        .await?
+        .try_into()
 }
 
 pub async fn find(
@@ -56,19 +82,23 @@ pub async fn find(
     scope: &TeamScope,
     id: ChannelId,
 ) -> Result<Channel, StoreError> {
-    Ok(channels::table
+    channels::table
         .filter(channels::team_id.eq(scope.team_id().as_uuid()))
         .filter(channels::id.eq(id.as_uuid()))
-        .select(Channel::as_select())
+        .select(ChannelRow::as_select())
         .first(conn)
-        .await?)
+        .await?
+        .try_into()
 }
 
 pub async fn list(conn: &mut PgConn, scope: &TeamScope) -> Result<Vec<Channel>, StoreError> {
-    Ok(channels::table
+    channels::table
         .filter(channels::team_id.eq(scope.team_id().as_uuid()))
         .order((channels::created_at, channels::id))
-        .select(Channel::as_select())
+        .select(ChannelRow::as_select())
         .load(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Channel::try_from)
+        .collect()
 }

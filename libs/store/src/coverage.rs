@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Interval, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use lifeline_domain::InstanceId;
 
 use crate::schema::{coverage, ingest_beacons, outages};
 use crate::settings::span;
@@ -25,14 +26,14 @@ pub const BEAT_EVERY: Duration = Duration::from_millis(200);
 /// longer than `blind_after` starts a new stretch: the time between was not covered.
 pub async fn beat(
     conn: &mut PgConn,
-    instance: uuid::Uuid,
+    instance: InstanceId,
     now: DateTime<Utc>,
     blind_after: Duration,
 ) -> Result<(), StoreError> {
     let broken = now - span(blind_after);
     diesel::insert_into(ingest_beacons::table)
         .values((
-            ingest_beacons::instance_id.eq(instance),
+            ingest_beacons::instance_id.eq(instance.as_uuid()),
             ingest_beacons::alive_since.eq(now),
             ingest_beacons::seen_at.eq(now),
         ))

@@ -11,12 +11,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use lifeline_domain::{Status, Transition};
+use lifeline_domain::Status;
 
-use crate::heartbeats::{StatusChange, insert_status_changes};
-use crate::incidents::{self, Opening};
+use crate::decisions::{self, Decided};
 use crate::schema::heartbeats;
-use crate::timing_rows::{TimingColumns, TimingRow};
+use crate::timing_rows::TimingRow;
 use crate::{PgConn, StoreError};
 
 /// What one pass decided.
@@ -54,50 +53,25 @@ pub async fn process_due(
             ..DueOutcome::default()
         };
         let mut decided = Vec::with_capacity(rows.len());
-        let mut changes: Vec<StatusChange> = Vec::new();
-        let mut openings = Vec::new();
         for row in &rows {
-            let mut timing = row.timing()?;
-            let before = timing.status;
-            match timing.check(until) {
-                Some(Transition::Late) => {
-                    outcome.late += 1;
-                    changes.push(change(row, before, Status::Late, "interval passed".into()));
-                }
-                Some(Transition::Down(cause)) => {
-                    outcome.down += 1;
-                    let reason = cause.describe(&timing);
-                    changes.push(change(row, before, Status::Down, reason.clone()));
-                    openings.push(Opening {
-                        heartbeat: row.id,
-                        team: row.team_id,
-                        reason,
-                        opened_at: now,
-                        deadline: cause.deadline(),
-                    });
-                }
-                // Nothing to decide (the stored next check was stale): just store the right one.
-                None => {}
+            // Without a change (the stored next check was stale) the timing is still written:
+            // that stores the right next check.
+            let decision = row.timing()?.decide(until, now);
+            match decision.change.as_ref().map(|c| c.to) {
+                Some(Status::Late) => outcome.late += 1,
+                Some(Status::Down) => outcome.down += 1,
+                _ => {}
             }
-            decided.push((row.id, timing));
+            decided.push(Decided {
+                heartbeat: row.heartbeat(),
+                team: row.team(),
+                decision,
+            });
         }
-        let c: &PgConn = conn;
-        let timing = TimingColumns::of(decided.iter().map(|(id, t)| (*id, t)));
-        let (written, recorded, alerts) = tokio::join!(
-            timing.write(c),
-            insert_status_changes(c, &changes),
-            incidents::open_down(c, &openings),
-        );
-        written?;
-        recorded?;
-        outcome.notifications = alerts?;
+        outcome.notifications = decisions::write(conn, &decided).await?.notifications;
         Ok(outcome)
     })
     .await
-}
-
-fn change(row: &TimingRow, from: Status, to: Status, reason: String) -> StatusChange {
-    (row.id, row.team_id, from, to, reason)
 }
 
 /// The earliest pending deadline, so the scheduler can sleep until exactly then.

@@ -5,14 +5,19 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
-    ChannelId, HeartbeatId, HeartbeatTiming, PingToken, RunLimits, Schedule, Status, TeamId,
+    ChannelId, Decision, HeartbeatId, HeartbeatMode, HeartbeatName, HeartbeatTiming, PingToken,
+    RunLimits, Schedule, Status, TeamId,
 };
 use serde::Serialize;
 
+use crate::decisions::{self, Decided};
+use crate::label::stored;
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
-use crate::timing_rows::timing_of;
+use crate::timing_rows::TimingFields;
 use crate::{PgConn, StoreError, TeamScope};
 
+/// A heartbeat as the team and the operator see it. The timing fields are the domain's
+/// [`HeartbeatTiming`] laid out flat (the admin CLI's JSON shows them so).
 #[derive(Clone, Debug, Serialize)]
 pub struct Heartbeat {
     pub id: HeartbeatId,
@@ -21,7 +26,7 @@ pub struct Heartbeat {
     pub description: String,
     #[serde(skip)]
     pub token: String,
-    pub mode: String,
+    pub mode: HeartbeatMode,
     pub interval_secs: i32,
     pub grace_secs: i32,
     pub status: Status,
@@ -35,6 +40,8 @@ pub struct Heartbeat {
     /// When the scheduler looks at it next (the earliest deadline), if it is watched.
     pub next_check_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    #[serde(skip)]
+    timing: HeartbeatTiming,
 }
 
 #[derive(Queryable, Selectable)]
@@ -46,16 +53,8 @@ struct HeartbeatRow {
     description: String,
     token: String,
     mode: String,
-    interval_secs: i32,
-    grace_secs: i32,
-    status: String,
-    last_ping_at: Option<DateTime<Utc>>,
-    started_at: Option<DateTime<Utc>>,
-    due_at: Option<DateTime<Utc>>,
-    alert_at: Option<DateTime<Utc>>,
-    max_runtime_secs: Option<i32>,
-    progress_timeout_secs: Option<i32>,
-    last_progress_at: Option<DateTime<Utc>>,
+    #[diesel(embed)]
+    timing: TimingFields,
     next_check_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
@@ -63,52 +62,40 @@ struct HeartbeatRow {
 impl TryFrom<HeartbeatRow> for Heartbeat {
     type Error = StoreError;
     fn try_from(r: HeartbeatRow) -> Result<Self, StoreError> {
+        let timing = HeartbeatTiming::try_from(&r.timing)?;
+        let schedule = timing.cadence.fixed();
         Ok(Heartbeat {
             id: HeartbeatId::from_uuid(r.id),
             team_id: TeamId::from_uuid(r.team_id),
             name: r.name,
             description: r.description,
             token: r.token,
-            mode: r.mode,
-            interval_secs: r.interval_secs,
-            grace_secs: r.grace_secs,
-            status: parse_status(&r.status)?,
-            last_ping_at: r.last_ping_at,
-            started_at: r.started_at,
-            due_at: r.due_at,
-            alert_at: r.alert_at,
-            max_runtime_secs: r.max_runtime_secs,
-            progress_timeout_secs: r.progress_timeout_secs,
-            last_progress_at: r.last_progress_at,
+            mode: stored(&r.mode)?,
+            interval_secs: secs(schedule.interval_secs()),
+            grace_secs: secs(schedule.grace_secs()),
+            status: timing.status,
+            last_ping_at: timing.last_ping_at,
+            started_at: timing.started_at,
+            due_at: timing.due_at,
+            alert_at: timing.alert_at,
+            max_runtime_secs: timing.limits.max_runtime().map(duration_secs),
+            progress_timeout_secs: timing.limits.progress_timeout().map(duration_secs),
+            last_progress_at: timing.last_progress_at,
             next_check_at: r.next_check_at,
             created_at: r.created_at,
+            timing,
         })
     }
 }
 
-pub(crate) fn parse_status(s: &str) -> Result<Status, StoreError> {
-    Status::parse(s).ok_or_else(|| StoreError::Invalid(format!("unknown status {s:?} in storage")))
-}
-
 impl Heartbeat {
-    pub fn schedule(&self) -> Result<Schedule, StoreError> {
-        Schedule::from_secs(self.interval_secs.into(), self.grace_secs.into())
-            .map_err(|e| StoreError::Invalid(e.to_string()))
+    /// The interval + grace the team configured.
+    pub fn schedule(&self) -> Schedule {
+        self.timing.cadence.fixed()
     }
 
-    pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
-        timing_of(
-            self.status.as_str(),
-            (self.interval_secs, self.grace_secs),
-            (self.max_runtime_secs, self.progress_timeout_secs),
-            [
-                self.last_ping_at,
-                self.started_at,
-                self.last_progress_at,
-                self.due_at,
-                self.alert_at,
-            ],
-        )
+    pub fn timing(&self) -> HeartbeatTiming {
+        self.timing
     }
 
     /// The public ping URL under `base_url` (e.g. `https://hb.example.com`).
@@ -124,7 +111,7 @@ impl Heartbeat {
 /// What a new heartbeat needs.
 #[derive(Clone, Debug)]
 pub struct NewHeartbeat {
-    pub name: String,
+    pub name: HeartbeatName,
     pub schedule: Schedule,
     pub limits: RunLimits,
     /// Channels (of the same team) that get its alerts.
@@ -133,25 +120,14 @@ pub struct NewHeartbeat {
 
 impl NewHeartbeat {
     /// A heartbeat without run limits or channels.
-    pub fn new(name: impl Into<String>, schedule: Schedule) -> Self {
+    pub fn new(name: HeartbeatName, schedule: Schedule) -> Self {
         Self {
-            name: name.into(),
+            name,
             schedule,
             limits: RunLimits::default(),
             channels: Vec::new(),
         }
     }
-}
-
-/// Checks a heartbeat name: 1 to 200 characters after trimming.
-pub fn parse_name(name: &str) -> Result<String, StoreError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(StoreError::Invalid(
-            "heartbeat name must be 1 to 200 characters".into(),
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// Creates a heartbeat with a fresh token, within the plan's heartbeat limit. The team row is
@@ -161,7 +137,6 @@ pub async fn create(
     scope: &TeamScope,
     new: NewHeartbeat,
 ) -> Result<Heartbeat, StoreError> {
-    let name = parse_name(&new.name)?;
     let team = scope.team_id().as_uuid();
     let limit = scope.plan().limits().max_heartbeats;
     conn.transaction::<_, StoreError, _>(async move |conn| {
@@ -189,7 +164,7 @@ pub async fn create(
             .values((
                 heartbeats::id.eq(HeartbeatId::new().as_uuid()),
                 heartbeats::team_id.eq(team),
-                heartbeats::name.eq(name),
+                heartbeats::name.eq(new.name.as_str()),
                 heartbeats::token.eq(token.expose()),
                 heartbeats::token_hash.eq(token.lookup_hash().to_vec()),
                 heartbeats::interval_secs.eq(secs(new.schedule.interval_secs())),
@@ -306,7 +281,7 @@ fn scoped(scope: &TeamScope) -> heartbeats::BoxedQuery<'static, diesel::pg::Pg> 
 }
 
 /// The outcome of a rotation: the heartbeat with its new token, and the old token's lookup hash,
-/// which the caller must announce (see `tokens::announce_change`) so caches drop it.
+/// which the caller must announce (see `tokens::announce_gone`) so caches drop it.
 #[derive(Debug)]
 pub struct Rotated {
     pub heartbeat: Heartbeat,
@@ -356,120 +331,57 @@ pub async fn pause(
     scope: &TeamScope,
     id: HeartbeatId,
 ) -> Result<Heartbeat, StoreError> {
-    change_timing(conn, scope, id, "paused by operator", |t| t.pause()).await
+    change_timing(conn, scope, id, HeartbeatTiming::decide_pause).await
 }
 
-/// Resumes monitoring with a full interval + grace from now.
+/// Resumes monitoring with a full interval + grace from now. The caller wakes the scheduler
+/// when the returned heartbeat has a deadline again.
 pub async fn resume(
     conn: &mut PgConn,
     scope: &TeamScope,
     id: HeartbeatId,
 ) -> Result<Heartbeat, StoreError> {
-    let now = Utc::now();
-    change_timing(conn, scope, id, "resumed by operator", move |t| {
-        t.resume(now)
-    })
-    .await
+    change_timing(conn, scope, id, HeartbeatTiming::decide_resume).await
 }
 
-/// Applies a domain transition to one heartbeat under a row lock, recording any status change.
+/// Lets the domain decide about one heartbeat under a row lock, and writes the decision.
 async fn change_timing(
     conn: &mut PgConn,
     scope: &TeamScope,
     id: HeartbeatId,
-    reason: &'static str,
-    change: impl FnOnce(&mut HeartbeatTiming) + Send + 'static,
+    decide: fn(&HeartbeatTiming, DateTime<Utc>) -> Decision,
 ) -> Result<Heartbeat, StoreError> {
-    let team = scope.team_id().as_uuid();
+    let team = scope.team_id();
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let current: Heartbeat = heartbeats::table
-            .filter(heartbeats::team_id.eq(team))
+            .filter(heartbeats::team_id.eq(team.as_uuid()))
             .find(id.as_uuid())
             .select(HeartbeatRow::as_select())
             .for_no_key_update()
             .first(conn)
             .await?
             .try_into()?;
-        let mut timing = current.timing()?;
-        change(&mut timing);
-        let updated: Heartbeat = diesel::update(heartbeats::table.find(id.as_uuid()))
-            .set((
-                heartbeats::status.eq(timing.status.as_str()),
-                heartbeats::started_at.eq(timing.started_at),
-                heartbeats::due_at.eq(timing.due_at),
-                heartbeats::alert_at.eq(timing.alert_at),
-                heartbeats::next_check_at.eq(timing.next_check_at()),
-                heartbeats::updated_at.eq(diesel::dsl::now),
-            ))
+        let decided = Decided {
+            heartbeat: id,
+            team,
+            decision: decide(&current.timing, Utc::now()),
+        };
+        decisions::write(conn, &[decided]).await?;
+        diesel::update(heartbeats::table.find(id.as_uuid()))
+            .set(heartbeats::updated_at.eq(diesel::dsl::now))
             .returning(HeartbeatRow::as_returning())
             .get_result(conn)
             .await?
-            .try_into()?;
-        if current.status != updated.status {
-            record_status_change(conn, &updated, current.status, reason).await?;
-        }
-        if updated.status == Status::Paused {
-            // Pausing closes what is open (quietly: the team chose this), so the next outage
-            // after a resume opens, and alerts on, an incident of its own.
-            crate::incidents::resolve(conn, &[(id.as_uuid(), Utc::now())], false).await?;
-        }
-        Ok(updated)
+            .try_into()
     })
     .await
 }
 
-pub(crate) async fn record_status_change(
-    conn: &mut PgConn,
-    heartbeat: &Heartbeat,
-    from: Status,
-    reason: &str,
-) -> Result<(), StoreError> {
-    insert_status_changes(
-        conn,
-        &[(
-            heartbeat.id.as_uuid(),
-            heartbeat.team_id.as_uuid(),
-            from,
-            heartbeat.status,
-            reason.to_owned(),
-        )],
-    )
-    .await
-}
-
-pub(crate) type StatusChange = (uuid::Uuid, uuid::Uuid, Status, Status, String);
-
-pub(crate) async fn insert_status_changes(
-    mut conn: &PgConn,
-    changes: &[StatusChange],
-) -> Result<(), StoreError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = changes
-        .iter()
-        .map(|(hb, team, from, to, reason)| {
-            (
-                status_changes::heartbeat_id.eq(*hb),
-                status_changes::team_id.eq(*team),
-                status_changes::from_status.eq(from.as_str()),
-                status_changes::to_status.eq(to.as_str()),
-                status_changes::reason.eq(reason.as_str()),
-            )
-        })
-        .collect();
-    diesel::insert_into(status_changes::table)
-        .values(rows)
-        .execute(&mut conn)
-        .await?;
-    Ok(())
-}
-
 /// A status change as shown in history.
-#[derive(Clone, Debug, Serialize, Queryable)]
+#[derive(Clone, Debug, Serialize)]
 pub struct StatusChangeEntry {
-    pub from_status: String,
-    pub to_status: String,
+    pub from_status: Status,
+    pub to_status: Status,
     pub reason: String,
     pub changed_at: DateTime<Utc>,
 }
@@ -480,7 +392,7 @@ pub async fn status_history(
     id: HeartbeatId,
     limit: i64,
 ) -> Result<Vec<StatusChangeEntry>, StoreError> {
-    Ok(status_changes::table
+    let rows: Vec<(String, String, String, DateTime<Utc>)> = status_changes::table
         .filter(status_changes::team_id.eq(scope.team_id().as_uuid()))
         .filter(status_changes::heartbeat_id.eq(id.as_uuid()))
         .filter(status_changes::changed_at.ge(scope.plan().retention_cutoff(Utc::now())))
@@ -493,5 +405,15 @@ pub async fn status_history(
             status_changes::changed_at,
         ))
         .load(conn)
-        .await?)
+        .await?;
+    rows.into_iter()
+        .map(|(from, to, reason, changed_at)| {
+            Ok(StatusChangeEntry {
+                from_status: stored(&from)?,
+                to_status: stored(&to)?,
+                reason,
+                changed_at,
+            })
+        })
+        .collect()
 }

@@ -6,27 +6,41 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use lifeline_domain::{HeartbeatId, IncidentId};
+use lifeline_domain::{
+    ChannelId, HeartbeatId, IncidentId, IncidentKind, NotificationId, NotificationKind,
+    NotificationStatus, TeamId,
+};
 use serde::Serialize;
 
+use crate::label::stored;
 use crate::schema::{incidents, notifications};
 use crate::{PgConn, StoreError, TeamScope};
 
 /// A heartbeat going down.
 #[derive(Clone, Debug)]
-pub struct Opening {
-    pub heartbeat: uuid::Uuid,
-    pub team: uuid::Uuid,
-    pub reason: String,
+pub(crate) struct Opening<'a> {
+    pub heartbeat: HeartbeatId,
+    pub team: TeamId,
+    pub reason: &'a str,
     pub opened_at: DateTime<Utc>,
     /// The deadline that was missed (none for a failure signal).
     pub deadline: Option<DateTime<Utc>>,
 }
 
+/// A heartbeat whose open incidents close at `at`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resolving {
+    pub heartbeat: HeartbeatId,
+    pub at: DateTime<Utc>,
+}
+
 /// Opens a `down` incident for each heartbeat and queues an alert per attached channel. A
 /// heartbeat that already has one open keeps it, and gets no second alert. Returns how many
 /// notifications were queued.
-pub async fn open_down(mut conn: &PgConn, openings: &[Opening]) -> Result<usize, StoreError> {
+pub(crate) async fn open_down(
+    mut conn: &PgConn,
+    openings: &[Opening<'_>],
+) -> Result<usize, StoreError> {
     if openings.is_empty() {
         return Ok(0);
     }
@@ -34,9 +48,9 @@ pub async fn open_down(mut conn: &PgConn, openings: &[Opening]) -> Result<usize,
         .iter()
         .map(|_| IncidentId::new().as_uuid())
         .collect();
-    let heartbeats: Vec<uuid::Uuid> = openings.iter().map(|o| o.heartbeat).collect();
-    let teams: Vec<uuid::Uuid> = openings.iter().map(|o| o.team).collect();
-    let reasons: Vec<&str> = openings.iter().map(|o| o.reason.as_str()).collect();
+    let heartbeats: Vec<uuid::Uuid> = openings.iter().map(|o| o.heartbeat.as_uuid()).collect();
+    let teams: Vec<uuid::Uuid> = openings.iter().map(|o| o.team.as_uuid()).collect();
+    let reasons: Vec<&str> = openings.iter().map(|o| o.reason).collect();
     let opened: Vec<DateTime<Utc>> = openings.iter().map(|o| o.opened_at).collect();
     let deadlines: Vec<Option<DateTime<Utc>>> = openings.iter().map(|o| o.deadline).collect();
     Ok(diesel::sql_query(
@@ -60,19 +74,18 @@ pub async fn open_down(mut conn: &PgConn, openings: &[Opening]) -> Result<usize,
     .await?)
 }
 
-/// Resolves every open incident of these heartbeats (a ping arrived, at the paired time) and
-/// queues a recovery notice per channel for the `down` ones when `notify` is set. Returns how
-/// many notifications were queued.
-pub async fn resolve(
+/// Resolves every open incident of these heartbeats and queues a recovery notice per channel for
+/// the `down` ones when `notify` is set. Returns how many notifications were queued.
+pub(crate) async fn resolve(
     mut conn: &PgConn,
-    resolved: &[(uuid::Uuid, DateTime<Utc>)],
+    resolved: &[Resolving],
     notify: bool,
 ) -> Result<usize, StoreError> {
     if resolved.is_empty() {
         return Ok(0);
     }
-    let heartbeats: Vec<uuid::Uuid> = resolved.iter().map(|r| r.0).collect();
-    let at: Vec<DateTime<Utc>> = resolved.iter().map(|r| r.1).collect();
+    let heartbeats: Vec<uuid::Uuid> = resolved.iter().map(|r| r.heartbeat.as_uuid()).collect();
+    let at: Vec<DateTime<Utc>> = resolved.iter().map(|r| r.at).collect();
     Ok(diesel::sql_query(
         "WITH resolved AS ( \
            UPDATE incidents i SET resolved_at = greatest(u.at, i.opened_at) \
@@ -92,15 +105,39 @@ pub async fn resolve(
 }
 
 /// An incident as the team sees it.
-#[derive(Clone, Debug, Serialize, Queryable, Selectable)]
-#[diesel(table_name = incidents)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Incident {
-    pub id: uuid::Uuid,
-    pub kind: String,
+    pub id: IncidentId,
+    pub kind: IncidentKind,
     pub reason: String,
     pub opened_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub deadline_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+struct IncidentRow {
+    id: uuid::Uuid,
+    kind: String,
+    reason: String,
+    opened_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
+    deadline_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<IncidentRow> for Incident {
+    type Error = StoreError;
+    fn try_from(row: IncidentRow) -> Result<Self, StoreError> {
+        Ok(Incident {
+            id: IncidentId::from_uuid(row.id),
+            kind: stored(&row.kind)?,
+            reason: row.reason,
+            opened_at: row.opened_at,
+            resolved_at: row.resolved_at,
+            deadline_at: row.deadline_at,
+        })
+    }
 }
 
 /// The heartbeat's open incident, if it has one.
@@ -109,15 +146,17 @@ pub async fn open_for(
     scope: &TeamScope,
     heartbeat: HeartbeatId,
 ) -> Result<Option<Incident>, StoreError> {
-    Ok(incidents::table
+    incidents::table
         .filter(incidents::team_id.eq(scope.team_id().as_uuid()))
         .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
         .filter(incidents::resolved_at.is_null())
         .order(incidents::opened_at.desc())
-        .select(Incident::as_select())
+        .select(IncidentRow::as_select())
         .first(conn)
         .await
-        .optional()?)
+        .optional()?
+        .map(Incident::try_from)
+        .transpose()
 }
 
 /// The heartbeat's incidents, newest first.
@@ -127,7 +166,7 @@ pub async fn history(
     heartbeat: HeartbeatId,
     limit: i64,
 ) -> Result<Vec<Incident>, StoreError> {
-    Ok(incidents::table
+    incidents::table
         .filter(incidents::team_id.eq(scope.team_id().as_uuid()))
         .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
         // Open incidents always show; closed ones only within the plan's history.
@@ -138,23 +177,56 @@ pub async fn history(
         )
         .order(incidents::opened_at.desc())
         .limit(limit)
-        .select(Incident::as_select())
+        .select(IncidentRow::as_select())
         .load(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Incident::try_from)
+        .collect()
 }
 
 /// The newest alert queued for the heartbeat, with its delivery state.
-#[derive(Clone, Debug, Serialize, Queryable)]
+#[derive(Clone, Debug, Serialize)]
 pub struct AlertSummary {
-    pub notification_id: uuid::Uuid,
-    pub incident_id: uuid::Uuid,
-    pub channel_id: uuid::Uuid,
-    pub kind: String,
-    pub status: String,
+    pub notification_id: NotificationId,
+    pub incident_id: IncidentId,
+    pub channel_id: ChannelId,
+    pub kind: NotificationKind,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+}
+
+type AlertRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    String,
+    i32,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+impl TryFrom<AlertRow> for AlertSummary {
+    type Error = StoreError;
+    fn try_from(row: AlertRow) -> Result<Self, StoreError> {
+        let (id, incident, channel, kind, status, attempts, created_at, sent_at, last_error) = row;
+        Ok(AlertSummary {
+            notification_id: NotificationId::from_uuid(id),
+            incident_id: IncidentId::from_uuid(incident),
+            channel_id: ChannelId::from_uuid(channel),
+            kind: stored(&kind)?,
+            status: stored(&status)?,
+            attempts,
+            created_at,
+            sent_at,
+            last_error,
+        })
+    }
 }
 
 pub async fn last_alert(
@@ -162,11 +234,11 @@ pub async fn last_alert(
     scope: &TeamScope,
     heartbeat: HeartbeatId,
 ) -> Result<Option<AlertSummary>, StoreError> {
-    Ok(notifications::table
+    notifications::table
         .inner_join(incidents::table)
         .filter(notifications::team_id.eq(scope.team_id().as_uuid()))
         .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
-        .filter(notifications::kind.eq("alert"))
+        .filter(notifications::kind.eq(NotificationKind::Alert.as_str()))
         .order(notifications::created_at.desc())
         .select((
             notifications::id,
@@ -179,7 +251,9 @@ pub async fn last_alert(
             notifications::sent_at,
             notifications::last_error,
         ))
-        .first(conn)
+        .first::<AlertRow>(conn)
         .await
-        .optional()?)
+        .optional()?
+        .map(AlertSummary::try_from)
+        .transpose()
 }

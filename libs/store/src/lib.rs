@@ -1,5 +1,6 @@
-//! Storage for Lifeline: the diesel schema and typed queries over Postgres, the Redis key names,
-//! connection pools, and the helper that gives each test its own database.
+//! Storage for Lifeline: the diesel schema and typed queries over Postgres, the Redis key names
+//! and connection pools. Storage loads rows and writes what `lifeline-domain` decided; the
+//! rules themselves live there. `docs/architecture.md` has the tables and keys.
 //!
 //! Every query on a tenant table takes a [`TeamScope`]; the few unscoped functions serve the ping
 //! API (where the secret token is the credential) and the operator CLI, and say so.
@@ -7,10 +8,12 @@
 pub mod channels;
 pub mod coverage;
 pub mod deadlines;
+mod decisions;
 pub mod error;
 pub mod heartbeats;
 pub mod incidents;
 pub mod keys;
+mod label;
 pub mod notifications;
 pub mod pg;
 pub mod pings;

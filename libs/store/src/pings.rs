@@ -9,13 +9,13 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use lifeline_domain::{DownCause, HeartbeatId, HeartbeatTiming, PingKind, Status, TeamId};
+use lifeline_domain::{HeartbeatId, Ping as RulePing, PingBatch, PingKind, TeamId};
 use serde::Serialize;
 
-use crate::heartbeats::{StatusChange, insert_status_changes};
-use crate::incidents::{self, Opening};
+use crate::decisions::{self, Decided};
+use crate::label::stored;
 use crate::schema::{heartbeats, pings};
-use crate::timing_rows::{TimingColumns, TimingRow};
+use crate::timing_rows::TimingRow;
 use crate::wake::Wake;
 use crate::{PgConn, StoreError, TeamScope};
 
@@ -41,18 +41,6 @@ pub enum Recorded {
     Stored,
     /// Its heartbeat was deleted after the token was resolved: nothing stored.
     HeartbeatGone,
-}
-
-struct Touched {
-    team: uuid::Uuid,
-    /// As locked, before this batch.
-    before: HeartbeatTiming,
-    timing: HeartbeatTiming,
-    reason: &'static str,
-    /// Set when a failure signal takes it down: why, for the incident.
-    failure: Option<DownCause>,
-    /// When the last ping applied arrived.
-    pinged_at: DateTime<Utc>,
 }
 
 /// A batch written inside its open transaction, waiting for `COMMIT`.
@@ -143,20 +131,9 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
     );
     begun?;
     let txid = txid?;
-    let mut touched: HashMap<uuid::Uuid, Touched> = HashMap::with_capacity(ids.len());
+    let mut touched: HashMap<HeartbeatId, (TeamId, PingBatch)> = HashMap::with_capacity(ids.len());
     for row in locked? {
-        let timing = row.timing()?;
-        touched.insert(
-            row.id,
-            Touched {
-                team: row.team_id,
-                before: timing,
-                timing,
-                reason: "ping",
-                failure: None,
-                pinged_at: DateTime::<Utc>::MIN_UTC,
-            },
-        );
+        touched.insert(row.heartbeat(), (row.team(), PingBatch::new(row.timing()?)));
     }
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
@@ -166,86 +143,36 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
     let mut rows = PingColumns::with_capacity(batch.len());
     for i in order {
         let ping = &batch[i];
-        let Some(hb) = touched.get_mut(&ping.heartbeat.as_uuid()) else {
+        let Some((team, rules)) = touched.get_mut(&ping.heartbeat) else {
             continue;
         };
-        let was_paused = hb.timing.status == Status::Paused;
-        let status_before = hb.timing.status;
-        let effect = hb.timing.apply_ping(ping.kind, ping.received_at);
-        hb.pinged_at = hb.pinged_at.max(ping.received_at);
-        hb.reason = match (was_paused, hb.timing.status) {
-            (true, _) => "resumed by ping",
-            (_, Status::Down) => "failure signal",
-            _ => hb.reason,
-        };
-        if hb.timing.status == Status::Down && status_before != Status::Down {
-            hb.failure = Some(DownCause::Failed {
-                exit_code: ping.exit_code.filter(|c| *c != 0),
-            });
-        } else if hb.timing.status != Status::Down {
-            hb.failure = None;
-        }
+        let effect = rules.apply(RulePing {
+            kind: ping.kind,
+            exit_code: ping.exit_code,
+            at: ping.received_at,
+        });
         outcome[i] = Recorded::Stored;
-        rows.push(ping, hb.team, effect.duration.map(|d| d.num_milliseconds()));
+        rows.push(ping, *team, effect.duration.map(|d| d.num_milliseconds()));
     }
-    let changes: Vec<StatusChange> = touched
-        .iter()
-        .filter(|(_, t)| t.before.status != t.timing.status)
-        .map(|(id, t)| {
-            (
-                *id,
-                t.team,
-                t.before.status,
-                t.timing.status,
-                t.reason.to_owned(),
-            )
+    let decided: Vec<Decided> = touched
+        .into_iter()
+        .map(|(heartbeat, (team, rules))| Decided {
+            heartbeat,
+            team,
+            decision: rules.finish(),
         })
         .collect();
-    // A down heartbeat that pinged is back: its incident closes and the team hears so. (When a
-    // failure arrived after the recovering ping in the same batch, it stays down and open.)
-    let recovered: Vec<(uuid::Uuid, DateTime<Utc>)> = touched
-        .iter()
-        .filter(|(_, t)| t.before.status == Status::Down && t.timing.status != Status::Down)
-        .map(|(id, t)| (*id, t.pinged_at))
-        .collect();
-    let failed: Vec<Opening> = touched
-        .iter()
-        .filter_map(|(id, t)| {
-            let cause = t.failure?;
-            Some(Opening {
-                heartbeat: *id,
-                team: t.team,
-                reason: cause.describe(&t.timing),
-                opened_at: t.pinged_at,
-                deadline: None,
-            })
-        })
-        .collect();
-    let deadlines = touched.values().any(|t| {
-        let before = t.before.next_check_at();
-        t.timing
-            .next_check_at()
-            .is_some_and(|new| before.is_none_or(|old| new < old))
-    });
+    let deadlines = decided.iter().any(|d| d.decision.wake_scheduler);
     // The writes are independent: send them pipelined, in one round trip.
-    let timing = TimingColumns::of(touched.iter().map(|(id, t)| (*id, &t.timing)));
-    let (inserted, updated, recorded, resolved_notices, alerts) = tokio::join!(
-        rows.insert(conn),
-        timing.write(conn),
-        insert_status_changes(conn, &changes),
-        incidents::resolve(conn, &recovered, true),
-        incidents::open_down(conn, &failed),
-    );
+    let (inserted, written) = tokio::join!(rows.insert(conn), decisions::write(conn, &decided));
     inserted?;
-    updated?;
-    recorded?;
-    let deliveries = resolved_notices? + alerts? > 0;
+    let written = written?;
     Ok(Staged {
         txid,
         outcome,
         wake: Wake {
             deadlines,
-            deliveries,
+            deliveries: written.notifications > 0,
         },
     })
 }
@@ -284,10 +211,10 @@ impl PingColumns {
         }
     }
 
-    fn push(&mut self, p: &NewPing, team: uuid::Uuid, duration_ms: Option<i64>) {
+    fn push(&mut self, p: &NewPing, team: TeamId, duration_ms: Option<i64>) {
         self.received_at.push(p.received_at);
         self.heartbeat_id.push(p.heartbeat.as_uuid());
-        self.team_id.push(team);
+        self.team_id.push(team.as_uuid());
         self.kind.push(p.kind.as_str());
         self.exit_code.push(p.exit_code.map(i16::from));
         self.method.push(p.method);
@@ -347,12 +274,11 @@ impl QueryId for PingColumns {
 }
 
 /// A stored ping, as history shows it.
-#[derive(Clone, Debug, Serialize, Queryable, Selectable)]
-#[diesel(table_name = pings)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Ping {
     pub id: i64,
     pub received_at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: PingKind,
     pub exit_code: Option<i16>,
     pub method: String,
     pub remote_addr: Option<String>,
@@ -360,6 +286,39 @@ pub struct Ping {
     pub body_size: i64,
     pub duration_ms: Option<i64>,
     pub detail: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = pings)]
+struct PingRow {
+    id: i64,
+    received_at: DateTime<Utc>,
+    kind: String,
+    exit_code: Option<i16>,
+    method: String,
+    remote_addr: Option<String>,
+    user_agent: Option<String>,
+    body_size: i64,
+    duration_ms: Option<i64>,
+    detail: Option<String>,
+}
+
+impl TryFrom<PingRow> for Ping {
+    type Error = StoreError;
+    fn try_from(r: PingRow) -> Result<Self, StoreError> {
+        Ok(Ping {
+            id: r.id,
+            received_at: r.received_at,
+            kind: stored(&r.kind)?,
+            exit_code: r.exit_code,
+            method: r.method,
+            remote_addr: r.remote_addr,
+            user_agent: r.user_agent,
+            body_size: r.body_size,
+            duration_ms: r.duration_ms,
+            detail: r.detail,
+        })
+    }
 }
 
 /// The team's pings of one heartbeat that its plan still shows.
@@ -390,10 +349,13 @@ pub async fn recent(
     heartbeat: HeartbeatId,
     limit: i64,
 ) -> Result<Vec<Ping>, StoreError> {
-    Ok(visible(scope, heartbeat)
+    visible(scope, heartbeat)
         .order(pings::received_at.desc())
         .limit(limit)
-        .select(Ping::as_select())
+        .select(PingRow::as_select())
         .load(conn)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Ping::try_from)
+        .collect()
 }

@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Int8, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use lifeline_domain::Plan;
+use lifeline_domain::{HeartbeatId, Plan};
 
+use crate::label::stored;
 use crate::schema::{heartbeats, teams};
 use crate::{PgConn, StoreError};
 
@@ -21,7 +22,7 @@ pub struct Purged {
     pub heartbeats: usize,
     pub deleted: usize,
     /// Where the next chunk starts; `None` after the last heartbeat (the pass is complete).
-    pub next: Option<uuid::Uuid>,
+    pub next: Option<HeartbeatId>,
 }
 
 /// Purges the heartbeats after `after` (from the first when `None`), up to `heartbeats_per_chunk`
@@ -29,14 +30,14 @@ pub struct Purged {
 /// `next` stays at `after`, so the caller repeats it.
 pub async fn purge_chunk(
     conn: &mut PgConn,
-    after: Option<uuid::Uuid>,
+    after: Option<HeartbeatId>,
     now: DateTime<Utc>,
     heartbeats_per_chunk: i64,
     rows_per_heartbeat: i64,
 ) -> Result<Purged, StoreError> {
     let chunk: Vec<(uuid::Uuid, String)> = heartbeats::table
         .inner_join(teams::table)
-        .filter(heartbeats::id.gt(after.unwrap_or(uuid::Uuid::nil())))
+        .filter(heartbeats::id.gt(after.map_or(uuid::Uuid::nil(), |id| id.as_uuid())))
         .order(heartbeats::id)
         .limit(heartbeats_per_chunk)
         .select((heartbeats::id, teams::plan))
@@ -52,7 +53,7 @@ pub async fn purge_chunk(
     let mut ids = Vec::with_capacity(chunk.len());
     let mut cutoffs = Vec::with_capacity(chunk.len());
     for (id, plan) in &chunk {
-        let plan = Plan::parse(plan).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let plan: Plan = stored(plan)?;
         ids.push(*id);
         cutoffs.push(plan.retention_cutoff(now));
     }
@@ -75,9 +76,10 @@ pub async fn purge_chunk(
         heartbeats: chunk.len(),
         deleted,
         next: match (full, complete) {
-            (true, _) => after.or(Some(uuid::Uuid::nil())),
+            // The nil id is before every heartbeat: the first chunk again.
+            (true, _) => after.or(Some(HeartbeatId::from_uuid(uuid::Uuid::nil()))),
             (false, true) => None,
-            (false, false) => Some(last),
+            (false, false) => Some(HeartbeatId::from_uuid(last)),
         },
     })
 }

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{HeartbeatId, Plan, TeamId, UserId};
 
+use crate::label::stored;
 use crate::schema::{heartbeats, memberships, teams};
 use crate::{PgConn, StoreError};
 
@@ -66,7 +67,9 @@ impl TeamScope {
     }
 
     fn build(team_id: TeamId, plan: &str) -> Result<Self, StoreError> {
-        let plan = Plan::parse(plan).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        Ok(Self { team_id, plan })
+        Ok(Self {
+            team_id,
+            plan: stored(plan)?,
+        })
     }
 }

@@ -1,9 +1,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use lifeline_domain::{Plan, TeamId};
+use lifeline_domain::{Plan, TeamId, TeamName};
 use serde::Serialize;
 
+use crate::label::stored;
 use crate::schema::teams;
 use crate::{PgConn, StoreError};
 
@@ -30,30 +31,18 @@ impl TryFrom<TeamRow> for Team {
         Ok(Team {
             id: TeamId::from_uuid(row.id),
             name: row.name,
-            plan: Plan::parse(&row.plan).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            plan: stored(&row.plan)?,
             created_at: row.created_at,
         })
     }
 }
 
-/// Checks a team name: 1 to 100 characters after trimming.
-pub fn parse_name(name: &str) -> Result<String, StoreError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(StoreError::Invalid(
-            "team name must be 1 to 100 characters".into(),
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 /// Creates a team (operator CLI, sign-up).
-pub async fn create(conn: &mut PgConn, name: &str, plan: Plan) -> Result<Team, StoreError> {
-    let name = parse_name(name)?;
+pub async fn create(conn: &mut PgConn, name: &TeamName, plan: Plan) -> Result<Team, StoreError> {
     diesel::insert_into(teams::table)
         .values((
             teams::id.eq(TeamId::new().as_uuid()),
-            teams::name.eq(name),
+            teams::name.eq(name.as_str()),
             teams::plan.eq(plan.as_str()),
         ))
         .returning(TeamRow::as_returning())

@@ -1,6 +1,7 @@
-//! Reading and writing the timing columns of heartbeat rows in bulk. The ping write path and the
-//! scheduler both lock a set of heartbeats, apply the domain rules in Rust, and write the new
-//! timing back in one aggregated `UPDATE … FROM unnest(…)`.
+//! The timing columns of heartbeat rows: read into the domain's [`HeartbeatTiming`] (the one
+//! place that knows their meaning) and written back in bulk. The ping write path, the scheduler
+//! and operator changes all lock a set of heartbeats, let the domain decide, and write the new
+//! timing in one aggregated `UPDATE … FROM unnest(…)`.
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -8,18 +9,16 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use lifeline_domain::{HeartbeatTiming, RunLimits, Schedule};
+use lifeline_domain::{HeartbeatId, HeartbeatTiming, RunLimits, Schedule, TeamId};
 
-use crate::heartbeats::parse_status;
+use crate::label::stored;
 use crate::schema::heartbeats;
 use crate::{PgConn, StoreError};
 
 /// The columns of a heartbeat that the domain's timing rules read.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = heartbeats)]
-pub(crate) struct TimingRow {
-    pub id: uuid::Uuid,
-    pub team_id: uuid::Uuid,
+pub(crate) struct TimingFields {
     status: String,
     interval_secs: i32,
     grace_secs: i32,
@@ -32,47 +31,52 @@ pub(crate) struct TimingRow {
     alert_at: Option<DateTime<Utc>>,
 }
 
-impl TimingRow {
-    pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
-        timing_of(
-            &self.status,
-            (self.interval_secs, self.grace_secs),
-            (self.max_runtime_secs, self.progress_timeout_secs),
-            [
-                self.last_ping_at,
-                self.started_at,
-                self.last_progress_at,
-                self.due_at,
-                self.alert_at,
-            ],
-        )
+impl TryFrom<&TimingFields> for HeartbeatTiming {
+    type Error = StoreError;
+
+    fn try_from(row: &TimingFields) -> Result<Self, StoreError> {
+        let invalid = |e: &dyn std::fmt::Display| StoreError::Invalid(format!("in storage: {e}"));
+        let schedule = Schedule::from_secs(row.interval_secs.into(), row.grace_secs.into())
+            .map_err(|e| invalid(&e))?;
+        Ok(HeartbeatTiming {
+            status: stored(&row.status)?,
+            cadence: schedule.into(),
+            limits: RunLimits::from_secs(
+                row.max_runtime_secs.map(i64::from),
+                row.progress_timeout_secs.map(i64::from),
+            )
+            .map_err(|e| invalid(&e))?,
+            last_ping_at: row.last_ping_at,
+            started_at: row.started_at,
+            last_progress_at: row.last_progress_at,
+            due_at: row.due_at,
+            alert_at: row.alert_at,
+        })
     }
 }
 
-/// Builds the domain timing from stored columns; the one place that knows their meaning.
-/// `times` are last ping, start, last progress, due and alert.
-pub(crate) fn timing_of(
-    status: &str,
-    (interval_secs, grace_secs): (i32, i32),
-    (max_runtime_secs, progress_timeout_secs): (Option<i32>, Option<i32>),
-    [last_ping_at, started_at, last_progress_at, due_at, alert_at]: [Option<DateTime<Utc>>; 5],
-) -> Result<HeartbeatTiming, StoreError> {
-    let invalid = |e: String| StoreError::Invalid(e);
-    Ok(HeartbeatTiming {
-        status: parse_status(status)?,
-        schedule: Schedule::from_secs(interval_secs.into(), grace_secs.into())
-            .map_err(|e| invalid(e.to_string()))?,
-        limits: RunLimits::from_secs(
-            max_runtime_secs.map(i64::from),
-            progress_timeout_secs.map(i64::from),
-        )
-        .map_err(|e| invalid(e.to_string()))?,
-        last_ping_at,
-        started_at,
-        last_progress_at,
-        due_at,
-        alert_at,
-    })
+/// A heartbeat's identity and timing, as the write paths lock it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = heartbeats)]
+pub(crate) struct TimingRow {
+    id: uuid::Uuid,
+    team_id: uuid::Uuid,
+    #[diesel(embed)]
+    fields: TimingFields,
+}
+
+impl TimingRow {
+    pub fn heartbeat(&self) -> HeartbeatId {
+        HeartbeatId::from_uuid(self.id)
+    }
+
+    pub fn team(&self) -> TeamId {
+        TeamId::from_uuid(self.team_id)
+    }
+
+    pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
+        HeartbeatTiming::try_from(&self.fields)
+    }
 }
 
 /// The new timing of a set of heartbeats, for one aggregated `UPDATE … FROM unnest(…)`.
@@ -94,7 +98,7 @@ const TIME_COLUMNS: [&str; 6] = [
 ];
 
 impl TimingColumns {
-    pub fn of<'a>(rows: impl ExactSizeIterator<Item = (uuid::Uuid, &'a HeartbeatTiming)>) -> Self {
+    pub fn of<'a>(rows: impl ExactSizeIterator<Item = (HeartbeatId, &'a HeartbeatTiming)>) -> Self {
         let n = rows.len();
         let mut columns = TimingColumns {
             id: Vec::with_capacity(n),
@@ -102,7 +106,7 @@ impl TimingColumns {
             times: std::array::from_fn(|_| Vec::with_capacity(n)),
         };
         for (id, t) in rows {
-            columns.id.push(id);
+            columns.id.push(id.as_uuid());
             columns.status.push(t.status.as_str());
             let values = [
                 t.last_ping_at,

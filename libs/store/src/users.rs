@@ -1,39 +1,19 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use lifeline_domain::{TeamId, UserId};
+use lifeline_domain::{Email, Role, TeamId, UserId};
 
 use crate::schema::{memberships, users};
 use crate::{PgConn, StoreError};
 
-/// Roles a member can have in a team, from most to least powerful.
-pub const ROLES: [&str; 4] = ["owner", "admin", "member", "viewer"];
-
-/// Normalises and checks an email address (lower case, one `@`, something on both sides).
-pub fn parse_email(email: &str) -> Result<String, StoreError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && !email.chars().any(char::is_whitespace);
-    if valid {
-        Ok(email)
-    } else {
-        Err(StoreError::Invalid(format!(
-            "{email:?} is not an email address"
-        )))
-    }
-}
-
 /// Finds a user by email or creates one without a password (invitations, the demo user).
 pub async fn find_or_create(
     conn: &mut PgConn,
-    email: &str,
+    email: &Email,
     name: &str,
 ) -> Result<UserId, StoreError> {
-    let email = parse_email(email)?;
+    let email = email.as_str();
     let existing: Option<uuid::Uuid> = users::table
-        .filter(users::email.eq(&email))
+        .filter(users::email.eq(email))
         .select(users::id)
         .first(conn)
         .await
@@ -46,7 +26,7 @@ pub async fn find_or_create(
     diesel::insert_into(users::table)
         .values((
             users::id.eq(UserId::new().as_uuid()),
-            users::email.eq(&email),
+            users::email.eq(email),
             users::name.eq(name),
         ))
         .on_conflict(users::email)
@@ -54,7 +34,7 @@ pub async fn find_or_create(
         .execute(conn)
         .await?;
     let id: uuid::Uuid = users::table
-        .filter(users::email.eq(&email))
+        .filter(users::email.eq(email))
         .select(users::id)
         .first(conn)
         .await?;
@@ -66,19 +46,13 @@ pub async fn add_membership(
     conn: &mut PgConn,
     team: TeamId,
     user: UserId,
-    role: &str,
+    role: Role,
 ) -> Result<(), StoreError> {
-    if !ROLES.contains(&role) {
-        return Err(StoreError::Invalid(format!(
-            "unknown role {role:?}: expected one of {}",
-            ROLES.join(", ")
-        )));
-    }
     diesel::insert_into(memberships::table)
         .values((
             memberships::team_id.eq(team.as_uuid()),
             memberships::user_id.eq(user.as_uuid()),
-            memberships::role.eq(role),
+            memberships::role.eq(role.as_str()),
         ))
         .on_conflict_do_nothing()
         .execute(conn)

@@ -1,6 +1,7 @@
 //! Wake-ups for the scheduler: a Redis message when something may need its attention sooner
-//! than it planned to look — a deadline moved earlier (a heartbeat created, edited or resumed, a
-//! run with limits started) or an alert was queued outside the scheduler (a failure signal).
+//! than it planned to look — a deadline moved earlier (a first ping, a heartbeat resumed, a run
+//! with limits started: the domain's `Decision::wake_scheduler`) or an alert was queued outside
+//! the scheduler (a failure signal, a recovery).
 //! Best effort: a lost wake-up costs at most the scheduler's fallback poll.
 
 use redis::aio::ConnectionManager;
@@ -10,7 +11,7 @@ use crate::RedisKeys;
 /// What the scheduler should look at again.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Wake {
-    /// A deadline moved earlier than planned (a heartbeat created or resumed, a run with
+    /// A deadline moved earlier than planned (a first ping, a heartbeat resumed, a run with
     /// limits started).
     pub deadlines: bool,
     /// Alerts or recovery notices were queued.

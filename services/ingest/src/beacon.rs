@@ -7,7 +7,7 @@ use std::time::Duration;
 use lifeline_store::{PgPool, coverage};
 
 pub async fn run(pool: PgPool, blind_after: Duration) {
-    let instance = uuid::Uuid::new_v4();
+    let instance = lifeline_domain::InstanceId::new();
     let mut tick = tokio::time::interval(coverage::BEAT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;

@@ -1,27 +1,28 @@
 //! `lifeline admin …`: operator commands for scripts. With `--json` each prints one JSON object
-//! on stdout; errors go to stderr with a non-zero exit code.
+//! on stdout; errors go to stderr with a non-zero exit code (2 for a malformed argument).
 
 use anyhow::{Context, anyhow};
 use diesel_async::AsyncConnection;
 use diesel_async::AsyncPgConnection;
-use lifeline_domain::{ChannelId, HeartbeatId, Plan, RunLimits, Schedule, TeamId};
-use lifeline_notify::ChannelKind;
+use lifeline_domain::{ChannelKind, HeartbeatId, HeartbeatName, RunLimits, Schedule, TeamName};
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
-use lifeline_store::{RedisKeys, TeamScope, incidents, pings, redis_conn, teams, tokens, wake};
+use lifeline_store::{
+    RedisKeys, StoreError, TeamScope, incidents, pings, redis_conn, teams, tokens, wake,
+};
 use serde_json::json;
 
 use crate::Settings;
-use crate::cli::{AdminCommand, ChannelCommand, HeartbeatCommand, HeartbeatRef, TeamCommand};
+use crate::cli::{
+    AdminCommand, ChannelCommand, HeartbeatCommand, HeartbeatRef, Output, TeamCommand,
+};
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let mut conn = connect(settings).await?;
     match command {
-        AdminCommand::Team(TeamCommand::Create { name, plan, json }) => {
-            let plan = Plan::parse(&plan).map_err(|e| anyhow!("--plan: {e}"))?;
-            let team = teams::create(&mut conn, &name, plan).await?;
-            print(
-                json,
+        AdminCommand::Team(TeamCommand::Create { name, plan, output }) => {
+            let team = teams::create(&mut conn, &TeamName::parse(&name)?, plan).await?;
+            output.print(
                 &json!({"id": team.id, "name": team.name, "plan": team.plan}),
                 || {
                     format!(
@@ -47,23 +48,20 @@ async fn channel(
         kind,
         target,
         name,
-        json,
+        output,
     } = command;
-    let team = TeamId::parse(&team).map_err(|e| anyhow!("--team: {e}"))?;
-    let kind = ChannelKind::parse(&kind)
-        .ok_or_else(|| anyhow!("--kind: expected email, webhook or slack, got {kind:?}"))?;
     let allow_private = settings.scheduler.notify.allow_private_targets;
     let target = lifeline_notify::validate_target(kind, &target, allow_private)
         .map_err(|e| anyhow!("--target: {e}"))?;
     let scope = TeamScope::for_operator(conn, team)
         .await
         .map_err(|e| anyhow!("team {team}: {e}"))?;
-    let secret = matches!(kind, ChannelKind::Webhook).then(lifeline_notify::new_webhook_secret);
+    let secret = (kind == ChannelKind::Webhook).then(lifeline_notify::new_webhook_secret);
     let created = channels::create(
         conn,
         &scope,
         NewChannel {
-            kind: kind.as_str(),
+            kind,
             name: name.unwrap_or_else(|| target.clone()),
             target,
             secret: secret.clone(),
@@ -74,7 +72,7 @@ async fn channel(
     if let Some(secret) = &secret {
         out["secret"] = json!(secret);
     }
-    print(json, &out, || match &secret {
+    output.print(&out, || match &secret {
         Some(secret) => format!(
             "created {} channel {}\nsigning secret (shown once): {secret}",
             created.kind, created.id
@@ -88,6 +86,14 @@ pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<AsyncPgConnec
     AsyncPgConnection::establish(&settings.store.database_url)
         .await
         .context("DATABASE_URL: cannot connect to Postgres")
+}
+
+/// Another team's channel is "not found" in this one: say so in the option's words.
+fn no_such_channel(e: StoreError, team: impl std::fmt::Display) -> anyhow::Error {
+    match e {
+        StoreError::NotFound => anyhow!("--channel: no such channel in {team}"),
+        e => e.into(),
+    }
 }
 
 async fn heartbeat(
@@ -104,30 +110,22 @@ async fn heartbeat(
             max_runtime,
             progress_timeout,
             channels,
-            json,
+            output,
         } => {
-            let team = TeamId::parse(&team).map_err(|e| anyhow!("--team: {e}"))?;
             let new = NewHeartbeat {
-                name,
+                name: HeartbeatName::parse(&name)?,
                 schedule: Schedule::from_secs(interval, grace)?,
                 limits: RunLimits::from_secs(max_runtime, progress_timeout)?,
-                channels: channels
-                    .iter()
-                    .map(|c| ChannelId::parse(c).map_err(|e| anyhow!("--channel {c}: {e}")))
-                    .collect::<Result<_, _>>()?,
+                channels,
             };
             let scope = TeamScope::for_operator(conn, team)
                 .await
                 .map_err(|e| anyhow!("team {team}: {e}"))?;
-            let hb = create_heartbeat(settings, conn, &scope, new)
+            let hb = heartbeats::create(conn, &scope, new)
                 .await
-                .map_err(|e| match e.downcast_ref::<lifeline_store::StoreError>() {
-                    Some(lifeline_store::StoreError::NotFound) => {
-                        anyhow!("--channel: no such channel in team {team}")
-                    }
-                    _ => e,
-                })?;
-            print(json, &describe(settings, &hb), || {
+                .map_err(|e| no_such_channel(e, format!("team {team}")))?;
+            announce_token(settings, &hb).await?;
+            output.print(&describe(settings, &hb), || {
                 format!(
                     "created heartbeat {}\nping URL: {}",
                     hb.id,
@@ -143,7 +141,7 @@ async fn heartbeat(
             })
             .await;
             let hb = rotated.heartbeat;
-            print(target.json, &describe(settings, &hb), || {
+            target.output.print(&describe(settings, &hb), || {
                 format!(
                     "rotated; new ping URL: {}",
                     hb.ping_url(&settings.public_url)
@@ -153,34 +151,27 @@ async fn heartbeat(
         HeartbeatCommand::Pause(target) => {
             let (scope, id) = resolve(conn, &target).await?;
             let hb = heartbeats::pause(conn, &scope, id).await?;
-            print(target.json, &describe(settings, &hb), || {
+            target.output.print(&describe(settings, &hb), || {
                 format!("{} is {}", hb.id, hb.status)
             });
         }
-        HeartbeatCommand::Attach { id, channel, json } => {
-            let target = HeartbeatRef { id, json };
-            let (scope, id) = resolve(conn, &target).await?;
-            let channel = ChannelId::parse(&channel).map_err(|e| anyhow!("--channel: {e}"))?;
+        HeartbeatCommand::Attach { heartbeat, channel } => {
+            let (scope, id) = resolve(conn, &heartbeat).await?;
             heartbeats::attach(conn, &scope, id, channel)
                 .await
-                .map_err(|e| match e {
-                    lifeline_store::StoreError::NotFound => {
-                        anyhow!("--channel: no such channel in the heartbeat's team")
-                    }
-                    e => e.into(),
-                })?;
+                .map_err(|e| no_such_channel(e, "the heartbeat's team"))?;
             let channels = heartbeats::channel_ids(conn, &scope, id).await?;
-            print(
-                target.json,
-                &json!({"heartbeat_id": id, "channels": channels}),
-                || format!("{id} alerts {} channel(s)", channels.len()),
-            );
+            heartbeat
+                .output
+                .print(&json!({"heartbeat_id": id, "channels": channels}), || {
+                    format!("{id} alerts {} channel(s)", channels.len())
+                });
         }
         HeartbeatCommand::Resume(target) => {
             let (scope, id) = resolve(conn, &target).await?;
             let hb = heartbeats::resume(conn, &scope, id).await?;
             wake_scheduler(settings).await;
-            print(target.json, &describe(settings, &hb), || {
+            target.output.print(&describe(settings, &hb), || {
                 format!("{} is {}", hb.id, hb.status)
             });
         }
@@ -196,7 +187,7 @@ async fn heartbeat(
             out["open_incident"] = json!(open);
             out["last_alert"] = json!(last_alert);
             out["channels"] = json!(heartbeats::channel_ids(conn, &scope, id).await?);
-            print(target.json, &out, || {
+            target.output.print(&out, || {
                 format!(
                     "{} ({}): {}, last ping {}, {stored} pings stored",
                     hb.name,
@@ -210,24 +201,18 @@ async fn heartbeat(
     Ok(())
 }
 
-/// Creates a heartbeat and tells ingest processes about its token.
-pub(crate) async fn create_heartbeat(
-    settings: &Settings,
-    conn: &mut AsyncPgConnection,
-    scope: &TeamScope,
-    new: NewHeartbeat,
-) -> anyhow::Result<Heartbeat> {
-    let hb = heartbeats::create(conn, scope, new).await?;
+/// Tells ingest processes about a new heartbeat's token, so a "no such token" they remember is
+/// dropped at once. No wake-up for the scheduler: a new heartbeat has no deadline until its
+/// first ping, and the ping API wakes the scheduler then.
+pub(crate) async fn announce_token(settings: &Settings, hb: &Heartbeat) -> anyhow::Result<()> {
     let hash = lifeline_domain::PingToken::parse(&hb.token)
         .map_err(|e| anyhow!("stored token: {e}"))?
         .lookup_hash();
-    // No wake-up for the scheduler: a new heartbeat has no deadline until its first ping,
-    // and the ping API wakes the scheduler then.
     announce(settings, |mut redis, keys| async move {
         tokens::announce_new(&mut redis, &keys, &hash).await
     })
     .await;
-    Ok(hb)
+    Ok(())
 }
 
 /// A resumed heartbeat has a deadline again: schedulers look now, not at their next poll.
@@ -265,7 +250,7 @@ async fn resolve(
     conn: &mut AsyncPgConnection,
     target: &HeartbeatRef,
 ) -> anyhow::Result<(TeamScope, HeartbeatId)> {
-    let id = HeartbeatId::parse(&target.id).map_err(|e| anyhow!("heartbeat id: {e}"))?;
+    let id = target.id;
     let scope = TeamScope::for_operator_heartbeat(conn, id)
         .await
         .map_err(|e| anyhow!("heartbeat {id}: {e}"))?;
@@ -279,10 +264,13 @@ pub(crate) fn describe(settings: &Settings, hb: &Heartbeat) -> serde_json::Value
     value
 }
 
-fn print(json: bool, value: &serde_json::Value, human: impl FnOnce() -> String) {
-    if json {
-        println!("{value}");
-    } else {
-        println!("{}", human());
+impl Output {
+    /// The JSON object, or the sentence for people.
+    pub(crate) fn print(self, value: &serde_json::Value, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{value}");
+        } else {
+            println!("{}", human());
+        }
     }
 }

@@ -1,4 +1,5 @@
 use clap::{Args, Parser, Subcommand};
+use lifeline_domain::{ChannelId, ChannelKind, HeartbeatId, Plan, TeamId};
 
 /// Lifeline: heartbeat monitoring for cron jobs, workers and batch processes.
 ///
@@ -26,8 +27,8 @@ pub enum Command {
     All,
     /// Create (or find) the demo team, user and heartbeat, and print its ping URL.
     Demo {
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Operator commands for scripts.
     #[command(subcommand)]
@@ -54,24 +55,32 @@ pub enum AdminCommand {
     Channel(ChannelCommand),
 }
 
+/// How an admin command prints its result; every admin command takes it.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct Output {
+    /// Print one JSON object on stdout instead of a sentence.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum ChannelCommand {
     /// Create an alert channel in a team. Prints its id (and a webhook's signing secret).
     Create {
         /// The team's id.
         #[arg(long)]
-        team: String,
+        team: TeamId,
         /// email, webhook or slack.
         #[arg(long)]
-        kind: String,
+        kind: ChannelKind,
         /// An email address, or the webhook / Slack incoming-webhook URL.
         #[arg(long)]
         target: String,
         /// A label for people; defaults to the target.
         #[arg(long)]
         name: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
@@ -83,18 +92,19 @@ pub enum TeamCommand {
         name: String,
         /// free, standard, premium or enterprise.
         #[arg(long, default_value = "free")]
-        plan: String,
-        #[arg(long)]
-        json: bool,
+        plan: Plan,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
+/// One existing heartbeat.
 #[derive(Args, Debug)]
 pub struct HeartbeatRef {
     /// The heartbeat's id.
-    pub id: String,
-    #[arg(long)]
-    pub json: bool,
+    pub id: HeartbeatId,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,7 +113,7 @@ pub enum HeartbeatCommand {
     Create {
         /// The team's id.
         #[arg(long)]
-        team: String,
+        team: TeamId,
         #[arg(long)]
         name: String,
         /// Expected seconds between pings.
@@ -120,19 +130,17 @@ pub enum HeartbeatCommand {
         progress_timeout: Option<i64>,
         /// A channel (of the same team) that gets the alerts; repeatable.
         #[arg(long = "channel")]
-        channels: Vec<String>,
-        #[arg(long)]
-        json: bool,
+        channels: Vec<ChannelId>,
+        #[command(flatten)]
+        output: Output,
     },
     /// Send the heartbeat's alerts to one more channel.
     Attach {
-        /// The heartbeat's id.
-        id: String,
+        #[command(flatten)]
+        heartbeat: HeartbeatRef,
         /// The channel's id (same team).
         #[arg(long)]
-        channel: String,
-        #[arg(long)]
-        json: bool,
+        channel: ChannelId,
     },
     /// Give the heartbeat a new ping URL; the old one stops working at once.
     Rotate(HeartbeatRef),

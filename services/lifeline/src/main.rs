@@ -45,7 +45,7 @@ async fn main() -> std::process::ExitCode {
             )
             .await
         }
-        Command::Demo { json } => lifeline::demo::run(&settings, json).await,
+        Command::Demo { output } => lifeline::demo::run(&settings, output).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
     };
     match result {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lifeline_notify::{Message, MessageKind, Notifier, Target};
-use lifeline_store::notifications::{self, Claimed, Outcome};
+use lifeline_domain::{ChannelKind, NotificationId, NotificationKind};
+use lifeline_notify::{Message, Notifier, SendError, Target};
+use lifeline_store::notifications::{self, Claimed, Outcome, Unreadable};
 use lifeline_store::settings::span;
 use lifeline_store::{PgPool, StoreError};
 use rand::Rng;
@@ -68,6 +69,13 @@ impl DeliveryLoop {
         .await?;
         let more = claimed.len() == free;
         for job in claimed {
+            let job = match job {
+                Ok(job) => job,
+                Err(unreadable) => {
+                    self.give_up(unreadable).await;
+                    continue;
+                }
+            };
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 break;
             };
@@ -90,17 +98,23 @@ impl DeliveryLoop {
         })
     }
 
+    /// A notification this code cannot read is not sent by guesswork: it fails for good, loudly.
+    async fn give_up(&self, job: Unreadable) {
+        tracing::error!(notification = %job.id, error = %job.error, "notification cannot be read; marked failed");
+        metrics::counter!("lifeline_notifications_total", "result" => "failed").increment(1);
+        let outcome = Outcome::Failed {
+            error: job.error,
+            retry_at: None,
+        };
+        self.record(job.id, job.attempt, Utc::now(), outcome).await;
+    }
+
     async fn deliver(&self, job: Claimed) {
         let message = message_of(&job);
-        let target = match job.channel_kind.as_str() {
-            "email" => Target::Email { to: &job.target },
-            "slack" => Target::Slack { url: &job.target },
-            _ => Target::Webhook {
-                url: &job.target,
-                secret: job.secret.as_deref().unwrap_or_default(),
-            },
+        let result = match target_of(&job) {
+            Ok(target) => self.notifier.send(target, &message).await,
+            Err(e) => Err(e),
         };
-        let result = self.notifier.send(target, &message).await;
         let finished = Utc::now();
         let outcome = match result {
             Ok(delivered) => {
@@ -124,22 +138,27 @@ impl DeliveryLoop {
                 }
             }
         };
-        self.record(&job, finished, outcome).await;
+        self.record(job.id, job.attempt, finished, outcome).await;
     }
 
     /// Records the outcome, retrying briefly: the send already happened, so losing its record
     /// would send it again once the lease runs out.
-    async fn record(&self, job: &Claimed, finished: DateTime<Utc>, outcome: Outcome) {
+    async fn record(
+        &self,
+        id: NotificationId,
+        job_attempt: i32,
+        finished: DateTime<Utc>,
+        outcome: Outcome,
+    ) {
         for attempt in 0..5 {
             let recorded = async {
                 let mut conn = self.pool.get().await?;
-                notifications::record(&mut conn, job.id, job.attempt, finished, outcome.clone())
-                    .await
+                notifications::record(&mut conn, id, job_attempt, finished, outcome.clone()).await
             };
             match recorded.await {
                 Ok(true) => return,
                 Ok(false) => {
-                    tracing::warn!(notification = %job.id, "attempt outcome arrived after its lease ran out");
+                    tracing::warn!(notification = %id, "attempt outcome arrived after its lease ran out");
                     return;
                 }
                 Err(e) if attempt < 4 => {
@@ -147,7 +166,7 @@ impl DeliveryLoop {
                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                 }
                 Err(e) => {
-                    tracing::error!(notification = %job.id, error = %e, "delivery outcome not recorded");
+                    tracing::error!(notification = %id, error = %e, "delivery outcome not recorded");
                 }
             }
         }
@@ -167,28 +186,38 @@ impl DeliveryLoop {
     }
 }
 
+/// Where the notification goes. A webhook channel without its signing secret is refused, never
+/// sent unsigned.
+fn target_of(job: &Claimed) -> Result<Target<'_>, SendError> {
+    Ok(match job.channel {
+        ChannelKind::Email => Target::Email { to: &job.target },
+        ChannelKind::Slack => Target::Slack { url: &job.target },
+        ChannelKind::Webhook => Target::Webhook {
+            url: &job.target,
+            secret: job
+                .secret
+                .as_deref()
+                .ok_or_else(|| SendError::permanent("webhook channel has no signing secret"))?,
+        },
+    })
+}
+
 fn message_of(job: &Claimed) -> Message {
-    let kind = match job.kind.as_str() {
-        "recovery" => MessageKind::Recovery,
-        "early_warning" => MessageKind::EarlyWarning,
-        "test" => MessageKind::Test,
-        _ => MessageKind::Alert,
-    };
-    let since = match kind {
-        MessageKind::Recovery => job.resolved_at.or(job.opened_at),
+    let since = match job.kind {
+        NotificationKind::Recovery => job.resolved_at.or(job.opened_at),
         _ => job.opened_at,
     };
     Message {
         notification_id: job.id,
-        kind,
+        kind: job.kind,
         team_id: job.team_id,
         team_name: job.team_name.clone(),
-        heartbeat_id: job.heartbeat_id.unwrap_or_default(),
+        heartbeat_id: job.heartbeat_id,
         heartbeat_name: job.heartbeat_name.clone().unwrap_or_default(),
-        status: job.heartbeat_status.clone().unwrap_or_default(),
+        status: job.heartbeat_status,
         incident_id: job.incident_id,
-        reason: match kind {
-            MessageKind::Recovery => format!(
+        reason: match job.kind {
+            NotificationKind::Recovery => format!(
                 "a ping arrived; the incident is resolved (it was: {})",
                 job.reason.as_deref().unwrap_or("down")
             ),

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
-use lifeline_notify::{MessageKind, NotifySettings};
+use lifeline_domain::NotificationKind;
+use lifeline_notify::NotifySettings;
 
 use crate::support::{PUBLIC_URL, SmtpMode, SmtpServer, alert, email, message, notifier, settings};
 
@@ -15,7 +16,7 @@ fn with_smtp(server: &SmtpServer) -> NotifySettings {
 async fn alert_email_says_what_when_and_where() {
     let server = SmtpServer::start(SmtpMode::Accept).await;
     let notifier = notifier(with_smtp(&server));
-    let msg = message(MessageKind::Alert);
+    let msg = message(NotificationKind::Alert);
 
     let delivered = notifier
         .send(email(" ops@example.com "), &msg)
@@ -52,7 +53,10 @@ async fn alert_email_says_what_when_and_where() {
         "no ping for 1 h 10 min (interval 1 h + grace 10 min)",
         "Since:         2024-05-01 03:10:00 UTC",
         "Last ping:     2024-05-01 02:00:00 UTC",
-        &format!("Details: {PUBLIC_URL}/heartbeats/{}", msg.heartbeat_id),
+        &format!(
+            "Details: {PUBLIC_URL}/heartbeats/{}",
+            msg.heartbeat_id.unwrap()
+        ),
     ] {
         assert!(body.contains(want), "missing {want:?} in:\n{body}");
     }
@@ -62,9 +66,9 @@ async fn alert_email_says_what_when_and_where() {
 async fn recovery_email_with_no_ping_yet() {
     let server = SmtpServer::start(SmtpMode::Accept).await;
     let notifier = notifier(with_smtp(&server));
-    let mut msg = message(MessageKind::Recovery);
+    let mut msg = message(NotificationKind::Recovery);
     msg.last_ping_at = None;
-    msg.status = "up".into();
+    msg.status = Some(lifeline_domain::Status::Up);
 
     notifier.send(email("ops@example.com"), &msg).await.unwrap();
     let mail = &server.mails()[0];
@@ -83,7 +87,7 @@ async fn recovery_email_with_no_ping_yet() {
 async fn smtp_not_configured_is_permanent() {
     let notifier = notifier(settings());
     let err = notifier
-        .send(email("ops@example.com"), &message(MessageKind::Test))
+        .send(email("ops@example.com"), &message(NotificationKind::Test))
         .await
         .unwrap_err();
     assert!(err.permanent);
@@ -95,7 +99,7 @@ async fn invalid_address_is_permanent_and_sends_nothing() {
     let server = SmtpServer::start(SmtpMode::Accept).await;
     let notifier = notifier(with_smtp(&server));
     let err = notifier
-        .send(email("not an address"), &message(MessageKind::Alert))
+        .send(email("not an address"), &message(NotificationKind::Alert))
         .await
         .unwrap_err();
     assert!(err.permanent, "{err:?}");
@@ -129,7 +133,7 @@ async fn silent_server_times_out() {
     });
     let started = std::time::Instant::now();
     let err = notifier
-        .send(email("ops@example.com"), &message(MessageKind::Alert))
+        .send(email("ops@example.com"), &message(NotificationKind::Alert))
         .await
         .unwrap_err();
     assert!(!err.permanent, "{err:?}");
@@ -148,7 +152,7 @@ async fn nothing_listening_is_retryable() {
         ..settings()
     });
     let err = notifier
-        .send(email("ops@example.com"), &message(MessageKind::Alert))
+        .send(email("ops@example.com"), &message(NotificationKind::Alert))
         .await
         .unwrap_err();
     assert!(!err.permanent, "{err:?}");
@@ -158,7 +162,7 @@ async fn nothing_listening_is_retryable() {
 #[tokio::test]
 async fn names_cannot_inject_headers() {
     let server = SmtpServer::start(SmtpMode::Accept).await;
-    let mut msg = message(MessageKind::Alert);
+    let mut msg = message(NotificationKind::Alert);
     msg.heartbeat_name = "backup\r\nBcc: victim@example.com".into();
     msg.team_name = "Acme\nX-Evil: 1".into();
     notifier(with_smtp(&server))

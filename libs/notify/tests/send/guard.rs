@@ -1,7 +1,8 @@
 //! The private-address guard against a live receiver on 127.0.0.1: when private targets are
 //! not allowed, the receiver must get nothing.
 
-use lifeline_notify::{ChannelKind, MessageKind, NotifySettings, Target, validate_target};
+use lifeline_domain::{ChannelKind, NotificationKind};
+use lifeline_notify::{NotifySettings, Target, validate_target};
 
 use crate::support::{HttpServer, Reply, message, notifier, settings, webhook};
 
@@ -22,7 +23,7 @@ async fn ip_literal_is_refused() {
         format!("http://2130706433:{}/hook", server.addr.port()),
     ] {
         let err = notifier
-            .send(webhook(&url), &message(MessageKind::Alert))
+            .send(webhook(&url), &message(NotificationKind::Alert))
             .await
             .unwrap_err();
         assert!(err.permanent, "{url}: {err:?}");
@@ -32,7 +33,10 @@ async fn ip_literal_is_refused() {
             "{url}: {err:?}"
         );
         let err = notifier
-            .send(Target::Slack { url: &url }, &message(MessageKind::Alert))
+            .send(
+                Target::Slack { url: &url },
+                &message(NotificationKind::Alert),
+            )
             .await
             .unwrap_err();
         assert!(err.permanent, "{url}: {err:?}");
@@ -51,7 +55,7 @@ async fn name_resolving_to_loopback_is_refused_by_the_resolver() {
 
     let notifier = notifier(public_only());
     let err = notifier
-        .send(webhook(&url), &message(MessageKind::Alert))
+        .send(webhook(&url), &message(NotificationKind::Alert))
         .await
         .unwrap_err();
     assert!(err.permanent, "{err:?}");
@@ -61,7 +65,10 @@ async fn name_resolving_to_loopback_is_refused_by_the_resolver() {
         "{err:?}"
     );
     let err = notifier
-        .send(Target::Slack { url: &url }, &message(MessageKind::Alert))
+        .send(
+            Target::Slack { url: &url },
+            &message(NotificationKind::Alert),
+        )
         .await
         .unwrap_err();
     assert!(err.permanent, "{err:?}");
@@ -78,7 +85,7 @@ async fn allowed_when_the_operator_says_so() {
         format!("http://localhost:{}/hook", server.addr.port()),
     ] {
         notifier
-            .send(webhook(&url), &message(MessageKind::Alert))
+            .send(webhook(&url), &message(NotificationKind::Alert))
             .await
             .unwrap();
     }
@@ -95,7 +102,7 @@ async fn malformed_urls_are_permanent() {
                     url,
                     secret: "whsec_x",
                 },
-                &message(MessageKind::Alert),
+                &message(NotificationKind::Alert),
             )
             .await
             .unwrap_err();

@@ -1,4 +1,5 @@
-use lifeline_notify::{MessageKind, Target};
+use lifeline_domain::NotificationKind;
+use lifeline_notify::Target;
 
 use crate::support::{HttpServer, PUBLIC_URL, Reply, alert, message, notifier, settings};
 
@@ -6,7 +7,7 @@ use crate::support::{HttpServer, PUBLIC_URL, Reply, alert, message, notifier, se
 async fn slack_gets_a_text_with_name_team_reason_and_link() {
     let server = HttpServer::start(Reply::Status(200, "ok")).await;
     let url = server.url("/services/T000/B000/XXXX");
-    let msg = message(MessageKind::Alert);
+    let msg = message(NotificationKind::Alert);
     let delivered = notifier(settings())
         .send(Target::Slack { url: &url }, &msg)
         .await
@@ -28,7 +29,10 @@ async fn slack_gets_a_text_with_name_team_reason_and_link() {
     assert!(text.contains(&msg.reason), "{text}");
     assert!(text.contains("Last ping:"), "{text}");
     assert!(
-        text.contains(&format!("{PUBLIC_URL}/heartbeats/{}", msg.heartbeat_id)),
+        text.contains(&format!(
+            "{PUBLIC_URL}/heartbeats/{}",
+            msg.heartbeat_id.unwrap()
+        )),
         "{text}"
     );
 }

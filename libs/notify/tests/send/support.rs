@@ -9,12 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use lifeline_notify::{
-    Delivered, Message, MessageKind, Notifier, NotifySettings, SendError, Target,
-};
+use lifeline_domain::NotificationKind;
+use lifeline_notify::{Delivered, Message, Notifier, NotifySettings, SendError, Target};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use uuid::Uuid;
 
 pub const PUBLIC_URL: &str = "https://lifeline.test";
 
@@ -49,20 +47,20 @@ pub fn email(to: &str) -> Target<'_> {
 /// Sends an alert to `target` with a notifier made of `settings`.
 pub async fn alert(settings: NotifySettings, target: Target<'_>) -> Result<Delivered, SendError> {
     notifier(settings)
-        .send(target, &message(MessageKind::Alert))
+        .send(target, &message(NotificationKind::Alert))
         .await
 }
 
-pub fn message(kind: MessageKind) -> Message {
+pub fn message(kind: NotificationKind) -> Message {
     Message {
-        notification_id: Uuid::new_v4(),
+        notification_id: lifeline_domain::NotificationId::new(),
         kind,
-        team_id: Uuid::new_v4(),
+        team_id: lifeline_domain::TeamId::new(),
         team_name: "Acme".into(),
-        heartbeat_id: Uuid::new_v4(),
+        heartbeat_id: Some(lifeline_domain::HeartbeatId::new()),
         heartbeat_name: "nightly-backup".into(),
-        status: "down".into(),
-        incident_id: Some(Uuid::new_v4()),
+        status: Some(lifeline_domain::Status::Down),
+        incident_id: Some(lifeline_domain::IncidentId::new()),
         reason: "no ping for 1 h 10 min (interval 1 h + grace 10 min)".into(),
         since: Utc.with_ymd_and_hms(2024, 5, 1, 3, 10, 0).unwrap(),
         deadline: Some(Utc.with_ymd_and_hms(2024, 5, 1, 3, 10, 0).unwrap()),

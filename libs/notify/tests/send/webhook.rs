@@ -2,7 +2,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use lifeline_notify::{MessageKind, NotifySettings, Target, new_webhook_secret, sign};
+use lifeline_domain::NotificationKind;
+use lifeline_notify::{NotifySettings, Target, new_webhook_secret, sign};
 use sha2::Sha256;
 
 use crate::support::{HttpServer, PUBLIC_URL, Reply, alert, message, notifier, settings, webhook};
@@ -47,7 +48,7 @@ async fn delivery_is_signed_and_carries_the_contract() {
     let server = HttpServer::start(Reply::Status(200, "ok")).await;
     let notifier = notifier(settings());
     let secret = new_webhook_secret();
-    let msg = message(MessageKind::Alert);
+    let msg = message(NotificationKind::Alert);
     let url = server.url("/hooks/lifeline?source=test");
 
     let before = Utc::now();
@@ -90,14 +91,14 @@ async fn delivery_is_signed_and_carries_the_contract() {
     assert_eq!(body["team"]["name"], "Acme");
     assert_eq!(
         body["heartbeat"]["id"],
-        msg.heartbeat_id.to_string().as_str()
+        msg.heartbeat_id.unwrap().to_string().as_str()
     );
     assert_eq!(body["heartbeat"]["name"], "nightly-backup");
     assert_eq!(body["heartbeat"]["status"], "down");
     assert_eq!(body["heartbeat"]["last_ping_at"], "2024-05-01T02:00:00Z");
     assert_eq!(
         body["heartbeat"]["url"],
-        format!("{PUBLIC_URL}/heartbeats/{}", msg.heartbeat_id).as_str()
+        format!("{PUBLIC_URL}/heartbeats/{}", msg.heartbeat_id.unwrap()).as_str()
     );
     assert_eq!(
         body["incident"]["id"],
@@ -112,7 +113,7 @@ async fn delivery_is_signed_and_carries_the_contract() {
 async fn retries_carry_the_same_delivery_id() {
     let server = HttpServer::start(Reply::Status(204, "")).await;
     let notifier = notifier(settings());
-    let msg = message(MessageKind::Recovery);
+    let msg = message(NotificationKind::Recovery);
     let url = server.url("/");
     for _ in 0..2 {
         let d = notifier.send(webhook(&url), &msg).await.unwrap();
@@ -175,7 +176,7 @@ async fn slow_receiver_times_out() {
     });
     let started = std::time::Instant::now();
     let err = notifier
-        .send(webhook(&url), &message(MessageKind::Alert))
+        .send(webhook(&url), &message(NotificationKind::Alert))
         .await
         .unwrap_err();
     assert!(
@@ -213,7 +214,7 @@ async fn connection_refused_is_retryable() {
 async fn test_event() {
     let server = HttpServer::start(Reply::Status(200, "")).await;
     let url = server.url("/");
-    let mut msg = message(MessageKind::Test);
+    let mut msg = message(NotificationKind::Test);
     msg.incident_id = None;
     notifier(settings())
         .send(webhook(&url), &msg)

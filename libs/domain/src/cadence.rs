@@ -1,0 +1,129 @@
+//! Where a heartbeat's deadlines come from after a ping: its fixed interval + grace, or a cadence
+//! learned from its history (AI mode). The timing rules take either, so the scheduler and the
+//! ping path decide the same way whichever one a heartbeat runs on.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::duration::human;
+use crate::timing::{MAX_SECS, Schedule, ScheduleError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cadence {
+    /// Late after the interval, down after interval + grace.
+    Fixed(Schedule),
+    /// Late and down where the job's own history puts them.
+    Learned(LearnedCadence),
+}
+
+/// What a model expects after a ping, as offsets from it: the next ping becomes improbable after
+/// `late_after` (the early warning) and counts as missing after `down_after`. The heartbeat's
+/// fixed schedule is kept beside it: it is what the team configured, and what the heartbeat
+/// falls back to when the model goes away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LearnedCadence {
+    late_after: Duration,
+    down_after: Duration,
+    fixed: Schedule,
+}
+
+impl LearnedCadence {
+    /// Both offsets must be positive, at most 400 days (never open-ended), and in order.
+    pub fn new(
+        late_after: Duration,
+        down_after: Duration,
+        fixed: Schedule,
+    ) -> Result<Self, ScheduleError> {
+        let (late, down) = (late_after.num_seconds(), down_after.num_seconds());
+        if !(1..=MAX_SECS).contains(&late) || !(late..=MAX_SECS).contains(&down) {
+            return Err(ScheduleError::Learned { late, down });
+        }
+        Ok(Self {
+            late_after,
+            down_after,
+            fixed,
+        })
+    }
+}
+
+impl From<Schedule> for Cadence {
+    fn from(schedule: Schedule) -> Self {
+        Cadence::Fixed(schedule)
+    }
+}
+
+impl Cadence {
+    /// After a ping at `at`, the heartbeat is late from this instant.
+    pub fn due_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Cadence::Fixed(s) => s.due_at(at),
+            Cadence::Learned(l) => at + l.late_after,
+        }
+    }
+
+    /// After a ping at `at`, silence until this instant makes the heartbeat down.
+    pub fn alert_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Cadence::Fixed(s) => s.alert_at(at),
+            Cadence::Learned(l) => at + l.down_after,
+        }
+    }
+
+    /// The interval + grace the team configured.
+    pub fn fixed(&self) -> Schedule {
+        match self {
+            Cadence::Fixed(s) => *s,
+            Cadence::Learned(l) => l.fixed,
+        }
+    }
+
+    /// What the heartbeat expects, for reasons and alerts.
+    pub fn describe(&self) -> String {
+        match self {
+            Cadence::Fixed(s) => {
+                format!("every {} + {} grace", human(s.interval()), human(s.grace()))
+            }
+            Cadence::Learned(l) => format!(
+                "within {} as learned from its history, down after {}",
+                human(l.late_after),
+                human(l.down_after)
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::t;
+
+    fn hourly() -> Schedule {
+        Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_fixed_cadence_is_its_schedule() {
+        let cadence = Cadence::from(hourly());
+        assert_eq!(cadence.due_at(t(0)), t(3600));
+        assert_eq!(cadence.alert_at(t(0)), t(4200));
+        assert_eq!(cadence.describe(), "every 1 h + 10 min grace");
+    }
+
+    #[test]
+    fn a_learned_cadence_sets_its_own_deadlines_and_keeps_the_fixed_one() {
+        let learned =
+            LearnedCadence::new(Duration::seconds(3000), Duration::seconds(5000), hourly())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let cadence = Cadence::Learned(learned);
+        assert_eq!(cadence.due_at(t(0)), t(3000));
+        assert_eq!(cadence.alert_at(t(0)), t(5000));
+        assert_eq!(cadence.fixed(), hourly());
+    }
+
+    #[test]
+    fn learned_offsets_are_bounded_and_ordered() {
+        let s = |secs| Duration::seconds(secs);
+        assert!(LearnedCadence::new(s(0), s(10), hourly()).is_err());
+        assert!(LearnedCadence::new(s(20), s(10), hourly()).is_err());
+        assert!(LearnedCadence::new(s(10), s(MAX_SECS + 1), hourly()).is_err());
+    }
+}

@@ -1,0 +1,416 @@
+//! What the rules decide for one heartbeat, as a typed outcome that storage only has to write:
+//! its new timing, the status change with its reason, whether an incident opens or resolves, and
+//! whether the scheduler must look again sooner than it planned. Three things decide: a batch of
+//! pings ([`PingBatch`]), the passing of a deadline ([`HeartbeatTiming::decide`]) and an
+//! operator's pause or resume ([`HeartbeatTiming::decide_pause`], [`HeartbeatTiming::decide_resume`]).
+
+use chrono::{DateTime, Utc};
+
+use crate::deadline::{DownCause, Transition};
+use crate::{HeartbeatTiming, PingEffect, PingKind, Status};
+
+/// Everything decided for one heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// The timing to store.
+    pub timing: HeartbeatTiming,
+    pub change: Option<StatusChange>,
+    pub incident: Option<IncidentChange>,
+    /// A deadline moved earlier than the one the scheduler knew: it must look again now, not at
+    /// its next planned pass.
+    pub wake_scheduler: bool,
+}
+
+/// A status change, for the heartbeat's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    pub from: Status,
+    pub to: Status,
+    pub reason: ChangeReason,
+}
+
+/// Why a status changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeReason {
+    /// A ping arrived.
+    Ping,
+    /// A ping arrived while paused, which resumes monitoring.
+    ResumedByPing,
+    /// The job reported failure.
+    FailureSignal,
+    /// The interval passed without a ping.
+    IntervalPassed,
+    /// A deadline passed: silence, a stalled run or a run too long.
+    Missed(DownCause),
+    PausedByOperator,
+    ResumedByOperator,
+}
+
+impl ChangeReason {
+    /// The line stored with the change.
+    pub fn describe(&self, timing: &HeartbeatTiming) -> String {
+        match self {
+            ChangeReason::Ping => "ping".to_owned(),
+            ChangeReason::ResumedByPing => "resumed by ping".to_owned(),
+            ChangeReason::FailureSignal => "failure signal".to_owned(),
+            ChangeReason::IntervalPassed => "interval passed".to_owned(),
+            ChangeReason::Missed(cause) => cause.describe(timing),
+            ChangeReason::PausedByOperator => "paused by operator".to_owned(),
+            ChangeReason::ResumedByOperator => "resumed by operator".to_owned(),
+        }
+    }
+}
+
+/// What happens to the heartbeat's `down` incident.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncidentChange {
+    /// It went down: open an incident (one per heartbeat at a time) and alert every channel.
+    Open {
+        cause: DownCause,
+        /// The incident's line, also the alert's "what happened".
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    /// It is back (`notify`: tell every channel) or was paused (quietly: the team chose it).
+    Resolve { at: DateTime<Utc>, notify: bool },
+}
+
+/// A ping as the rules see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ping {
+    pub kind: PingKind,
+    pub exit_code: Option<u8>,
+    pub at: DateTime<Utc>,
+}
+
+/// The pings of one heartbeat committed together, applied in arrival order.
+#[derive(Clone, Debug)]
+pub struct PingBatch {
+    before: HeartbeatTiming,
+    timing: HeartbeatTiming,
+    reason: ChangeReason,
+    /// Set while a failure signal holds it down: why, for the incident.
+    failure: Option<DownCause>,
+    /// The latest ping applied.
+    last_at: Option<DateTime<Utc>>,
+}
+
+impl PingBatch {
+    /// Starts from the heartbeat's timing as locked, before any ping of the batch.
+    pub fn new(before: HeartbeatTiming) -> Self {
+        Self {
+            before,
+            timing: before,
+            reason: ChangeReason::Ping,
+            failure: None,
+            last_at: None,
+        }
+    }
+
+    /// Applies one ping; its effect is what the ping row records (a run's duration).
+    pub fn apply(&mut self, ping: Ping) -> PingEffect {
+        let was_paused = self.timing.status == Status::Paused;
+        let was_down = self.timing.status == Status::Down;
+        let effect = self.timing.apply_ping(ping.kind, ping.at);
+        let down = self.timing.status == Status::Down;
+        self.last_at = self.last_at.max(Some(ping.at));
+        if was_paused {
+            self.reason = ChangeReason::ResumedByPing;
+        } else if down {
+            self.reason = ChangeReason::FailureSignal;
+        }
+        if down && !was_down {
+            self.failure = Some(DownCause::Failed {
+                exit_code: ping.exit_code.filter(|c| *c != 0),
+            });
+        } else if !down {
+            self.failure = None;
+        }
+        effect
+    }
+
+    pub fn finish(self) -> Decision {
+        let (before, timing) = (self.before, self.timing);
+        let at = self.last_at.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        // A down heartbeat that pinged is back. (When a failure came after the recovering ping
+        // in the same batch, it stays down and its incident open.)
+        let recovered = before.status == Status::Down && timing.status != Status::Down;
+        let incident = match self.failure {
+            Some(cause) => Some(IncidentChange::Open {
+                cause,
+                reason: cause.describe(&timing),
+                at,
+            }),
+            None if recovered => Some(IncidentChange::Resolve { at, notify: true }),
+            None => None,
+        };
+        Decision {
+            change: changed(&before, &timing, self.reason),
+            incident,
+            wake_scheduler: moved_earlier(&before, &timing),
+            timing,
+        }
+    }
+}
+
+fn changed(
+    before: &HeartbeatTiming,
+    after: &HeartbeatTiming,
+    reason: ChangeReason,
+) -> Option<StatusChange> {
+    (before.status != after.status).then_some(StatusChange {
+        from: before.status,
+        to: after.status,
+        reason,
+    })
+}
+
+/// Whether the earliest deadline is now earlier than before (or exists where none did).
+fn moved_earlier(before: &HeartbeatTiming, after: &HeartbeatTiming) -> bool {
+    let old = before.next_check_at();
+    after
+        .next_check_at()
+        .is_some_and(|new| old.is_none_or(|old| new < old))
+}
+
+impl HeartbeatTiming {
+    /// The scheduler's decision once the deadline has passed: silence is judged up to `until`
+    /// (the latest instant Lifeline could verifiably receive pings); an incident opened is
+    /// stamped `now`. No change when the stored next check was stale: the timing is still
+    /// stored, and its next check is then in the future.
+    pub fn decide(&self, until: DateTime<Utc>, now: DateTime<Utc>) -> Decision {
+        let mut after = *self;
+        let (reason, incident) = match after.check(until) {
+            // Without a transition the status stays, so the reason is never written.
+            None | Some(Transition::Late) => (ChangeReason::IntervalPassed, None),
+            Some(Transition::Down(cause)) => (
+                ChangeReason::Missed(cause),
+                Some(IncidentChange::Open {
+                    cause,
+                    reason: cause.describe(&after),
+                    at: now,
+                }),
+            ),
+        };
+        Decision {
+            change: changed(self, &after, reason),
+            incident,
+            wake_scheduler: false,
+            timing: after,
+        }
+    }
+
+    /// An operator turns monitoring off: an open incident closes quietly, so the next outage
+    /// after a resume opens (and alerts on) one of its own.
+    pub fn decide_pause(&self, now: DateTime<Utc>) -> Decision {
+        let mut after = *self;
+        after.pause();
+        Decision {
+            change: changed(self, &after, ChangeReason::PausedByOperator),
+            incident: Some(IncidentChange::Resolve {
+                at: now,
+                notify: false,
+            }),
+            wake_scheduler: false,
+            timing: after,
+        }
+    }
+
+    /// An operator turns monitoring back on: a full interval + grace from `now`.
+    pub fn decide_resume(&self, now: DateTime<Utc>) -> Decision {
+        let mut after = *self;
+        after.resume(now);
+        Decision {
+            change: changed(self, &after, ChangeReason::ResumedByOperator),
+            incident: None,
+            wake_scheduler: moved_earlier(self, &after),
+            timing: after,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Schedule;
+    use crate::test_support::t;
+
+    fn hourly() -> HeartbeatTiming {
+        HeartbeatTiming::new(Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn ping(kind: PingKind, at: i64) -> Ping {
+        Ping {
+            kind,
+            exit_code: None,
+            at: t(at),
+        }
+    }
+
+    fn batch(before: HeartbeatTiming, pings: &[Ping]) -> Decision {
+        let mut batch = PingBatch::new(before);
+        for p in pings {
+            batch.apply(*p);
+        }
+        batch.finish()
+    }
+
+    fn down_at(secs: i64) -> HeartbeatTiming {
+        let mut hb = hourly();
+        hb.apply_ping(PingKind::Fail, t(secs));
+        hb
+    }
+
+    #[test]
+    fn a_first_ping_makes_it_up_and_wakes_the_scheduler() {
+        let d = batch(hourly(), &[ping(PingKind::Success, 0)]);
+        assert_eq!(
+            d.change,
+            Some(StatusChange {
+                from: Status::New,
+                to: Status::Up,
+                reason: ChangeReason::Ping
+            })
+        );
+        assert_eq!((d.incident, d.wake_scheduler), (None, true));
+        assert_eq!(d.timing.due_at, Some(t(3600)));
+    }
+
+    #[test]
+    fn a_later_ping_moves_the_deadline_out_without_waking_anyone() {
+        let mut up = hourly();
+        up.apply_ping(PingKind::Success, t(0));
+        let d = batch(up, &[ping(PingKind::Success, 100)]);
+        assert_eq!(
+            (d.change, d.incident, d.wake_scheduler),
+            (None, None, false)
+        );
+    }
+
+    #[test]
+    fn a_failure_opens_an_incident_with_its_exit_code() {
+        let mut up = hourly();
+        up.apply_ping(PingKind::Success, t(0));
+        let fail = Ping {
+            kind: PingKind::Fail,
+            exit_code: Some(3),
+            at: t(50),
+        };
+        let d = batch(up, &[fail]);
+        assert_eq!(
+            d.change.map(|c| c.reason),
+            Some(ChangeReason::FailureSignal)
+        );
+        let Some(IncidentChange::Open { cause, reason, at }) = d.incident else {
+            panic!("expected an incident, got {:?}", d.incident);
+        };
+        assert_eq!(cause, DownCause::Failed { exit_code: Some(3) });
+        assert!(reason.contains("exit code 3"), "{reason}");
+        assert_eq!(at, t(50));
+    }
+
+    #[test]
+    fn a_ping_to_a_down_heartbeat_resolves_and_notifies_at_the_ping() {
+        let d = batch(down_at(0), &[ping(PingKind::Success, 70)]);
+        assert_eq!(
+            d.incident,
+            Some(IncidentChange::Resolve {
+                at: t(70),
+                notify: true
+            })
+        );
+        assert_eq!(
+            d.change.map(|c| (c.from, c.to)),
+            Some((Status::Down, Status::Up))
+        );
+    }
+
+    #[test]
+    fn recovery_then_failure_in_one_batch_keeps_it_down_and_open() {
+        let pings = [ping(PingKind::Success, 70), ping(PingKind::Fail, 80)];
+        let d = batch(down_at(0), &pings);
+        assert_eq!(d.change, None, "down before, down after");
+        assert!(matches!(d.incident, Some(IncidentChange::Open { .. })));
+    }
+
+    #[test]
+    fn failure_then_recovery_in_one_batch_opens_nothing() {
+        let mut up = hourly();
+        up.apply_ping(PingKind::Success, t(0));
+        let pings = [ping(PingKind::Fail, 10), ping(PingKind::Success, 20)];
+        let d = batch(up, &pings);
+        assert_eq!((d.change, d.incident), (None, None));
+    }
+
+    #[test]
+    fn any_ping_to_a_paused_heartbeat_resumes_it_with_that_reason() {
+        let mut paused = hourly();
+        paused.apply_ping(PingKind::Success, t(0));
+        paused.pause();
+        let d = batch(paused, &[ping(PingKind::Start, 500)]);
+        assert_eq!(
+            d.change.map(|c| (c.from, c.to, c.reason)),
+            Some((Status::Paused, Status::Up, ChangeReason::ResumedByPing))
+        );
+        assert!(d.wake_scheduler);
+    }
+
+    #[test]
+    fn pings_are_applied_in_the_order_given_and_older_ones_change_nothing() {
+        let mut up = hourly();
+        up.apply_ping(PingKind::Success, t(100));
+        let d = batch(up, &[ping(PingKind::Fail, 50)]);
+        assert_eq!((d.change, d.incident), (None, None));
+        assert_eq!(d.timing, up);
+    }
+
+    #[test]
+    fn a_passed_deadline_decides_late_then_down_with_its_cause() {
+        let mut up = hourly();
+        up.apply_ping(PingKind::Success, t(0));
+        assert_eq!(up.decide(t(3599), t(3599)).change, None, "not yet");
+        let late = up.decide(t(3600), t(3601));
+        assert_eq!(
+            late.change.map(|c| c.reason),
+            Some(ChangeReason::IntervalPassed)
+        );
+        assert_eq!(late.incident, None);
+        let down = late.timing.decide(t(4200), t(4201));
+        let cause = DownCause::Silent { deadline: t(4200) };
+        assert_eq!(
+            down.change.map(|c| (c.from, c.to, c.reason)),
+            Some((Status::Late, Status::Down, ChangeReason::Missed(cause)))
+        );
+        let Some(IncidentChange::Open { reason, at, .. }) = down.incident else {
+            panic!("expected an incident");
+        };
+        assert!(reason.starts_with("no ping since"), "{reason}");
+        assert_eq!(at, t(4201), "stamped when decided");
+        let again = down.timing.decide(t(9000), t(9000));
+        assert_eq!(
+            (again.change, again.incident),
+            (None, None),
+            "down stays down"
+        );
+    }
+
+    #[test]
+    fn pausing_closes_quietly_and_resuming_wakes_the_scheduler() {
+        let d = down_at(0).decide_pause(t(10));
+        assert_eq!(d.change.map(|c| c.to), Some(Status::Paused));
+        assert_eq!(
+            d.incident,
+            Some(IncidentChange::Resolve {
+                at: t(10),
+                notify: false
+            })
+        );
+        let resumed = d.timing.decide_resume(t(20));
+        assert_eq!(
+            resumed.change.map(|c| (c.to, c.reason)),
+            Some((Status::Up, ChangeReason::ResumedByOperator))
+        );
+        assert!(resumed.wake_scheduler);
+        assert_eq!(resumed.timing.alert_at, Some(t(20 + 4200)));
+    }
+}
