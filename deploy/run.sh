@@ -2,16 +2,12 @@
 # Runs Lifeline on this machine: PostgreSQL and Redis (installed with apt if missing), a release
 # build, migrations, the demo heartbeat, then every service in one process (Ctrl-C stops it).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-. deploy/lib/engines.sh
+. "$(dirname "$0")/lib/prelude.sh"
 
-ensure_postgres
-ensure_redis
-ensure_role
 ensure_database lifeline
-
-export DATABASE_URL=${DATABASE_URL:-postgres://lifeline:lifeline@127.0.0.1:5432/lifeline}
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+export DATABASE_URL=${DATABASE_URL:-$LOCAL_POSTGRES/lifeline}
+export REDIS_URL=${REDIS_URL:-$LOCAL_REDIS}
+check_postgres "$DATABASE_URL"
 
 say "building (release)"
 cargo build --release --locked --bin lifeline

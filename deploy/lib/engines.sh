@@ -1,6 +1,7 @@
-# Shared by deploy/run.sh and deploy/test.sh: make sure PostgreSQL and Redis answer on
-# 127.0.0.1, installing them with apt when they are missing, and that the `lifeline` database
-# role exists (password `lifeline`, may create databases: the tests make one per test).
+# Make sure PostgreSQL and Redis answer on 127.0.0.1, installing them with apt when they are
+# missing, and that the `lifeline` database role exists (password `lifeline`, may create
+# databases: the tests make one per test). Loaded by prelude.sh; can be sourced on its own from
+# the repository root (`. deploy/lib/engines.sh; ensure_role`).
 
 PG_HOST=127.0.0.1
 PG_PORT=${PGPORT:-5432}
