@@ -74,8 +74,9 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 
+pub use lifeline_settings::SettingError;
 pub use message::{Message, MessageKind, render_text, render_text_at, sign, webhook_body};
-pub use settings::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings, SettingError};
+pub use settings::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings};
 pub use target::{ChannelKind, TargetError, is_public, new_webhook_secret, validate_target};
 
 /// Where one message goes: a channel's kind and target, with the webhook's secret.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use lifeline_notify::{Message, MessageKind, Notifier, Target};
+use lifeline_settings::span;
 use lifeline_store::notifications::{self, Claimed, Outcome};
-use lifeline_store::settings::span;
 use lifeline_store::{PgPool, StoreError};
 use rand::Rng;
 use tokio::sync::{Notify, Semaphore, watch};
