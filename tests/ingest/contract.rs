@@ -277,7 +277,8 @@ async fn over_the_rate_limit_gets_429_with_retry_after() {
 
 #[test]
 fn the_default_rate_limit_lets_a_job_ping_every_second() {
-    let defaults = lifeline_ingest::IngestSettings::from_env().unwrap();
+    let defaults =
+        lifeline_ingest::IngestSettings::from_source(&lifeline_settings::Source::empty()).unwrap();
     let per_second = f64::from(defaults.rate_limit) / defaults.rate_window.as_secs_f64();
     // Start and finish signals every second, with room for retries.
     assert!(per_second >= 4.0, "default allows only {per_second}/s");

@@ -163,7 +163,7 @@ impl TestApp {
 
     /// Starts the scheduler with its own view of the engines (e.g. through a chaos proxy).
     pub async fn start_scheduler_on(&mut self, settings: SchedulerSettings, store: StoreSettings) {
-        let metrics = lifeline_ingest::telemetry::prometheus();
+        let metrics = lifeline_ops::prometheus();
         let running = lifeline_scheduler::start(settings, store, metrics)
             .await
             .unwrap();

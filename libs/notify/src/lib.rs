@@ -75,8 +75,9 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lifeline_domain::ChannelKind;
 
+pub use lifeline_settings::SettingError;
 pub use message::{Message, event, render_text, render_text_at, sign, webhook_body};
-pub use settings::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings, SettingError};
+pub use settings::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings};
 pub use target::{TargetError, is_public, new_webhook_secret, validate_target};
 
 /// Where one message goes: a channel's kind and target, with the webhook's secret.

@@ -1,27 +1,13 @@
-//! Notification settings. The scheduler reads them from the environment with the project's
-//! settings helpers (`LIFELINE_SMTP_URL`, `LIFELINE_SMTP_FROM`, `LIFELINE_ALLOW_PRIVATE_WEBHOOKS`,
-//! `LIFELINE_NOTIFY_TIMEOUT_MS`, `LIFELINE_PUBLIC_URL`; README, "Configuration"); this module
-//! checks them as a whole, naming the variable at fault.
+//! Notification settings: `LIFELINE_SMTP_URL`, `LIFELINE_SMTP_FROM`,
+//! `LIFELINE_ALLOW_PRIVATE_WEBHOOKS`, `LIFELINE_NOTIFY_TIMEOUT_MS` and `LIFELINE_PUBLIC_URL`
+//! (README, "Configuration"). They are read here, beside the checks only this crate can make (an
+//! SMTP URL lettre accepts, a mailbox it can send from), and checked as a whole, naming the
+//! variable at fault.
 
 use std::fmt;
 use std::time::Duration;
 
-/// A setting that is present but wrong; `name` is the environment variable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {reason}")]
-pub struct SettingError {
-    pub name: &'static str,
-    pub reason: String,
-}
-
-impl SettingError {
-    pub(crate) fn new(name: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            name,
-            reason: reason.into(),
-        }
-    }
-}
+use lifeline_settings::{SettingError, Source};
 
 pub const DEFAULT_SMTP_FROM: &str = "Lifeline <alerts@lifeline.local>";
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -68,6 +54,20 @@ fn redact_url(url: &str) -> String {
 }
 
 impl NotifySettings {
+    /// Reads and validates the settings; `public_url` (`LIFELINE_PUBLIC_URL`, whose default
+    /// depends on the ingest address) is read by the caller, once for the whole process.
+    pub fn from_source(source: &Source, public_url: &str) -> Result<Self, SettingError> {
+        let settings = Self {
+            smtp_url: source.optional("LIFELINE_SMTP_URL")?,
+            smtp_from: source.string("LIFELINE_SMTP_FROM", DEFAULT_SMTP_FROM)?,
+            allow_private_targets: source.flag("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", false)?,
+            timeout: source.millis("LIFELINE_NOTIFY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
+            public_url: public_url.to_owned(),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
     /// Checks the settings as a whole; [`Notifier::new`](crate::Notifier::new) calls it too.
     pub fn validate(&self) -> Result<(), SettingError> {
         if let Some(url) = &self.smtp_url {
@@ -139,6 +139,54 @@ mod tests {
             };
             assert_eq!(s.validate(), Ok(()), "{url}");
         }
+    }
+
+    #[test]
+    fn an_empty_source_gives_the_documented_defaults() {
+        let s = NotifySettings::from_source(&Source::empty(), "https://hb.example.com").unwrap();
+        assert_eq!(s.smtp_url, None);
+        assert_eq!(s.smtp_from, "Lifeline <alerts@lifeline.local>");
+        assert!(!s.allow_private_targets);
+        assert_eq!(s.timeout, Duration::from_millis(10_000));
+        assert_eq!(s.public_url, "https://hb.example.com");
+    }
+
+    #[test]
+    fn values_are_read() {
+        let s = NotifySettings::from_source(
+            &Source::from_pairs([
+                ("LIFELINE_SMTP_URL", "smtps://mail.example.com"),
+                ("LIFELINE_SMTP_FROM", "Ops <ops@example.com>"),
+                ("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "TRUE"),
+                ("LIFELINE_NOTIFY_TIMEOUT_MS", "1500"),
+            ]),
+            "http://127.0.0.1:8080",
+        )
+        .unwrap();
+        assert_eq!(s.smtp_url.as_deref(), Some("smtps://mail.example.com"));
+        assert_eq!(s.smtp_from, "Ops <ops@example.com>");
+        assert!(s.allow_private_targets);
+        assert_eq!(s.timeout, Duration::from_millis(1_500));
+    }
+
+    #[test]
+    fn a_wrong_value_in_the_source_names_its_variable() {
+        for (name, value) in [
+            ("LIFELINE_SMTP_URL", "http://mail.example.com"),
+            ("LIFELINE_SMTP_FROM", "not an address"),
+            ("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "yes"),
+            ("LIFELINE_NOTIFY_TIMEOUT_MS", "ten"),
+            ("LIFELINE_NOTIFY_TIMEOUT_MS", "0"),
+        ] {
+            let err = NotifySettings::from_source(
+                &Source::from_pairs([(name, value)]),
+                "http://127.0.0.1:8080",
+            )
+            .unwrap_err();
+            assert_eq!(err.name, name, "{name}={value}: {err}");
+        }
+        let err = NotifySettings::from_source(&Source::empty(), "hb.example.com").unwrap_err();
+        assert_eq!(err.name, "LIFELINE_PUBLIC_URL");
     }
 
     #[test]

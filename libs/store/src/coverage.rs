@@ -13,14 +13,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Interval, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::InstanceId;
+use lifeline_settings::span;
 
 use crate::schema::{coverage, ingest_beacons, outages};
-use crate::settings::span;
 use crate::{PgConn, StoreError};
-
-/// How often an ingest process writes its beacon. The scheduler decides on a deadline only once
-/// a beacon newer than it exists, so this bounds the extra detection latency.
-pub const BEAT_EVERY: Duration = Duration::from_millis(200);
 
 /// Records that ingest process `instance` can receive pings at `now`. A beacon not written for
 /// longer than `blind_after` starts a new stretch: the time between was not covered.

@@ -35,4 +35,4 @@ pub use error::StoreError;
 pub use keys::RedisKeys;
 pub use pg::{PgConn, PgPool};
 pub use scope::TeamScope;
-pub use settings::{EnvError, StoreSettings};
+pub use settings::StoreSettings;

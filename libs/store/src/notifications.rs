@@ -139,7 +139,7 @@ pub async fn claim(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<Result<Claimed, Unreadable>>, StoreError> {
-    let lease_end = now + crate::settings::span(lease);
+    let lease_end = now + lifeline_settings::span(lease);
     let rows: Vec<ClaimedRow> = diesel::sql_query(
         "WITH claimed AS ( \
            UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $2 \

@@ -154,6 +154,7 @@ impl TestDb {
             pool_size: 8,
             pg_timeout: std::time::Duration::from_millis(1_000),
             redis_timeout: std::time::Duration::from_millis(250),
+            beacon_every: std::time::Duration::from_millis(200),
             blind_after: std::time::Duration::from_secs(5),
         };
         TestDb {

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use lifeline_store::{PgPool, coverage};
 
-pub async fn run(pool: PgPool, blind_after: Duration) {
+/// Writes a beacon every `every` (`LIFELINE_BEACON_MS`) until aborted.
+pub async fn run(pool: PgPool, every: Duration, blind_after: Duration) {
     let instance = lifeline_domain::InstanceId::new();
-    let mut tick = tokio::time::interval(coverage::BEAT_EVERY);
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
     loop {

@@ -1,4 +1,4 @@
-//! The public ping API (DESIGN.md §3): `GET|POST|HEAD /api/v1/hb/{token}[/{signal}]`.
+//! The public ping API: `GET|POST|HEAD /api/v1/hb/{token}[/{signal}]`.
 //!
 //! A ping is answered `200` only after it is committed in Postgres. Requests resolve their token
 //! through an in-process cache (backed by Redis and Postgres, invalidated over Redis pub/sub),
@@ -12,7 +12,6 @@ mod redis_health;
 mod routes;
 pub mod settings;
 mod state;
-pub mod telemetry;
 mod token_cache;
 mod writer;
 
@@ -21,12 +20,14 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
+use lifeline_ops::Endpoints;
 use lifeline_store::{RedisKeys, StoreSettings};
 
 pub use settings::IngestSettings;
 
 use crate::rate_limit::RateLimiter;
 use crate::redis_health::RedisHealth;
+use crate::routes::ops::IngestReadiness;
 use crate::state::AppState;
 use crate::token_cache::TokenResolver;
 use crate::writer::PingWriter;
@@ -91,7 +92,8 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
     let redis_client = redis::Client::open(store.redis_url.as_str())?;
     let keys = RedisKeys::new(store.redis_prefix.clone());
     let health = Arc::new(RedisHealth::default());
-    let metrics = telemetry::prometheus();
+    // Installed before anything records a metric.
+    let metrics = lifeline_ops::prometheus();
 
     let tokens = Arc::new(TokenResolver::new(
         pool.clone(),
@@ -106,24 +108,32 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         store.redis_timeout,
     ));
     let poller = tokio::spawn(token_cache::poll_revocations(tokens.clone()));
-    let beacon = tokio::spawn(beacon::run(pool.clone(), store.blind_after));
+    let beacon = tokio::spawn(beacon::run(
+        pool.clone(),
+        store.beacon_every,
+        store.blind_after,
+    ));
     let writer = PingWriter::start(&store, &settings, redis.clone());
     let limiter = RateLimiter::new(redis.clone(), keys, health, &settings);
+    let ops = Endpoints::new(
+        IngestReadiness {
+            pool,
+            redis,
+            pg_timeout: store.pg_timeout,
+        },
+        metrics,
+    );
     let state = web::Data::new(AppState {
-        pool,
-        redis,
         tokens,
         limiter,
         writer: writer.clone(),
         settings: settings.clone(),
-        metrics,
-        pg_timeout: store.pg_timeout,
     });
 
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, &ops))
     })
     .disable_signals()
     .shutdown_timeout(10)

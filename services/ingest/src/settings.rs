@@ -1,8 +1,10 @@
+//! The ping API's settings (README, "Configuration").
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::http::header::HeaderName;
-use lifeline_store::settings::{EnvError, millis, parsed, string};
+use lifeline_settings::{SettingError, Source};
 
 /// Settings of the ping API. Environment variables and defaults are documented in the README.
 #[derive(Clone, Debug)]
@@ -35,49 +37,24 @@ pub struct IngestSettings {
 pub const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
 
 impl IngestSettings {
-    pub fn from_env() -> Result<Self, EnvError> {
-        let addr = parsed(
-            "LIFELINE_INGEST_ADDR",
-            SocketAddr::from(([127, 0, 0, 1], 8080)),
-        )?;
-        let header = string("LIFELINE_TRUSTED_PROXY_HEADER", "")?;
-        let trusted_proxy_header = if header.is_empty() {
-            None
-        } else {
-            Some(HeaderName::try_from(header.as_str()).map_err(|e| EnvError {
-                name: "LIFELINE_TRUSTED_PROXY_HEADER",
-                reason: format!("{header:?} is not a header name: {e}"),
-            })?)
-        };
-        let window = parsed("LIFELINE_PING_RATE_WINDOW_SECS", 60u64)?;
-        if window == 0 {
-            return Err(EnvError {
-                name: "LIFELINE_PING_RATE_WINDOW_SECS",
-                reason: "must be at least 1".into(),
-            });
-        }
-        let writers = parsed("LIFELINE_INGEST_WRITERS", 1usize)?;
-        let max_batch = parsed("LIFELINE_INGEST_MAX_BATCH", 2000usize)?;
-        if writers == 0 || max_batch == 0 {
-            return Err(EnvError {
-                name: if writers == 0 {
-                    "LIFELINE_INGEST_WRITERS"
-                } else {
-                    "LIFELINE_INGEST_MAX_BATCH"
-                },
-                reason: "must be at least 1".into(),
-            });
-        }
-        let workers = parsed("LIFELINE_INGEST_WORKERS", 0usize)?;
+    pub fn from_source(source: &Source) -> Result<Self, SettingError> {
         Ok(Self {
-            addr,
-            rate_limit: parsed("LIFELINE_PING_RATE_LIMIT", 300u32)?,
-            rate_window: Duration::from_secs(window),
-            trusted_proxy_header,
-            writers,
-            max_batch,
-            commit_timeout: millis("LIFELINE_INGEST_COMMIT_TIMEOUT_MS", 5_000)?,
-            workers: (workers > 0).then_some(workers),
+            addr: source.parsed(
+                "LIFELINE_INGEST_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            rate_limit: source.parsed("LIFELINE_PING_RATE_LIMIT", 300)?,
+            rate_window: Duration::from_secs(source.at_least(
+                "LIFELINE_PING_RATE_WINDOW_SECS",
+                60,
+                1,
+            )?),
+            trusted_proxy_header: source.optional_parsed("LIFELINE_TRUSTED_PROXY_HEADER")?,
+            writers: source.at_least("LIFELINE_INGEST_WRITERS", 1, 1)?,
+            max_batch: source.at_least("LIFELINE_INGEST_MAX_BATCH", 2000, 1)?,
+            commit_timeout: source.millis("LIFELINE_INGEST_COMMIT_TIMEOUT_MS", 5_000)?,
+            // 0, like unset, leaves the choice to actix: one worker per core.
+            workers: Some(source.parsed("LIFELINE_INGEST_WORKERS", 0)?).filter(|&n| n > 0),
         })
     }
 
@@ -93,6 +70,72 @@ impl IngestSettings {
             max_batch: 2000,
             commit_timeout: Duration::from_secs(5),
             workers: Some(2),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn an_empty_source_gives_the_documented_defaults() {
+        let s = IngestSettings::from_source(&Source::empty()).unwrap();
+        assert_eq!(s.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(s.rate_limit, 300);
+        assert_eq!(s.rate_window, Duration::from_secs(60));
+        assert_eq!(s.trusted_proxy_header, None);
+        assert_eq!(s.writers, 1);
+        assert_eq!(s.max_batch, 2000);
+        assert_eq!(s.commit_timeout, Duration::from_millis(5_000));
+        assert_eq!(s.workers, None);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let s = IngestSettings::from_source(&Source::from_pairs([
+            ("LIFELINE_INGEST_ADDR", "0.0.0.0:9000"),
+            ("LIFELINE_PING_RATE_LIMIT", "0"),
+            ("LIFELINE_PING_RATE_WINDOW_SECS", "10"),
+            ("LIFELINE_TRUSTED_PROXY_HEADER", "X-Forwarded-For"),
+            ("LIFELINE_INGEST_WRITERS", "3"),
+            ("LIFELINE_INGEST_MAX_BATCH", "100"),
+            ("LIFELINE_INGEST_COMMIT_TIMEOUT_MS", "750"),
+            ("LIFELINE_INGEST_WORKERS", "4"),
+        ]))
+        .unwrap();
+        assert_eq!(s.addr, SocketAddr::from(([0, 0, 0, 0], 9000)));
+        assert_eq!(s.rate_limit, 0);
+        assert_eq!(s.rate_window, Duration::from_secs(10));
+        assert_eq!(
+            s.trusted_proxy_header,
+            Some(HeaderName::from_static("x-forwarded-for"))
+        );
+        assert_eq!(s.writers, 3);
+        assert_eq!(s.max_batch, 100);
+        assert_eq!(s.commit_timeout, Duration::from_millis(750));
+        assert_eq!(s.workers, Some(4));
+        let zero = Source::from_pairs([("LIFELINE_INGEST_WORKERS", "0")]);
+        assert_eq!(IngestSettings::from_source(&zero).unwrap().workers, None);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_variable() {
+        for (name, value) in [
+            ("LIFELINE_INGEST_ADDR", "localhost"),
+            ("LIFELINE_PING_RATE_LIMIT", "lots"),
+            ("LIFELINE_PING_RATE_WINDOW_SECS", "0"),
+            ("LIFELINE_TRUSTED_PROXY_HEADER", "bad header"),
+            ("LIFELINE_INGEST_WRITERS", "0"),
+            ("LIFELINE_INGEST_MAX_BATCH", "0"),
+            ("LIFELINE_INGEST_COMMIT_TIMEOUT_MS", "5s"),
+            ("LIFELINE_INGEST_WORKERS", "-1"),
+        ] {
+            let err =
+                IngestSettings::from_source(&Source::from_pairs([(name, value)])).unwrap_err();
+            assert_eq!(err.name, name, "{name}={value}: {err}");
         }
     }
 }

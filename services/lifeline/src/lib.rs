@@ -5,9 +5,9 @@ pub mod admin;
 pub mod cli;
 pub mod demo;
 pub mod settings;
-pub mod telemetry;
 
 use anyhow::Context;
+use lifeline_ops::shutdown_signal;
 use lifeline_store::pg;
 
 pub use settings::Settings;
@@ -58,7 +58,7 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
         None
     };
     let scheduler = if roles.scheduler {
-        let metrics = lifeline_ingest::telemetry::prometheus();
+        let metrics = lifeline_ops::prometheus();
         let running =
             lifeline_scheduler::start(settings.scheduler.clone(), settings.store.clone(), metrics)
                 .await
@@ -77,27 +77,4 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {},
-                    _ = term.recv() => {},
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }

@@ -1,12 +1,16 @@
 use clap::Parser;
 use lifeline::cli::{Cli, Command};
-use lifeline::{Roles, Settings, telemetry};
+use lifeline::{Roles, Settings};
+use lifeline_ops::logs::{self, LogSettings};
+use lifeline_settings::Source;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.command.is_quiet());
-    let settings = match Settings::from_env() {
+    // The only read of the process environment; everything below gets its settings from here.
+    let env = Source::process();
+    logs::init(&LogSettings::from_source(&env), cli.command.is_quiet());
+    let settings = match Settings::from_source(&env) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("lifeline: invalid configuration: {e}");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lifeline_store::coverage::{self, BEAT_EVERY};
+use lifeline_store::coverage;
 use lifeline_store::{PgPool, StoreError, deadlines};
 use tokio::sync::{Notify, watch};
 
@@ -17,6 +17,7 @@ const ERROR_PAUSE: Duration = Duration::from_secs(1);
 pub(crate) struct DeadlineLoop {
     pub pool: PgPool,
     pub settings: SchedulerSettings,
+    pub beacon_every: Duration,
     pub blind_after: Duration,
     pub wake: Arc<Notify>,
     pub deliveries: Arc<Notify>,
@@ -94,7 +95,7 @@ impl DeadlineLoop {
             // Still due: rows held by a ping batch (skipped) — look again in a moment.
             Some(next) if next <= until => Duration::from_millis(20),
             // Passed, but no beacon proves yet that we could have heard a ping: wait for one.
-            Some(next) if next <= now => BEAT_EVERY / 4,
+            Some(next) if next <= now => self.beacon_every / 4,
             Some(next) => (next - now)
                 .to_std()
                 .unwrap_or_default()

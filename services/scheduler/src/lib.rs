@@ -1,4 +1,4 @@
-//! The scheduler (DESIGN.md §5): decides deadlines (late, down, stalled and too-long runs),
+//! The scheduler: decides deadlines (late, down, stalled and too-long runs),
 //! opens incidents with their alerts in one transaction, delivers notifications with retries,
 //! and purges pings past each plan's retention. Any number of replicas share the work through
 //! `FOR UPDATE SKIP LOCKED`; they sleep until the next deadline or a Redis wake-up.
@@ -13,10 +13,9 @@ mod wake;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use actix_web::dev::ServerHandle;
 use lifeline_notify::Notifier;
+use lifeline_ops::{Endpoints, OpsServer, PrometheusHandle};
 use lifeline_store::{RedisKeys, StoreSettings};
-use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::{Notify, watch};
 
 pub use settings::SchedulerSettings;
@@ -40,7 +39,7 @@ pub enum StartError {
 pub struct Running {
     /// Where its ops endpoints listen (useful when configured with port 0).
     pub ops_addr: SocketAddr,
-    ops: ServerHandle,
+    ops: OpsServer,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     listener: tokio::task::JoinHandle<()>,
@@ -54,7 +53,7 @@ impl Running {
             let _ = task.await;
         }
         self.listener.abort();
-        self.ops.stop(true).await;
+        self.ops.stop().await;
     }
 }
 
@@ -75,6 +74,7 @@ pub async fn start(
     let deadline_loop = deadlines::DeadlineLoop {
         pool: pool.clone(),
         settings: settings.clone(),
+        beacon_every: store.beacon_every,
         blind_after: store.blind_after,
         wake: wake_deadlines.clone(),
         deliveries: wake_deliveries.clone(),
@@ -85,12 +85,17 @@ pub async fn start(
         notifier,
         wake: wake_deliveries.clone(),
     };
-    let (ops_addr, ops) = ops::start(settings.ops_addr, pool.clone(), store.blind_after, metrics)
-        .await
+    let readiness = ops::SchedulerReadiness {
+        pool: pool.clone(),
+        blind_after: store.blind_after,
+    };
+    let ops = Endpoints::new(readiness, metrics)
+        .serve(settings.ops_addr)
         .map_err(|source| StartError::Bind {
             addr: settings.ops_addr,
             source,
         })?;
+    let ops_addr = ops.addr();
     let tasks = vec![
         tokio::spawn(deadline_loop.run(stopped.clone())),
         tokio::spawn(delivery_loop.run(stopped.clone())),

@@ -1,8 +1,11 @@
+//! The scheduler's settings (README, "Configuration"), with the notification settings of the
+//! alerts it sends.
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lifeline_notify::{DEFAULT_SMTP_FROM, DEFAULT_TIMEOUT_MS, NotifySettings};
-use lifeline_store::settings::{EnvError, flag, millis, parsed, string};
+use lifeline_notify::NotifySettings;
+use lifeline_settings::{SettingError, Source};
 
 /// Settings of the scheduler. Environment variables and defaults are documented in the README.
 #[derive(Clone, Debug)]
@@ -41,47 +44,23 @@ pub struct SchedulerSettings {
 impl SchedulerSettings {
     /// Reads the settings; `public_url` (`LIFELINE_PUBLIC_URL`, read once by the binary) is
     /// the base of the links in alerts.
-    pub fn from_env(public_url: &str) -> Result<Self, EnvError> {
-        let positive = |name: &'static str, default: i64| -> Result<i64, EnvError> {
-            let v = parsed(name, default)?;
-            if v < 1 {
-                return Err(EnvError {
-                    name,
-                    reason: "must be at least 1".into(),
-                });
-            }
-            Ok(v)
-        };
-        let smtp_url = string("LIFELINE_SMTP_URL", "")?;
-        let notify = NotifySettings {
-            smtp_url: (!smtp_url.is_empty()).then_some(smtp_url),
-            smtp_from: string("LIFELINE_SMTP_FROM", DEFAULT_SMTP_FROM)?,
-            allow_private_targets: flag("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", false)?,
-            timeout: millis("LIFELINE_NOTIFY_TIMEOUT_MS", DEFAULT_TIMEOUT_MS)?,
-            public_url: public_url.to_owned(),
-        };
-        notify.validate().map_err(|e| EnvError {
-            name: e.name,
-            reason: e.reason,
-        })?;
+    pub fn from_source(source: &Source, public_url: &str) -> Result<Self, SettingError> {
         Ok(Self {
-            ops_addr: parsed(
+            notify: NotifySettings::from_source(source, public_url)?,
+            ops_addr: source.parsed(
                 "LIFELINE_SCHEDULER_ADDR",
                 SocketAddr::from(([127, 0, 0, 1], 8081)),
             )?,
-            batch: positive("LIFELINE_SCHEDULER_BATCH", 500)?,
-            max_sleep: millis("LIFELINE_SCHEDULER_POLL_MS", 5_000)?,
-            delivery_concurrency: usize::try_from(positive("LIFELINE_DELIVERY_CONCURRENCY", 16)?)
-                .unwrap_or(16),
-            max_attempts: i32::try_from(positive("LIFELINE_DELIVERY_MAX_ATTEMPTS", 10)?)
-                .unwrap_or(10),
-            backoff: millis("LIFELINE_DELIVERY_BACKOFF_MS", 5_000)?,
-            backoff_max: millis("LIFELINE_DELIVERY_BACKOFF_MAX_MS", 3_600_000)?,
-            purge_every: millis("LIFELINE_PURGE_INTERVAL_MS", 900_000)?,
-            purge_chunk: positive("LIFELINE_PURGE_CHUNK", 500)?,
-            purge_rows: positive("LIFELINE_PURGE_ROWS", 1_000)?,
-            purge_pause: millis("LIFELINE_PURGE_PAUSE_MS", 10)?,
-            notify,
+            batch: source.at_least("LIFELINE_SCHEDULER_BATCH", 500, 1)?,
+            max_sleep: source.millis("LIFELINE_SCHEDULER_POLL_MS", 5_000)?,
+            delivery_concurrency: source.at_least("LIFELINE_DELIVERY_CONCURRENCY", 16, 1)?,
+            max_attempts: source.at_least("LIFELINE_DELIVERY_MAX_ATTEMPTS", 10, 1)?,
+            backoff: source.millis("LIFELINE_DELIVERY_BACKOFF_MS", 5_000)?,
+            backoff_max: source.millis("LIFELINE_DELIVERY_BACKOFF_MAX_MS", 3_600_000)?,
+            purge_every: source.millis("LIFELINE_PURGE_INTERVAL_MS", 900_000)?,
+            purge_chunk: source.at_least("LIFELINE_PURGE_CHUNK", 500, 1)?,
+            purge_rows: source.at_least("LIFELINE_PURGE_ROWS", 1_000, 1)?,
+            purge_pause: source.millis("LIFELINE_PURGE_PAUSE_MS", 10)?,
         })
     }
 
@@ -119,34 +98,87 @@ impl SchedulerSettings {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 
-    /// The documented defaults, for every variable this environment leaves unset (tests cannot
-    /// unset variables: that is `unsafe`, which the workspace forbids).
+    const PUBLIC_URL: &str = "https://lifeline.example.com";
+
     #[test]
-    fn unset_variables_take_the_documented_defaults() {
-        let unset = |name: &str| std::env::var_os(name).is_none_or(|v| v.is_empty());
-        let s = SchedulerSettings::from_env("https://lifeline.example.com").unwrap();
-        assert_eq!(s.notify.public_url, "https://lifeline.example.com");
-        if unset("LIFELINE_SMTP_URL") {
-            assert_eq!(s.notify.smtp_url, None);
-        }
-        if unset("LIFELINE_SMTP_FROM") {
-            assert_eq!(s.notify.smtp_from, "Lifeline <alerts@lifeline.local>");
-        }
-        if unset("LIFELINE_ALLOW_PRIVATE_WEBHOOKS") {
-            assert!(!s.notify.allow_private_targets);
-        }
-        if unset("LIFELINE_NOTIFY_TIMEOUT_MS") {
-            assert_eq!(s.notify.timeout, Duration::from_secs(10));
-        }
-        if unset("LIFELINE_SCHEDULER_ADDR") {
-            assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8081)));
-        }
-        if unset("LIFELINE_DELIVERY_MAX_ATTEMPTS") {
-            assert_eq!(s.max_attempts, 10);
+    fn an_empty_source_gives_the_documented_defaults() {
+        let s = SchedulerSettings::from_source(&Source::empty(), PUBLIC_URL).unwrap();
+        assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8081)));
+        assert_eq!(s.batch, 500);
+        assert_eq!(s.max_sleep, Duration::from_millis(5_000));
+        assert_eq!(s.delivery_concurrency, 16);
+        assert_eq!(s.max_attempts, 10);
+        assert_eq!(s.backoff, Duration::from_millis(5_000));
+        assert_eq!(s.backoff_max, Duration::from_millis(3_600_000));
+        assert_eq!(s.purge_every, Duration::from_millis(900_000));
+        assert_eq!(s.purge_chunk, 500);
+        assert_eq!(s.purge_rows, 1_000);
+        assert_eq!(s.purge_pause, Duration::from_millis(10));
+        assert_eq!(s.notify.public_url, PUBLIC_URL);
+        assert_eq!(s.notify.smtp_url, None);
+        assert_eq!(s.notify.smtp_from, "Lifeline <alerts@lifeline.local>");
+        assert!(!s.notify.allow_private_targets);
+        assert_eq!(s.notify.timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn values_are_read() {
+        let s = SchedulerSettings::from_source(
+            &Source::from_pairs([
+                ("LIFELINE_SCHEDULER_ADDR", "0.0.0.0:9091"),
+                ("LIFELINE_SCHEDULER_BATCH", "50"),
+                ("LIFELINE_SCHEDULER_POLL_MS", "100"),
+                ("LIFELINE_DELIVERY_CONCURRENCY", "2"),
+                ("LIFELINE_DELIVERY_MAX_ATTEMPTS", "3"),
+                ("LIFELINE_DELIVERY_BACKOFF_MS", "20"),
+                ("LIFELINE_DELIVERY_BACKOFF_MAX_MS", "40"),
+                ("LIFELINE_PURGE_INTERVAL_MS", "60"),
+                ("LIFELINE_PURGE_CHUNK", "7"),
+                ("LIFELINE_PURGE_ROWS", "8"),
+                ("LIFELINE_PURGE_PAUSE_MS", "0"),
+                ("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "1"),
+            ]),
+            PUBLIC_URL,
+        )
+        .unwrap();
+        assert_eq!(s.ops_addr, SocketAddr::from(([0, 0, 0, 0], 9091)));
+        assert_eq!(s.batch, 50);
+        assert_eq!(s.max_sleep, Duration::from_millis(100));
+        assert_eq!(s.delivery_concurrency, 2);
+        assert_eq!(s.max_attempts, 3);
+        assert_eq!(s.backoff, Duration::from_millis(20));
+        assert_eq!(s.backoff_max, Duration::from_millis(40));
+        assert_eq!(s.purge_every, Duration::from_millis(60));
+        assert_eq!(s.purge_chunk, 7);
+        assert_eq!(s.purge_rows, 8);
+        assert_eq!(s.purge_pause, Duration::ZERO);
+        assert!(s.notify.allow_private_targets);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_variable() {
+        for (name, value) in [
+            ("LIFELINE_SCHEDULER_ADDR", "localhost"),
+            ("LIFELINE_SCHEDULER_BATCH", "0"),
+            ("LIFELINE_SCHEDULER_POLL_MS", "soon"),
+            ("LIFELINE_DELIVERY_CONCURRENCY", "0"),
+            ("LIFELINE_DELIVERY_MAX_ATTEMPTS", "-1"),
+            ("LIFELINE_DELIVERY_BACKOFF_MS", "1.5"),
+            ("LIFELINE_DELIVERY_BACKOFF_MAX_MS", "1h"),
+            ("LIFELINE_PURGE_INTERVAL_MS", "x"),
+            ("LIFELINE_PURGE_CHUNK", "0"),
+            ("LIFELINE_PURGE_ROWS", "0"),
+            ("LIFELINE_PURGE_PAUSE_MS", "-10"),
+            ("LIFELINE_NOTIFY_TIMEOUT_MS", "0"),
+            ("LIFELINE_SMTP_URL", "http://mail.example.com"),
+        ] {
+            let source = Source::from_pairs([(name, value)]);
+            let err = SchedulerSettings::from_source(&source, PUBLIC_URL).unwrap_err();
+            assert_eq!(err.name, name, "{name}={value}: {err}");
         }
     }
 }

@@ -1,11 +1,12 @@
-mod ops;
+pub mod ops;
 mod ping;
 
 use actix_cors::Cors;
 use actix_web::web;
+use lifeline_ops::Endpoints;
 
 /// The ping API, plus `/healthz`, `/readyz` and `/metrics`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, ops: &Endpoints<ops::IngestReadiness>) {
     // Browsers may ping from any page (a static site's "job done" beacon): answer CORS for all.
     let cors = || {
         Cors::default()
@@ -28,8 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(ping::with_signal))
             .route(web::post().to(ping::with_signal))
             .route(web::head().to(ping::with_signal)),
-    )
-    .route("/healthz", web::get().to(ops::healthz))
-    .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics));
+    );
+    ops.configure(cfg);
 }

@@ -4,8 +4,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// The process-wide Prometheus recorder, installed on first use (every service in the process
-/// shares it, and tests start many services in one process).
+/// The process-wide Prometheus recorder, installed on first use. The `metrics` macros write to
+/// one global recorder, so every service in the process shares it (and tests start many
+/// services in one process).
 pub fn prometheus() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let builder = PrometheusBuilder::new()
