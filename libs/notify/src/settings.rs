@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use lifeline_settings::{SettingError, Source};
+use lifeline_settings::{SettingError, Source, redacted_url};
 
 pub const DEFAULT_SMTP_FROM: &str = "Lifeline <alerts@lifeline.local>";
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -30,26 +30,12 @@ pub struct NotifySettings {
 impl fmt::Debug for NotifySettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NotifySettings")
-            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redacted_url))
             .field("smtp_from", &self.smtp_from)
             .field("allow_private_targets", &self.allow_private_targets)
             .field("timeout", &self.timeout)
             .field("public_url", &self.public_url)
             .finish()
-    }
-}
-
-/// `smtp://user:secret@host` → `smtp://user:***@host`; anything unparsable → `***`.
-fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                // Cannot fail: a URL that has a password can have it replaced.
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "***".to_owned(),
     }
 }
 

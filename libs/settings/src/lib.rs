@@ -8,9 +8,11 @@
 //! variable — so an operator learns which line of their configuration to fix.
 
 mod error;
+mod redact;
 mod source;
 mod span;
 
 pub use error::SettingError;
+pub use redact::redacted_url;
 pub use source::Source;
 pub use span::span;

@@ -1,10 +1,10 @@
 //! Postgres connections: the pool every service uses, and the embedded migrations.
 
 use diesel::{Connection, RunQueryDsl};
-use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::AsyncPgConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::{StoreError, StoreSettings};
@@ -26,6 +26,20 @@ pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| StoreError::Invalid(format!("cannot build the Postgres pool: {e}")))
+}
+
+/// A connection of its own, outside the pool: the ingest writer keeps one per writer, and the
+/// operator CLI needs only one.
+pub async fn connect(database_url: &str) -> Result<PgConn, StoreError> {
+    <AsyncPgConnection as diesel_async::AsyncConnection>::establish(database_url)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to Postgres: {e}")))
+}
+
+/// Whether Postgres answers a query on `conn` (readiness probes).
+pub async fn ping(conn: &mut PgConn) -> Result<(), StoreError> {
+    diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), conn).await?;
+    Ok(())
 }
 
 /// Applies pending migrations. Diesel's harness is synchronous, so it runs on a blocking thread

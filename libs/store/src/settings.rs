@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use lifeline_settings::{SettingError, Source};
+use lifeline_settings::{SettingError, Source, redacted_url};
 
 /// Where the shared engines are: every service needs these.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StoreSettings {
     /// `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/lifeline`.
     pub database_url: String,
@@ -34,6 +34,22 @@ pub struct StoreSettings {
     /// then move by the outage's length. Ingest and scheduler read the same value. At least five
     /// beacon periods, so one slow write is not an outage.
     pub blind_after: Duration,
+}
+
+/// The URLs may hold passwords: they print redacted.
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("database_url", &redacted_url(&self.database_url))
+            .field("redis_url", &redacted_url(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("pool_size", &self.pool_size)
+            .field("pg_timeout", &self.pg_timeout)
+            .field("redis_timeout", &self.redis_timeout)
+            .field("beacon_every", &self.beacon_every)
+            .field("blind_after", &self.blind_after)
+            .finish()
+    }
 }
 
 impl StoreSettings {

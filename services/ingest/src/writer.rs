@@ -10,9 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use lifeline_store::pings::{self, InDoubt, NewPing, Recorded, Staged};
-use lifeline_store::{RedisKeys, StoreError, StoreSettings, wake};
+use lifeline_store::{PgConn, RedisKeys, StoreError, StoreSettings, wake};
 use redis::aio::ConnectionManager;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
@@ -100,7 +99,7 @@ struct Writer {
     url: String,
     connect_timeout: Duration,
     commit_timeout: Duration,
-    conn: Option<AsyncPgConnection>,
+    conn: Option<PgConn>,
     redis: ConnectionManager,
     keys: RedisKeys,
 }
@@ -208,11 +207,10 @@ impl Writer {
             let conn = match &mut *slot {
                 Some(conn) => conn,
                 slot => {
-                    let connect = AsyncPgConnection::establish(url);
+                    let connect = lifeline_store::pg::connect(url);
                     let conn = tokio::time::timeout(*connect_timeout, connect)
                         .await
-                        .map_err(|_| StoreError::Unavailable("connecting timed out".into()))?
-                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                        .map_err(|_| StoreError::Unavailable("connecting timed out".into()))??;
                     slot.insert(conn)
                 }
             };
@@ -288,7 +286,7 @@ async fn settle(
     doubt: InDoubt,
 ) -> Result<Vec<Recorded>, WriteError> {
     for _ in 0..3 {
-        let connect = AsyncPgConnection::establish(url);
+        let connect = lifeline_store::pg::connect(url);
         if let Ok(Ok(mut conn)) = tokio::time::timeout(connect_timeout, connect).await {
             match pings::commit_status(&mut conn, doubt.txid).await {
                 Ok(Some(true)) => return Ok(doubt.outcome),

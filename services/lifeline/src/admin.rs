@@ -2,13 +2,11 @@
 //! on stdout; errors go to stderr with a non-zero exit code (2 for a malformed argument).
 
 use anyhow::{Context, anyhow};
-use diesel_async::AsyncConnection;
-use diesel_async::AsyncPgConnection;
 use lifeline_domain::{ChannelKind, HeartbeatId, HeartbeatName, RunLimits, Schedule, TeamName};
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::{
-    RedisKeys, StoreError, TeamScope, incidents, pings, redis_conn, teams, tokens, wake,
+    PgConn, RedisKeys, StoreError, TeamScope, incidents, pings, redis_conn, teams, tokens, wake,
 };
 use serde_json::json;
 
@@ -40,7 +38,7 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
 
 async fn channel(
     settings: &Settings,
-    conn: &mut AsyncPgConnection,
+    conn: &mut PgConn,
     command: ChannelCommand,
 ) -> anyhow::Result<()> {
     let ChannelCommand::Create {
@@ -82,10 +80,10 @@ async fn channel(
     Ok(())
 }
 
-pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<AsyncPgConnection> {
-    AsyncPgConnection::establish(&settings.store.database_url)
+pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<PgConn> {
+    lifeline_store::pg::connect(&settings.store.database_url)
         .await
-        .context("DATABASE_URL: cannot connect to Postgres")
+        .context("DATABASE_URL")
 }
 
 /// Another team's channel is "not found" in this one: say so in the option's words.
@@ -98,7 +96,7 @@ fn no_such_channel(e: StoreError, team: impl std::fmt::Display) -> anyhow::Error
 
 async fn heartbeat(
     settings: &Settings,
-    conn: &mut AsyncPgConnection,
+    conn: &mut PgConn,
     command: HeartbeatCommand,
 ) -> anyhow::Result<()> {
     match command {
@@ -247,7 +245,7 @@ where
 }
 
 async fn resolve(
-    conn: &mut AsyncPgConnection,
+    conn: &mut PgConn,
     target: &HeartbeatRef,
 ) -> anyhow::Result<(TeamScope, HeartbeatId)> {
     let id = target.id;

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use diesel_async::RunQueryDsl;
 use lifeline_ops::{Readiness, Ready};
 use lifeline_store::PgPool;
 use redis::aio::ConnectionManager;
@@ -22,7 +21,7 @@ impl Readiness for IngestReadiness {
     async fn check(&self) -> Ready {
         let postgres = async {
             let mut conn = self.pool.get().await.ok()?;
-            diesel::sql_query("SELECT 1").execute(&mut conn).await.ok()
+            lifeline_store::pg::ping(&mut conn).await.ok()
         };
         let postgres = tokio::time::timeout(self.pg_timeout, postgres)
             .await
