@@ -1,10 +1,10 @@
 //! Postgres connections: the pool every service uses, and the embedded migrations.
 
 use diesel::{Connection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::AsyncPgConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::{StoreError, StoreSettings};

@@ -131,27 +131,17 @@ async fn heartbeat(
                 )
             });
         }
-        HeartbeatCommand::Rotate(target) => {
-            let (scope, id) = resolve(conn, &target).await?;
-            let rotated = heartbeats::rotate_token(conn, &scope, id).await?;
-            announce(settings, |mut redis, keys| async move {
-                tokens::announce_gone(&mut redis, &keys, &rotated.old_token_hash).await
-            })
-            .await;
-            let hb = rotated.heartbeat;
-            target.output.print(&describe(settings, &hb), || {
-                format!(
-                    "rotated; new ping URL: {}",
-                    hb.ping_url(&settings.public_url)
-                )
-            });
-        }
+        HeartbeatCommand::Rotate(target) => rotate(settings, conn, target).await?,
         HeartbeatCommand::Pause(target) => {
             let (scope, id) = resolve(conn, &target).await?;
             let hb = heartbeats::pause(conn, &scope, id).await?;
-            target.output.print(&describe(settings, &hb), || {
-                format!("{} is {}", hb.id, hb.status)
-            });
+            print_status(settings, &hb, target.output);
+        }
+        HeartbeatCommand::Resume(target) => {
+            let (scope, id) = resolve(conn, &target).await?;
+            let hb = heartbeats::resume(conn, &scope, id).await?;
+            wake_scheduler(settings).await;
+            print_status(settings, &hb, target.output);
         }
         HeartbeatCommand::Attach { heartbeat, channel } => {
             let (scope, id) = resolve(conn, &heartbeat).await?;
@@ -165,38 +155,59 @@ async fn heartbeat(
                     format!("{id} alerts {} channel(s)", channels.len())
                 });
         }
-        HeartbeatCommand::Resume(target) => {
-            let (scope, id) = resolve(conn, &target).await?;
-            let hb = heartbeats::resume(conn, &scope, id).await?;
-            wake_scheduler(settings).await;
-            target.output.print(&describe(settings, &hb), || {
-                format!("{} is {}", hb.id, hb.status)
-            });
-        }
-        HeartbeatCommand::Stats(target) => {
-            let (scope, id) = resolve(conn, &target).await?;
-            let hb = heartbeats::find(conn, &scope, id).await?;
-            let stored = pings::count(conn, &scope, id).await?;
-            let open = incidents::open_for(conn, &scope, id).await?;
-            let last_alert = incidents::last_alert(conn, &scope, id).await?;
-            let mut out = describe(settings, &hb);
-            out["pings_stored"] = json!(stored);
-            out["retention_days"] = json!(scope.plan().limits().retention_days);
-            out["open_incident"] = json!(open);
-            out["last_alert"] = json!(last_alert);
-            out["channels"] = json!(heartbeats::channel_ids(conn, &scope, id).await?);
-            target.output.print(&out, || {
-                format!(
-                    "{} ({}): {}, last ping {}, {stored} pings stored",
-                    hb.name,
-                    hb.id,
-                    hb.status,
-                    hb.last_ping_at.map_or("never".into(), |t| t.to_rfc3339())
-                )
-            });
-        }
+        HeartbeatCommand::Stats(target) => stats(settings, conn, target).await?,
     }
     Ok(())
+}
+
+/// A new token; the old one dies on every ingest process (the announcement, or their poll).
+async fn rotate(
+    settings: &Settings,
+    conn: &mut PgConn,
+    target: HeartbeatRef,
+) -> anyhow::Result<()> {
+    let (scope, id) = resolve(conn, &target).await?;
+    let rotated = heartbeats::rotate_token(conn, &scope, id).await?;
+    announce(settings, |mut redis, keys| async move {
+        tokens::announce_gone(&mut redis, &keys, &rotated.old_token_hash).await
+    })
+    .await;
+    let hb = rotated.heartbeat;
+    target.output.print(&describe(settings, &hb), || {
+        format!(
+            "rotated; new ping URL: {}",
+            hb.ping_url(&settings.public_url)
+        )
+    });
+    Ok(())
+}
+
+async fn stats(settings: &Settings, conn: &mut PgConn, target: HeartbeatRef) -> anyhow::Result<()> {
+    let (scope, id) = resolve(conn, &target).await?;
+    let hb = heartbeats::find(conn, &scope, id).await?;
+    let stored = pings::count(conn, &scope, id).await?;
+    let mut out = describe(settings, &hb);
+    out["pings_stored"] = json!(stored);
+    out["retention_days"] = json!(scope.plan().limits().retention_days);
+    out["open_incident"] = json!(incidents::open_for(conn, &scope, id).await?);
+    out["last_alert"] = json!(incidents::last_alert(conn, &scope, id).await?);
+    out["channels"] = json!(heartbeats::channel_ids(conn, &scope, id).await?);
+    target.output.print(&out, || {
+        format!(
+            "{} ({}): {}, last ping {}, {stored} pings stored",
+            hb.name,
+            hb.id,
+            hb.status,
+            hb.last_ping_at.map_or("never".into(), |t| t.to_rfc3339())
+        )
+    });
+    Ok(())
+}
+
+fn print_status(settings: &Settings, hb: &Heartbeat, output: Output) {
+    output.print(&describe(settings, hb), || {
+        format!("{} is {}", hb.id, hb.status)
+    });
 }
 
 /// Tells ingest processes about a new heartbeat's token, so a "no such token" they remember is
