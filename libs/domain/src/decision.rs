@@ -365,6 +365,22 @@ mod tests {
     }
 
     #[test]
+    fn a_run_with_a_limit_moves_the_deadline_earlier_and_wakes_the_scheduler() {
+        let mut up = hourly();
+        up.limits = crate::RunLimits::from_secs(Some(60), None).unwrap_or_else(|e| panic!("{e}"));
+        up.apply_ping(PingKind::Success, t(0));
+        let d = batch(up, &[ping(PingKind::Start, 100)]);
+        assert_eq!(d.change, None, "a start changes no status");
+        assert!(d.wake_scheduler);
+        assert_eq!(d.timing.next_check_at(), Some(t(160)));
+        let stalled = d.timing.decide(t(160), t(161));
+        assert!(matches!(
+            stalled.change.map(|c| c.reason),
+            Some(ChangeReason::Missed(DownCause::TooLong { .. }))
+        ));
+    }
+
+    #[test]
     fn a_passed_deadline_decides_late_then_down_with_its_cause() {
         let mut up = hourly();
         up.apply_ping(PingKind::Success, t(0));
