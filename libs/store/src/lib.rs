@@ -1,5 +1,5 @@
 //! Storage for Lifeline: the diesel schema and typed queries over Postgres, the Redis key names,
-//! connection pools, and the helper that gives each test its own database.
+//! and connection pools. (Each test's own database is made by the `lifeline-testkit` crate.)
 //!
 //! Every query on a tenant table takes a [`TeamScope`]; the few unscoped functions serve the ping
 //! API (where the secret token is the credential) and the operator CLI, and say so.
@@ -24,9 +24,6 @@ mod timing_rows;
 pub mod tokens;
 pub mod users;
 pub mod wake;
-
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use error::StoreError;
 pub use keys::RedisKeys;

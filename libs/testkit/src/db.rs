@@ -1,20 +1,18 @@
 //! Gives each test its own Postgres database and Redis key prefix, so tests run in parallel
 //! against the real engines. Databases are cloned from a template migrated once per schema
 //! version (`STRATEGY FILE_COPY` keeps the clone cheap), dropped when the test ends, and
-//! leftovers of crashed runs are swept on the next run.
-//!
-//! `LIFELINE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a
-//! database of a role that may create databases; `LIFELINE_TEST_REDIS_URL` (default
-//! `redis://127.0.0.1:6379`) the Redis server.
+//! leftovers of crashed runs are swept on the next run. Where the engines are: [`crate::engines`].
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use lifeline_store::{PgPool, StoreSettings, pg};
 use tokio::sync::OnceCell;
 
-use crate::{StoreSettings, pg};
+use crate::engines::{admin_database_url as admin_url, redis_url};
 
-const SCHEMA: &str = env!("LIFELINE_MIGRATIONS_HASH");
+/// The schema version: the template is rebuilt whenever the migrations change.
+const SCHEMA: &str = pg::MIGRATIONS_HASH;
 const PREFIX: &str = "lifeline_test_";
 
 /// The template's name: per schema version and per role (only a database's owner may clone a
@@ -26,11 +24,6 @@ pub struct TestDb {
     pub name: String,
     pub settings: StoreSettings,
     admin_url: String,
-}
-
-fn admin_url() -> String {
-    std::env::var("LIFELINE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn url_for(admin: &str, database: &str) -> String {
@@ -145,11 +138,9 @@ impl TestDb {
             &format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY"),
         )
         .await;
-        let redis_url = std::env::var("LIFELINE_TEST_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         let settings = StoreSettings {
             database_url: url_for(&admin_url(), &name),
-            redis_url,
+            redis_url: redis_url(),
             redis_prefix: format!("lifeline:test:{unique}:"),
             pool_size: 8,
             pg_timeout: std::time::Duration::from_millis(1_000),
@@ -164,7 +155,7 @@ impl TestDb {
     }
 
     /// A fresh pool on this test's database.
-    pub fn pool(&self) -> crate::PgPool {
+    pub fn pool(&self) -> PgPool {
         pg::pool(&self.settings).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -173,6 +164,28 @@ impl TestDb {
         AsyncPgConnection::establish(&self.settings.database_url)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A connection to Redis (keys of this test start with `settings.redis_prefix`).
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.settings.redis_url.as_str())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap_or_else(|e| panic!("test Redis is unreachable: {e}"))
+    }
+
+    /// How many clients listen on the pub/sub channel `{prefix}{name}` (e.g. `wake`): a
+    /// service's subscription is up when this counts it.
+    pub async fn subscribers(&self, name: &str) -> i64 {
+        let channel = format!("{}{name}", self.settings.redis_prefix);
+        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query_async(&mut self.redis().await)
+            .await
+            .unwrap_or_else(|e| panic!("PUBSUB NUMSUB {channel}: {e}"));
+        counts.into_iter().map(|(_, n)| n).sum()
     }
 }
 
