@@ -17,7 +17,7 @@ const BLIND_AFTER: Duration = Duration::from_millis(1_000);
 const INTERVAL_SECS: i64 = 1;
 const GRACE_SECS: i64 = 1;
 /// The job pings this often, whether or not anyone is listening.
-const PING_EVERY: Duration = Duration::from_millis(250);
+const PING_EVERY: Duration = Duration::from_millis(500);
 
 fn brisk(mut store: StoreSettings) -> StoreSettings {
     store.blind_after = BLIND_AFTER;
@@ -56,6 +56,28 @@ async fn pinging_job(
     (scope, hb, hook, job)
 }
 
+/// A second job, pinged once right before an outage of `outage` and due inside it: only moving
+/// its deadline by the hole's length keeps it up, and no later ping can hide a mistake.
+async fn quiet_job(app: &TestApp, scope: &TeamScope, outage: Duration) -> Heartbeat {
+    let interval = i64::try_from(outage.as_secs()).unwrap();
+    let quiet = app.heartbeat(scope, interval, 0).await;
+    assert_eq!(app.get_status(app.url(&quiet)).await, 200);
+    app.reload(scope, quiet.id).await
+}
+
+/// The quiet job's deadline moved by exactly the recorded hole, and it is still up.
+async fn moved_by_the_hole(
+    app: &TestApp,
+    scope: &TeamScope,
+    quiet: &Heartbeat,
+    recorded: &coverage::Outage,
+) {
+    let now = app.reload(scope, quiet.id).await;
+    assert_eq!(now.status, Status::Up);
+    let hole = recorded.ended_at - recorded.started_at;
+    assert_eq!(now.alert_at, quiet.alert_at.map(|at| at + hole));
+}
+
 /// Waits until the scheduler has closed the hole, then until it has provably decided deadlines
 /// past the hole's end: a second heartbeat, pinged once now, goes down. (A deadline the hole
 /// failed to move would have been decided in the first pass after it.)
@@ -70,7 +92,11 @@ async fn hole_closed_and_decided_past(app: &TestApp, scope: &TeamScope) {
         |outages| !outages.is_empty(),
     )
     .await;
-    assert!(!recorded.is_empty(), "the outage was never recorded");
+    if recorded.is_empty() {
+        let coverage = coverage::current(&mut app.conn().await).await.unwrap();
+        let beacons = app.count("SELECT count(*) AS n FROM ingest_beacons").await;
+        panic!("the outage was never recorded: {coverage:?}, {beacons} beacon rows");
+    }
     let witness = app.heartbeat(scope, 1, 0).await;
     let pinged = wait_until(PATIENCE, async || {
         app.get_status(app.url(&witness)).await == 200
@@ -133,6 +159,7 @@ async fn an_ingest_outage_brings_no_false_down() {
     let mut app = TestApp::start_with(local_settings(), brisk).await;
     app.start_scheduler(app.scheduler_settings()).await;
     let (scope, hb, hook, job) = pinging_job(&app).await;
+    let quiet = quiet_job(&app, &scope, outage).await;
 
     let stopping = Utc::now();
     let addr = app.stop_ingest().await;
@@ -151,7 +178,8 @@ async fn an_ingest_outage_brings_no_false_down() {
         gap >= outage,
         "recorded gap {gap:?} for an outage of {outage:?}"
     );
-    assert_eq!(recorded.shifted_heartbeats, 1);
+    assert_eq!(recorded.shifted_heartbeats, 2, "the job and the quiet one");
+    moved_by_the_hole(&app, &scope, &quiet, &recorded).await;
 
     // Monitoring goes on afterwards: when the job really stops, the alert comes.
     assert_eq!(hook.wait_for(1, PATIENCE).await.len(), 1);
@@ -224,6 +252,7 @@ async fn a_postgres_outage_brings_no_false_down() {
     .await;
     app.start_scheduler(app.scheduler_settings()).await;
     let (scope, hb, hook, job) = pinging_job(&app).await;
+    let quiet = quiet_job(&app, &scope, cut_for).await;
 
     let cutting = Utc::now();
     pg.cut();
@@ -237,5 +266,7 @@ async fn a_postgres_outage_brings_no_false_down() {
     let recorded = no_false_down(&app, &hb, &hook).await;
     spans(&recorded, cutting, cut, restoring);
     assert!((recorded.ended_at - recorded.started_at).to_std().unwrap() >= cut_for);
+    assert_eq!(recorded.shifted_heartbeats, 2, "the job and the quiet one");
+    moved_by_the_hole(&app, &scope, &quiet, &recorded).await;
     app.stop().await;
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use lifeline_domain::Plan;
-use lifeline_testkit::{HttpServer, Lifeline, PATIENCE, Process, Reply, Role, TestApp};
+use lifeline_testkit::{HttpServer, Lifeline, PATIENCE, Process, Reply, Role, TestApp, wait_for};
 
 use crate::settled;
 
@@ -109,9 +109,18 @@ async fn a_scheduler_process_serves_its_ops_endpoints() {
         .start(Role::Scheduler)
         .await;
     let base = process.ops_base();
-    let ready = app.http.get(format!("{base}/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 200);
-    let ready: serde_json::Value = ready.json().await.unwrap();
+    // Ready as soon as Postgres answers; not blind once its first pass has taken in the
+    // beacons of the test's ingest.
+    let ready = wait_for(
+        PATIENCE,
+        async || {
+            let ready = app.http.get(format!("{base}/readyz")).send().await.unwrap();
+            assert_eq!(ready.status(), 200);
+            ready.json::<serde_json::Value>().await.unwrap()
+        },
+        |ready| ready["blind"] == false,
+    )
+    .await;
     assert_eq!(ready["postgres"], "ok");
     assert_eq!(
         ready["blind"], false,

@@ -58,8 +58,26 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// Templates of other schema versions are dropped once unused for this long. Runs on other
+/// branches (other migrations) share the server, so a template in use is never dropped.
+const TEMPLATE_UNUSED_FOR: i64 = 86_400;
+
+#[derive(QueryableByName)]
+struct Template {
+    #[diesel(sql_type = Text)]
+    datname: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    used: Option<String>,
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// Creates the template once per schema version, under an advisory lock so that parallel test
-/// processes agree, and sweeps databases left by test processes that no longer run.
+/// processes agree, marks it used (a database comment with the time), and sweeps what is left
+/// over: databases of test processes that no longer run, and templates of other schema versions
+/// unused for a day.
 async fn ensure_template() -> String {
     let mut conn = admin().await;
     exec(&mut conn, "SELECT pg_advisory_lock(727274)").await;
@@ -100,9 +118,34 @@ async fn ensure_template() -> String {
         )
         .await;
     }
+    exec(
+        &mut conn,
+        &format!("COMMENT ON DATABASE {template} IS '{}'", unix_now()),
+    )
+    .await;
+    let others: Vec<Template> = diesel::sql_query(format!(
+        "SELECT datname::text AS datname, shobj_description(oid, 'pg_database') AS used \
+         FROM pg_database WHERE datname LIKE '{family}%' AND datname <> '{template}'"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for other in others {
+        match other.used.and_then(|u| u.parse::<i64>().ok()) {
+            Some(used) if unix_now() - used > TEMPLATE_UNUSED_FOR => {
+                let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", other.datname);
+                let _ = diesel::sql_query(drop).execute(&mut conn).await;
+            }
+            Some(_) => {}
+            // Made by a version of this helper that did not mark templates: start its clock.
+            None => {
+                let mark = format!("COMMENT ON DATABASE {} IS '{}'", other.datname, unix_now());
+                let _ = diesel::sql_query(mark).execute(&mut conn).await;
+            }
+        }
+    }
     let leftovers: Vec<Name> = diesel::sql_query(format!(
-        "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE '{PREFIX}%' \
-         OR (datname LIKE '{family}%' AND datname <> '{template}')"
+        "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"
     ))
     .load(&mut conn)
     .await
@@ -133,11 +176,14 @@ impl TestDb {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{PREFIX}{}_{}", std::process::id(), &unique[..12]);
         let mut conn = admin().await;
-        exec(
-            &mut conn,
-            &format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY"),
-        )
-        .await;
+        let create = format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
+        if let Err(e) = diesel::sql_query(&create).execute(&mut conn).await {
+            // A run of an older helper on another branch may have swept the template: make it
+            // again, once.
+            assert!(e.to_string().contains("does not exist"), "{create}: {e}");
+            ensure_template().await;
+            exec(&mut conn, &create).await;
+        }
         let settings = StoreSettings {
             database_url: url_for(&admin_url(), &name),
             redis_url: redis_url(),
