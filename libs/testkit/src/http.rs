@@ -149,11 +149,12 @@ impl HttpServer {
 
     async fn exchange(&self, request: hyper::Request<Incoming>) -> Response<Full<Bytes>> {
         let (head, body) = request.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes().to_vec())
-            .unwrap_or_default();
+        let Ok(body) = body.collect().await.map(|b| b.to_bytes().to_vec()) else {
+            // The body never fully arrived (the sender went away): not a request received.
+            let mut answer = Response::new(Full::new(Bytes::new()));
+            *answer.status_mut() = StatusCode::BAD_REQUEST;
+            return answer;
+        };
         let index = {
             let mut requests = self.requests.lock().unwrap();
             requests.push(Request {
