@@ -1,21 +1,12 @@
 use std::process::Output;
 
-use lifeline_store::testing::TestDb;
+use lifeline_testkit::{TestApp, TestDb};
 use serde_json::Value;
-use tokio::process::Command;
 
-pub(crate) fn lifeline(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lifeline"));
-    cmd.env("DATABASE_URL", &db.settings.database_url)
-        .env("REDIS_URL", &db.settings.redis_url)
-        .env("LIFELINE_REDIS_PREFIX", &db.settings.redis_prefix)
-        .env("LIFELINE_PUBLIC_URL", "https://hb.example.com/")
-        .env_remove("LIFELINE_INGEST_ADDR");
-    cmd
-}
+use crate::lifeline;
 
 pub(crate) async fn run(db: &TestDb, args: &[&str]) -> Output {
-    lifeline(db).args(args).output().await.unwrap()
+    lifeline(db).run(args).await
 }
 
 /// Runs a command that must succeed.
@@ -98,7 +89,7 @@ async fn scripts_can_manage_teams_and_heartbeats() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_count_the_pings_stored() {
-    let app = crate::support::TestApp::start().await;
+    let app = TestApp::start().await;
     let (_, hb) = app.hourly().await;
     for _ in 0..3 {
         app.http.post(app.url(&hb)).send().await.unwrap();
@@ -214,12 +205,7 @@ async fn a_bad_setting_stops_start_up_naming_it() {
         ("LIFELINE_SMTP_URL", "smtp://mail.example.com?tls=maybe"),
         ("LIFELINE_SMTP_FROM", "not an address"),
     ] {
-        let out = lifeline(&db)
-            .env(name, value)
-            .arg("ingest")
-            .output()
-            .await
-            .unwrap();
+        let out = lifeline(&db).env(name, value).run(&["ingest"]).await;
         assert_eq!(out.status.code(), Some(2), "{name}={value}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(name), "{name}={value}: {stderr}");
@@ -227,10 +213,8 @@ async fn a_bad_setting_stops_start_up_naming_it() {
     // Unreachable Postgres is named too.
     let out = lifeline(&db)
         .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
-        .arg("migrate")
-        .output()
-        .await
-        .unwrap();
+        .run(&["migrate"])
+        .await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
 }

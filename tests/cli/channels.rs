@@ -3,10 +3,11 @@
 use chrono::Utc;
 use diesel_async::SimpleAsyncConnection;
 use lifeline_store::deadlines;
-use lifeline_store::testing::TestDb;
+use lifeline_testkit::TestDb;
 use serde_json::Value;
 
-use crate::admin::{json, lifeline, run};
+use crate::admin::{json, run};
+use crate::lifeline;
 
 async fn team(db: &TestDb, plan: &str) -> String {
     let args = [
@@ -135,13 +136,13 @@ async fn channel_mistakes_are_refused_with_a_clear_message() {
     }
     // The operator may allow private targets (the tests' receivers live on 127.0.0.1).
     for (allow, accepted) in [("1", true), ("TRUE", true), ("false", false), ("0", false)] {
+        let args = [
+            "admin", "channel", "create", "--team", &team, "--kind", "webhook", "--target", private,
+        ];
         let out = lifeline(&db)
             .env("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", allow)
-            .args(["admin", "channel", "create", "--team", &team])
-            .args(["--kind", "webhook", "--target", private])
-            .output()
-            .await
-            .unwrap();
+            .run(&args)
+            .await;
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
             out.status.success(),

@@ -5,7 +5,7 @@ use futures_util::future::join_all;
 use lifeline_domain::{Plan, Status};
 use reqwest::StatusCode;
 
-use crate::support::TestApp;
+use lifeline_testkit::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_pings_to_one_heartbeat_are_all_stored() {
@@ -56,11 +56,15 @@ async fn concurrent_pings_to_many_heartbeats_land_on_the_right_ones() {
         }
     }
     let answers = join_all(requests).await;
-    assert!(
-        answers
-            .iter()
-            .all(|r| r.as_ref().is_ok_and(|r| r.status() == StatusCode::OK))
-    );
+    let refused: Vec<String> = answers
+        .iter()
+        .filter(|r| !r.as_ref().is_ok_and(|r| r.status() == StatusCode::OK))
+        .map(|r| match r {
+            Ok(r) => r.status().to_string(),
+            Err(e) => e.to_string(),
+        })
+        .collect();
+    assert!(refused.is_empty(), "not every ping was taken: {refused:?}");
     for (i, hb) in beats.iter().enumerate() {
         assert_eq!(app.ping_count(hb.id).await, i as i64 + 1, "heartbeat {i}");
     }

@@ -10,7 +10,7 @@ use lifeline_store::pings::{self, Ping};
 use lifeline_store::schema::pings as pings_table;
 use reqwest::StatusCode;
 
-use crate::support::{TestApp, local_settings};
+use lifeline_testkit::{TestApp, local_settings};
 
 async fn history(
     app: &TestApp,

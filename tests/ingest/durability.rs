@@ -11,8 +11,8 @@ use lifeline_store::schema::pings;
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
 
-use crate::support::chaos::postgres_proxy;
-use crate::support::{TestApp, local_settings, via};
+use lifeline_testkit::chaos::postgres_proxy;
+use lifeline_testkit::{TestApp, local_settings, via, wait_until};
 
 /// Sends `total` pings from 16 concurrent clients, each tagged with its sequence number in the
 /// user agent; returns the sequence numbers answered 200 and the number answered 503 or not at
@@ -152,9 +152,13 @@ async fn a_network_cut_to_postgres_answers_503_fast_and_loses_nothing() {
 
     let pg = Arc::new(pg);
     let proxy = pg.clone();
-    let (http, url2) = (app.http.clone(), url.clone());
+    let (http, url2, app_ref, id) = (app.http.clone(), url.clone(), &app, hb.id);
     let (acked, refused) = stream_pings(&app, &url, 4000, async move || {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Cut once the stream is flowing.
+        let flowing = wait_until(Duration::from_secs(10), async || {
+            app_ref.ping_count(id).await > 100
+        });
+        assert!(flowing.await, "the stream of pings never got going");
         proxy.cut();
         // While cut, a ping is refused quickly with 503.
         let started = Instant::now();

@@ -1,9 +1,6 @@
 //! Black-box tests of the ping API (DESIGN.md §3) against real Postgres and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod concurrency;
 mod contract;
 mod durability;

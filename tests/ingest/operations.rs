@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 
-use crate::support::chaos::postgres_proxy;
-use crate::support::{TestApp, local_settings, via};
+use lifeline_testkit::chaos::postgres_proxy;
+use lifeline_testkit::{TestApp, local_settings, via, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_and_metrics() {
@@ -69,11 +69,11 @@ async fn health_readiness_and_metrics() {
         StatusCode::OK
     );
     pg.restore();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        app.get_status(format!("{}/readyz", app.base)).await,
-        StatusCode::OK
-    );
+    let ready = wait_until(Duration::from_secs(5), async || {
+        app.get_status(format!("{}/readyz", app.base)).await == StatusCode::OK
+    })
+    .await;
+    assert!(ready, "ready again once Postgres is back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +84,11 @@ async fn graceful_shutdown_commits_and_answers_pings_in_flight() {
     let in_flight: Vec<_> = (0..200)
         .map(|_| tokio::spawn(app.http.get(&url).send()))
         .collect();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Stop once pings are being stored, so that others are still on their way.
+    let arriving = wait_until(Duration::from_secs(5), async || {
+        app.ping_count(hb.id).await > 0
+    });
+    assert!(arriving.await, "no ping arrived");
     let running = app.ingest.take().unwrap();
     running.stop().await.unwrap();
     let answers = join_all(in_flight).await;

@@ -1,14 +1,10 @@
 //! Delivery: retries with backoff, giving up with the last error, email over a real local SMTP
 //! server, and every attempt recorded.
 
-use std::time::Duration;
-
 use lifeline_domain::Plan;
+use lifeline_testkit::{HttpServer, PATIENCE, Reply, SmtpMode, SmtpServer, TestApp};
 
-use crate::PATIENCE;
-use crate::support::TestApp;
-use crate::support::notify_servers::{HttpServer, Reply};
-use crate::support::notify_servers::{SmtpMode, SmtpServer};
+use crate::settled;
 
 fn attempts_of(kind: &str) -> String {
     format!(
@@ -28,7 +24,7 @@ async fn a_channel_failing_twice_gets_exactly_one_delivery() {
 
     let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 3";
     assert_eq!(app.wait_count(sent, 1, PATIENCE).await, 1);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    settled(&app).await;
     let all = hook.requests();
     assert_eq!(all.len(), 3, "two failures, one success, nothing more");
     assert_eq!(hook.delivered().len(), 1);
@@ -61,7 +57,7 @@ async fn a_channel_that_always_fails_ends_failed_with_its_error() {
     let failed = "SELECT count(*) AS n FROM notifications \
                   WHERE status = 'failed' AND attempts = 3 AND last_error LIKE '%HTTP 500%'";
     assert_eq!(app.wait_count(failed, 1, PATIENCE).await, 1);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    settled(&app).await;
     assert_eq!(hook.requests().len(), 3, "no attempt after the limit");
     assert_eq!(app.count(&attempts_of("failed")).await, 3);
     app.stop().await;
@@ -85,7 +81,7 @@ async fn email_alerts_reach_the_smtp_server() {
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].rcpt_to, ["ops@example.com"]);
-    let subject = mails[0].header("subject").unwrap();
+    let subject = mails[0].subject().unwrap();
     assert!(
         subject.contains("DOWN") && subject.contains("job") && subject.contains("Team"),
         "{subject}"

@@ -2,12 +2,11 @@
 
 use std::time::Duration;
 
-use lifeline_domain::{Plan, RunLimits, Schedule};
+use lifeline_domain::{Plan, RunLimits, Schedule, Status};
 use lifeline_store::heartbeats::{self, NewHeartbeat};
+use lifeline_testkit::{HttpServer, PATIENCE, TestApp};
 
-use crate::support::TestApp;
-use crate::support::notify_servers::HttpServer;
-use crate::{PATIENCE, reason, transitions};
+use crate::reason;
 
 async fn long_job(
     app: &TestApp,
@@ -29,14 +28,15 @@ async fn long_job(
 async fn a_run_without_progress_goes_down_as_stalled() {
     let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
-    let hb = long_job(&app, &scope, None, Some(2)).await;
+    let hb = long_job(&app, &scope, None, Some(1)).await;
     let hook = HttpServer::ok().await;
     app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let url = app.url(&hb);
 
+    // The job reports progress every 0.4 s for 1.6 s, longer than the 1 s progress timeout.
     assert_eq!(app.get_status(format!("{url}/start")).await, 200);
-    for step in 1..=3 {
-        tokio::time::sleep(Duration::from_millis(700)).await;
+    for step in 1..=4 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
         let answer = app
             .http
             .post(format!("{url}/progress"))
@@ -47,22 +47,22 @@ async fn a_run_without_progress_goes_down_as_stalled() {
         assert_eq!(answer.status(), 200);
     }
     assert_eq!(
-        app.reload(&scope, hb.id).await.status.as_str(),
-        "new",
+        app.reload(&scope, hb.id).await.status,
+        Status::New,
         "progress keeps it alive"
     );
     // Then silence: down within the progress timeout (plus the scheduler's reaction time).
     let alert = hook.wait_for(1, PATIENCE).await;
     assert_eq!(alert.len(), 1);
     let why = reason(&alert[0]);
-    assert!(why.contains("stalled run: no progress for 2 s"), "{why}");
-    assert_eq!(transitions(&app, hb.id).await, ["new>down"]);
+    assert!(why.contains("stalled run: no progress for 1 s"), "{why}");
+    assert_eq!(app.transitions(hb.id).await, [(Status::New, Status::Down)]);
     let history = lifeline_store::pings::recent(&mut app.conn().await, &scope, hb.id, 10)
         .await
         .unwrap();
     assert_eq!(
         history[0].detail.as_deref(),
-        Some("step 3 of 10"),
+        Some("step 4 of 10"),
         "progress detail kept"
     );
     app.stop().await;
@@ -95,6 +95,9 @@ async fn a_run_past_its_maximum_goes_down_as_too_long() {
     assert_eq!(alert.len(), 1);
     let why = reason(&alert[0]);
     assert!(why.contains("run too long") && why.contains("2 s"), "{why}");
-    assert_eq!(transitions(&app, hb.id).await, ["new>up", "up>down"]);
+    assert_eq!(
+        app.transitions(hb.id).await,
+        [(Status::New, Status::Up), (Status::Up, Status::Down)]
+    );
     app.stop().await;
 }

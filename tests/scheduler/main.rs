@@ -1,10 +1,7 @@
-//! Black-box tests of the scheduler (DESIGN.md §5): deadlines, incidents, delivery, long runs,
-//! our own outages, retention and replicas — against real Postgres and Redis, with real local
-//! SMTP and webhook servers.
+//! Black-box tests of the scheduler: deadlines, incidents, delivery, long runs, our own
+//! outages, retention and replicas — against real Postgres and Redis, with real local SMTP and
+//! webhook servers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../support/mod.rs"]
-mod support;
 
 mod delivery;
 mod long_runs;
@@ -15,15 +12,10 @@ mod retention;
 mod transitions;
 mod wakeups;
 
-use std::time::Duration;
-
-use lifeline_domain::HeartbeatId;
-
-/// Long enough for any decision or delivery in these tests, short enough to fail fast.
-pub const PATIENCE: Duration = Duration::from_secs(15);
+use lifeline_testkit::{PATIENCE, Request, TestApp};
 
 /// The incident reason a delivered alert gives.
-pub fn reason(delivery: &support::notify_servers::Request) -> String {
+pub fn reason(delivery: &Request) -> String {
     let body = delivery.json();
     body["incident"]["reason"]
         .as_str()
@@ -31,17 +23,14 @@ pub fn reason(delivery: &support::notify_servers::Request) -> String {
         .to_owned()
 }
 
-/// The statuses a heartbeat went through, oldest first, as `from>to` pairs.
-pub async fn transitions(app: &support::TestApp, hb: HeartbeatId) -> Vec<String> {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    use lifeline_store::schema::status_changes as sc;
-    let rows: Vec<(String, String)> = sc::table
-        .filter(sc::heartbeat_id.eq(hb.as_uuid()))
-        .order(sc::id)
-        .select((sc::from_status, sc::to_status))
-        .load(&mut app.conn().await)
-        .await
-        .unwrap();
-    rows.into_iter().map(|(f, t)| format!("{f}>{t}")).collect()
+/// Nothing left to send: no notification pending and no attempt in flight. From then on no
+/// request can reach a receiver until something new happens, so counting what receivers got
+/// needs no further waiting.
+const UNSETTLED: &str = "SELECT (SELECT count(*) FROM notifications WHERE status = 'pending') \
+    + (SELECT count(*) FROM notification_attempts WHERE finished_at IS NULL) AS n";
+
+/// Waits until delivery has settled (see [`UNSETTLED`]).
+pub async fn settled(app: &TestApp) {
+    let left = app.wait_count(UNSETTLED, 0, PATIENCE).await;
+    assert_eq!(left, 0, "notifications still pending or being sent");
 }

@@ -2,12 +2,10 @@
 //! driving the writer's batch transaction and the scheduler's decision by hand.
 
 use chrono::{Duration, Utc};
-use lifeline_domain::{PingKind, Plan};
+use lifeline_domain::{PingKind, Plan, Status};
 use lifeline_store::deadlines;
 use lifeline_store::pings::{self, NewPing};
-
-use crate::support::TestApp;
-use crate::support::notify_servers::{HttpServer, Reply};
+use lifeline_testkit::{HttpServer, PATIENCE, Reply, TestApp};
 
 fn ping_at(hb: &lifeline_store::heartbeats::Heartbeat, at: chrono::DateTime<Utc>) -> NewPing {
     NewPing {
@@ -59,7 +57,7 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
         .await
         .unwrap();
     assert_eq!(pass, deadlines::DueOutcome::default());
-    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
+    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
     assert_eq!(app.count(NOTIFICATIONS).await, 0);
 
     // And a ping acknowledged over HTTP before the deadline is never followed by a down.
@@ -71,7 +69,7 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
         .await
         .unwrap();
     assert_eq!(pass.down, 0);
-    assert_eq!(app.reload(&scope, other.id).await.status.as_str(), "up");
+    assert_eq!(app.reload(&scope, other.id).await.status, Status::Up);
     app.stop().await;
 }
 
@@ -92,7 +90,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
         .await
         .unwrap();
     assert_eq!((pass.down, pass.notifications), (1, 1));
-    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "down");
+    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
 
     // The ping that was in flight lands right after: up again, incident resolved, and the
     // team hears both — the alert is not withdrawn, a recovery follows it.
@@ -104,7 +102,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     .await
     .unwrap();
     pings::commit_staged(&mut writer, staged).await.unwrap();
-    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
+    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
     let kinds = "SELECT count(*) AS n FROM notifications n JOIN incidents i ON i.id = n.incident_id \
                  WHERE i.resolved_at IS NOT NULL AND n.kind IN ('alert', 'recovery')";
     assert_eq!(app.count(kinds).await, 2);
@@ -115,7 +113,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     app.sql("UPDATE notifications SET next_attempt_at = now()")
         .await;
     app.start_scheduler(app.scheduler_settings()).await;
-    let delivered = hook.wait_for(2, crate::PATIENCE).await;
+    let delivered = hook.wait_for(2, PATIENCE).await;
     let types: Vec<_> = delivered.iter().map(|r| r.json()["type"].clone()).collect();
     assert_eq!(types, ["heartbeat.down", "heartbeat.up"]);
     app.stop().await;

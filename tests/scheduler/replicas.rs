@@ -6,25 +6,18 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use lifeline_domain::Plan;
-use tokio::process::{Child, Command};
+use lifeline_testkit::{HttpServer, Lifeline, PATIENCE, Process, Reply, Role, TestApp, wait_for};
 
-use crate::support::TestApp;
-use crate::support::notify_servers::{HttpServer, Reply};
+use crate::settled;
 
-fn scheduler(app: &TestApp, timeout_ms: u64) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_lifeline"))
-        .arg("scheduler")
-        .env("DATABASE_URL", &app.db.settings.database_url)
-        .env("REDIS_URL", &app.db.settings.redis_url)
-        .env("LIFELINE_REDIS_PREFIX", &app.db.settings.redis_prefix)
+/// A scheduler process on the app's engines; its sends time out after `timeout_ms`.
+async fn scheduler(app: &TestApp, timeout_ms: u64) -> Process {
+    Lifeline::new(env!("CARGO_BIN_EXE_lifeline"), &app.db.settings)
         .env("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", "1")
-        .env("LIFELINE_NOTIFY_TIMEOUT_MS", timeout_ms.to_string())
+        .env("LIFELINE_NOTIFY_TIMEOUT_MS", timeout_ms)
         .env("LIFELINE_DELIVERY_BACKOFF_MS", "200")
-        .env("LIFELINE_SCHEDULER_ADDR", "127.0.0.1:0")
-        .env("LIFELINE_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
+        .start(Role::Scheduler)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,11 +48,10 @@ async fn two_schedulers_alert_once_per_incident_and_channel() {
         first = first.id,
     ))
     .await;
-    let _one = scheduler(&app, 5_000);
-    let _two = scheduler(&app, 5_000);
+    let (one, two) = tokio::join!(scheduler(&app, 5_000), scheduler(&app, 5_000));
 
     let delivered = hook.wait_for(2000, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    settled(&app).await;
     let all = hook.requests();
     assert_eq!(app.count("SELECT count(*) AS n FROM incidents").await, 1000);
     assert_eq!(delivered.len(), 2000, "one per incident and channel");
@@ -71,6 +63,9 @@ async fn two_schedulers_alert_once_per_incident_and_channel() {
     assert_eq!(distinct.len(), 2000);
     let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 1";
     assert_eq!(app.count(sent).await, 2000);
+    for process in [one, two] {
+        assert!(process.stop().await.success(), "a scheduler stops cleanly");
+    }
     app.stop().await;
 }
 
@@ -82,56 +77,50 @@ async fn a_process_killed_mid_delivery_is_finished_once_after_a_restart() {
     // The first delivery hangs: the process is killed while it waits for the answer.
     let hook = HttpServer::scripted(vec![Reply::Slow(Duration::from_secs(30))]).await;
     app.webhook(&scope, &hb, &hook.url("/hook")).await;
-    let mut first = scheduler(&app, 2_000);
+    let mut first = scheduler(&app, 2_000).await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
-    let until = tokio::time::Instant::now() + Duration::from_secs(15);
-    while hook.requests().is_empty() && tokio::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert_eq!(hook.wait_for_requests(1, PATIENCE).await.len(), 1);
     assert_eq!(hook.unanswered(), 1, "the delivery is held, in flight");
-    first.kill().await.unwrap();
+    first.kill().await;
 
-    let _second = scheduler(&app, 2_000);
+    let second = scheduler(&app, 2_000).await;
     // The claim's lease (2 × timeout + 1 s) runs out, then the new process delivers.
     let delivered = hook.wait_for(1, Duration::from_secs(20)).await;
     assert_eq!(delivered.len(), 1);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    settled(&app).await;
     assert_eq!(hook.delivered().len(), 1, "delivered once");
+    assert_eq!(
+        hook.requests().len(),
+        2,
+        "the abandoned send and the one after the restart"
+    );
     let sent = "SELECT count(*) AS n FROM notifications WHERE status = 'sent' AND attempts = 2";
     assert_eq!(app.count(sent).await, 1);
     let abandoned = "SELECT count(*) AS n FROM notification_attempts WHERE attempt = 1 AND outcome = 'abandoned'";
     assert_eq!(app.count(abandoned).await, 1);
+    assert!(second.stop().await.success());
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduler_process_serves_its_ops_endpoints() {
     let app = TestApp::start().await;
-    let port = crate::support::free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lifeline"));
-    let _process = cmd
-        .arg("scheduler")
-        .env("DATABASE_URL", &app.db.settings.database_url)
-        .env("REDIS_URL", &app.db.settings.redis_url)
-        .env("LIFELINE_REDIS_PREFIX", &app.db.settings.redis_prefix)
-        .env("LIFELINE_SCHEDULER_ADDR", format!("127.0.0.1:{port}"))
-        .env("LIFELINE_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let until = tokio::time::Instant::now() + Duration::from_secs(15);
-    let ready = loop {
-        match app.http.get(format!("{base}/readyz")).send().await {
-            Ok(answer) if answer.status() == 200 => {
-                break answer.json::<serde_json::Value>().await.unwrap();
-            }
-            _ if tokio::time::Instant::now() < until => {
-                tokio::time::sleep(Duration::from_millis(100)).await
-            }
-            other => panic!("never ready: {other:?}"),
-        }
-    };
+    let process = Lifeline::new(env!("CARGO_BIN_EXE_lifeline"), &app.db.settings)
+        .start(Role::Scheduler)
+        .await;
+    let base = process.ops_base();
+    // Ready as soon as Postgres answers; not blind once its first pass has taken in the
+    // beacons of the test's ingest.
+    let ready = wait_for(
+        PATIENCE,
+        async || {
+            let ready = app.http.get(format!("{base}/readyz")).send().await.unwrap();
+            assert_eq!(ready.status(), 200);
+            ready.json::<serde_json::Value>().await.unwrap()
+        },
+        |ready| ready["blind"] == false,
+    )
+    .await;
     assert_eq!(ready["postgres"], "ok");
     assert_eq!(
         ready["blind"], false,
@@ -139,5 +128,6 @@ async fn a_scheduler_process_serves_its_ops_endpoints() {
     );
     assert_eq!(app.get_status(format!("{base}/healthz")).await, 200);
     assert_eq!(app.get_status(format!("{base}/metrics")).await, 200);
+    assert!(process.stop().await.success(), "stops cleanly on SIGTERM");
     app.stop().await;
 }

@@ -6,7 +6,7 @@ use lifeline_domain::{Plan, TeamId};
 use lifeline_store::{TeamScope, pings, teams};
 use tokio::sync::watch;
 
-use crate::support::TestApp;
+use lifeline_testkit::TestApp;
 
 /// Ages in days of the pings every heartbeat gets.
 const AGES: [i64; 8] = [1, 6, 8, 29, 31, 89, 91, 364];

@@ -1,18 +1,18 @@
 //! Every status transition, end to end: pings through the real ping API, decisions and alerts
 //! by the real scheduler loops, deliveries to a real local webhook receiver.
 
-use lifeline_domain::Plan;
+use lifeline_domain::{Plan, Status};
+use lifeline_testkit::{HttpServer, PATIENCE, TestApp};
 
-use crate::support::TestApp;
-use crate::support::notify_servers::HttpServer;
-use crate::{PATIENCE, reason, transitions};
+use crate::{reason, settled};
+
+use Status::{Down, Late, New, Paused, Up};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_late_down_recovered_failed_paused() {
     let app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Free).await;
     let hb = app.heartbeat(&scope, 1, 1).await;
-    let silent = app.heartbeat(&scope, 1, 0).await;
     let hook = HttpServer::ok().await;
     app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let id = hb.id.as_uuid();
@@ -24,12 +24,12 @@ async fn up_late_down_recovered_failed_paused() {
     };
 
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
-    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "up");
+    assert_eq!(app.reload(&scope, hb.id).await.status, Up);
     // Interval passed: late, no alert yet. Grace passed: down, incident, alert.
     assert_eq!(app.wait_count(&incidents(true), 1, PATIENCE).await, 1);
     assert_eq!(
-        transitions(&app, hb.id).await,
-        ["new>up", "up>late", "late>down"]
+        app.transitions(hb.id).await,
+        [(New, Up), (Up, Late), (Late, Down)]
     );
     let alert = hook.wait_for(1, PATIENCE).await;
     assert_eq!(alert.len(), 1, "exactly one alert");
@@ -53,7 +53,7 @@ async fn up_late_down_recovered_failed_paused() {
 
     // A failure signal takes it down at once, with a new incident and alert.
     assert_eq!(app.get_status(format!("{}/fail", app.url(&hb))).await, 200);
-    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "down");
+    assert_eq!(app.reload(&scope, hb.id).await.status, Down);
     assert_eq!(app.count(&incidents(true)).await, 1);
     let notices = hook.wait_for(3, PATIENCE).await;
     assert_eq!(notices[2].json()["type"], "heartbeat.down");
@@ -66,22 +66,53 @@ async fn up_late_down_recovered_failed_paused() {
         .await
         .unwrap();
     assert_eq!(app.count(&incidents(true)).await, 0);
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(app.reload(&scope, hb.id).await.status.as_str(), "paused");
+    // Had the clock kept running, `hb` would have been due 2 s after its last ping at the
+    // latest. A witness pinged now on a 2 s schedule going down proves that the scheduler has
+    // decided deadlines past that point.
+    let witness = app.heartbeat(&scope, 2, 0).await;
+    assert_eq!(app.get_status(app.url(&witness)).await, 200);
+    assert_eq!(
+        app.wait_status(&scope, witness.id, Down, PATIENCE).await,
+        Down
+    );
+    settled(&app).await;
+    assert_eq!(app.reload(&scope, hb.id).await.status, Paused);
     assert_eq!(hook.delivered().len(), 3, "no recovery notice for a pause");
     assert_eq!(
-        transitions(&app, hb.id).await,
+        app.transitions(hb.id).await,
         [
-            "new>up",
-            "up>late",
-            "late>down",
-            "down>up",
-            "up>down",
-            "down>paused"
+            (New, Up),
+            (Up, Late),
+            (Late, Down),
+            (Down, Up),
+            (Up, Down),
+            (Down, Paused)
         ]
     );
-    // A heartbeat that never pinged stays new: it has no deadline.
-    assert_eq!(app.reload(&scope, silent.id).await.status.as_str(), "new");
+    app.stop().await;
+}
+
+/// A heartbeat that never pinged has no deadline: it stays new, whatever time passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_that_never_pinged_stays_new() {
+    let app = TestApp::with_scheduler().await;
+    let scope = app.team(Plan::Free).await;
+    let silent = app.heartbeat(&scope, 1, 0).await;
+    let hook = HttpServer::ok().await;
+    app.webhook(&scope, &silent, &hook.url("/hook")).await;
+    // A witness made and pinged after it, on the same schedule: once the scheduler has taken
+    // the witness down, it has decided every deadline `silent` could have had by then.
+    let witness = app.heartbeat(&scope, 1, 0).await;
+    assert_eq!(app.get_status(app.url(&witness)).await, 200);
+    assert_eq!(
+        app.wait_status(&scope, witness.id, Down, PATIENCE).await,
+        Down
+    );
+    settled(&app).await;
+    assert_eq!(app.reload(&scope, silent.id).await.status, New);
+    let changes = app.transitions(silent.id).await;
+    assert!(changes.is_empty(), "{changes:?}");
+    assert_eq!(hook.requests().len(), 0, "nothing to alert about");
     app.stop().await;
 }
 
@@ -104,7 +135,7 @@ async fn a_heartbeat_with_two_channels_alerts_both_once() {
         text.contains("job") && text.contains("/heartbeats/"),
         "{text}"
     );
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    settled(&app).await;
     assert_eq!(
         (a.requests().len(), b.requests().len()),
         (1, 1),

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use lifeline_domain::Plan;
 
-use crate::support::TestApp;
-use crate::support::notify_servers::HttpServer;
+use lifeline_testkit::{HttpServer, PATIENCE, TestApp};
+
+use crate::settled;
 
 const POLL: Duration = Duration::from_secs(60);
 /// Far less than the poll: only a wake-up explains an answer within it.
@@ -18,9 +19,14 @@ async fn new_deadlines_and_failure_alerts_wake_the_scheduler() {
     let mut app = TestApp::start().await;
     let mut settings = app.scheduler_settings();
     settings.max_sleep = POLL;
+    // A claimed notification is looked at again when its lease (twice the send timeout, and a
+    // second) runs out: that too must be far off, or a timer could explain a prompt delivery.
+    settings.notify.timeout = POLL;
     app.start_scheduler(settings).await;
-    // Let both loops go to sleep with nothing to do.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Both loops have nothing to do, so their first pass ends in a sleep of the whole poll;
+    // the deadline loop's pass shows in the coverage it takes from ingest's beacons.
+    let covered = "SELECT count(*) AS n FROM coverage WHERE covered_until IS NOT NULL";
+    assert_eq!(app.wait_count(covered, 1, PATIENCE).await, 1);
 
     let scope = app.team(Plan::Free).await;
     let silent = app.heartbeat(&scope, 1, 0).await;
@@ -42,7 +48,8 @@ async fn new_deadlines_and_failure_alerts_wake_the_scheduler() {
     assert_eq!(alerts[0].path, "/hook/silent");
 
     // A failure signal queues its alert in the ping's own transaction: delivery must wake.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // (Once nothing is pending or being sent, the delivery loop sleeps for the whole poll.)
+    settled(&app).await;
     assert_eq!(
         app.get_status(format!("{}/1", app.url(&failing))).await,
         200

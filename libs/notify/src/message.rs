@@ -164,13 +164,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
         Err(_) => unreachable!("HMAC accepts keys of any length"),
     };
     mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256=");
-    for byte in digest {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

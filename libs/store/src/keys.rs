@@ -39,24 +39,15 @@ impl RedisKeys {
     }
 }
 
+/// Lowercase hex, as token hashes appear in Redis keys and token events.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    hex::encode(bytes)
 }
 
+/// A token hash back from its hex form; `None` unless it is exactly 32 bytes of hex.
 pub fn unhex(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
+    hex::decode_to_slice(s, &mut out).ok()?;
     Some(out)
 }
 
@@ -76,5 +67,7 @@ mod tests {
         let bytes = [7u8; 32];
         assert_eq!(unhex(&hex(&bytes)), Some(bytes));
         assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex(&hex(&[7u8; 31])), None, "too short");
+        assert_eq!(unhex(&"g".repeat(64)), None);
     }
 }

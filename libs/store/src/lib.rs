@@ -28,9 +28,6 @@ pub mod tokens;
 pub mod users;
 pub mod wake;
 
-#[cfg(feature = "testing")]
-pub mod testing;
-
 pub use error::StoreError;
 pub use keys::RedisKeys;
 pub use pg::{PgConn, PgPool};

@@ -14,6 +14,10 @@ pub type PgConn = AsyncPgConnection;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
+/// A fingerprint of `migrations/` (made by `build.rs`): tests rebuild their template database
+/// whenever it changes.
+pub const MIGRATIONS_HASH: &str = env!("LIFELINE_MIGRATIONS_HASH");
+
 /// Builds the pool. Connections are opened lazily, so this succeeds even while Postgres is down;
 /// each checkout then fails within `pg_timeout` instead of hanging (the ping API answers 503).
 pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {

@@ -35,7 +35,7 @@ async fn alert_email_says_what_when_and_where() {
         "Lifeline <alerts@lifeline.local>"
     );
     assert_eq!(
-        mail.header("Subject").unwrap(),
+        mail.subject().unwrap(),
         "[Lifeline] DOWN: nightly-backup (Acme)"
     );
     assert_eq!(
@@ -47,6 +47,13 @@ async fn alert_email_says_what_when_and_where() {
             .unwrap()
             .starts_with("text/plain")
     );
+    // The same, as a mail reader understands it.
+    let parsed = mail.message();
+    let from = parsed.from().and_then(|a| a.first()).unwrap();
+    assert_eq!(from.name(), Some("Lifeline"));
+    assert_eq!(from.address(), Some("alerts@lifeline.local"));
+    let expected_id = format!("{}@lifeline.local", msg.notification_id);
+    assert_eq!(parsed.message_id(), Some(expected_id.as_str()));
     let body = mail.body();
     for want in [
         "Heartbeat \"nightly-backup\" of team Acme is DOWN.",
@@ -73,7 +80,7 @@ async fn recovery_email_with_no_ping_yet() {
     notifier.send(email("ops@example.com"), &msg).await.unwrap();
     let mail = &server.mails()[0];
     assert_eq!(
-        mail.header("Subject").unwrap(),
+        mail.subject().unwrap(),
         "[Lifeline] UP again: nightly-backup (Acme)"
     );
     assert!(
@@ -174,7 +181,7 @@ async fn names_cannot_inject_headers() {
     assert_eq!(mail.header("Bcc"), None);
     assert_eq!(mail.header("X-Evil"), None);
     assert_eq!(
-        mail.header("Subject").unwrap(),
+        mail.subject().unwrap(),
         "[Lifeline] DOWN: backup  Bcc: victim@example.com (Acme X-Evil: 1)"
     );
 }

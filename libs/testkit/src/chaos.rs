@@ -1,5 +1,5 @@
 //! A TCP proxy between a service and Postgres or Redis that a test can cut (every connection
-//! dropped, new ones refused) and restore.
+//! dropped, new ones refused) and restore, and the address helpers that go with it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+/// Drops every proxied connection on `cut`; refuses new ones until `restore`.
 pub struct ChaosProxy {
     pub addr: SocketAddr,
     up: Arc<AtomicBool>,
@@ -76,14 +77,53 @@ pub fn target_of(url: &str, default_port: u16) -> SocketAddr {
 
 /// A proxy in front of the test Postgres server.
 pub async fn postgres_proxy() -> ChaosProxy {
-    let url = std::env::var("LIFELINE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    ChaosProxy::start(target_of(&url, 5432)).await
+    ChaosProxy::start(target_of(&crate::engines::admin_database_url(), 5432)).await
 }
 
 /// A proxy in front of the test Redis server.
 pub async fn redis_proxy() -> ChaosProxy {
-    let url = std::env::var("LIFELINE_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    ChaosProxy::start(target_of(&url, 6379)).await
+    ChaosProxy::start(target_of(&crate::engines::redis_url(), 6379)).await
+}
+
+/// Replaces host and port of a `scheme://user@host:port/db` URL (to route it through a proxy).
+pub fn via(url: &str, addr: SocketAddr) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (userinfo, rest) = match rest.split_once('@') {
+        Some((u, r)) => (format!("{u}@"), r),
+        None => (String::new(), rest),
+    };
+    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
+    format!("{scheme}://{userinfo}{addr}{path}")
+}
+
+/// A free TCP port on 127.0.0.1 (for processes that need one up front).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_rerouted_and_read() {
+        let addr: SocketAddr = "127.0.0.1:7000".parse().unwrap();
+        assert_eq!(
+            via("postgres://u:p@db.example:5432/x?sslmode=disable", addr),
+            "postgres://u:p@127.0.0.1:7000/x?sslmode=disable"
+        );
+        assert_eq!(via("redis://localhost", addr), "redis://127.0.0.1:7000");
+        assert_eq!(
+            target_of("postgres://u@localhost/db", 5432),
+            "127.0.0.1:5432".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            target_of("redis://127.0.0.1:6380", 6379),
+            "127.0.0.1:6380".parse::<SocketAddr>().unwrap()
+        );
+    }
 }

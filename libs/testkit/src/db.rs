@@ -1,20 +1,18 @@
 //! Gives each test its own Postgres database and Redis key prefix, so tests run in parallel
 //! against the real engines. Databases are cloned from a template migrated once per schema
 //! version (`STRATEGY FILE_COPY` keeps the clone cheap), dropped when the test ends, and
-//! leftovers of crashed runs are swept on the next run.
-//!
-//! `LIFELINE_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a
-//! database of a role that may create databases; `LIFELINE_TEST_REDIS_URL` (default
-//! `redis://127.0.0.1:6379`) the Redis server.
+//! leftovers of crashed runs are swept on the next run. Where the engines are: [`crate::engines`].
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use lifeline_store::{PgPool, StoreSettings, pg};
 use tokio::sync::OnceCell;
 
-use crate::{StoreSettings, pg};
+use crate::engines::{admin_database_url as admin_url, redis_url};
 
-const SCHEMA: &str = env!("LIFELINE_MIGRATIONS_HASH");
+/// The schema version: the template is rebuilt whenever the migrations change.
+const SCHEMA: &str = pg::MIGRATIONS_HASH;
 const PREFIX: &str = "lifeline_test_";
 
 /// The template's name: per schema version and per role (only a database's owner may clone a
@@ -26,11 +24,6 @@ pub struct TestDb {
     pub name: String,
     pub settings: StoreSettings,
     admin_url: String,
-}
-
-fn admin_url() -> String {
-    std::env::var("LIFELINE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn url_for(admin: &str, database: &str) -> String {
@@ -65,8 +58,26 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// Templates of other schema versions are dropped once unused for this long. Runs on other
+/// branches (other migrations) share the server, so a template in use is never dropped.
+const TEMPLATE_UNUSED_FOR: i64 = 86_400;
+
+#[derive(QueryableByName)]
+struct Template {
+    #[diesel(sql_type = Text)]
+    datname: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    used: Option<String>,
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
 /// Creates the template once per schema version, under an advisory lock so that parallel test
-/// processes agree, and sweeps databases left by test processes that no longer run.
+/// processes agree, marks it used (a database comment with the time), and sweeps what is left
+/// over: databases of test processes that no longer run, and templates of other schema versions
+/// unused for a day.
 async fn ensure_template() -> String {
     let mut conn = admin().await;
     exec(&mut conn, "SELECT pg_advisory_lock(727274)").await;
@@ -107,9 +118,34 @@ async fn ensure_template() -> String {
         )
         .await;
     }
+    exec(
+        &mut conn,
+        &format!("COMMENT ON DATABASE {template} IS '{}'", unix_now()),
+    )
+    .await;
+    let others: Vec<Template> = diesel::sql_query(format!(
+        "SELECT datname::text AS datname, shobj_description(oid, 'pg_database') AS used \
+         FROM pg_database WHERE datname LIKE '{family}%' AND datname <> '{template}'"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    for other in others {
+        match other.used.and_then(|u| u.parse::<i64>().ok()) {
+            Some(used) if unix_now() - used > TEMPLATE_UNUSED_FOR => {
+                let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", other.datname);
+                let _ = diesel::sql_query(drop).execute(&mut conn).await;
+            }
+            Some(_) => {}
+            // Made by a version of this helper that did not mark templates: start its clock.
+            None => {
+                let mark = format!("COMMENT ON DATABASE {} IS '{}'", other.datname, unix_now());
+                let _ = diesel::sql_query(mark).execute(&mut conn).await;
+            }
+        }
+    }
     let leftovers: Vec<Name> = diesel::sql_query(format!(
-        "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE '{PREFIX}%' \
-         OR (datname LIKE '{family}%' AND datname <> '{template}')"
+        "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE '{PREFIX}%'"
     ))
     .load(&mut conn)
     .await
@@ -140,16 +176,17 @@ impl TestDb {
         let unique = uuid::Uuid::new_v4().simple().to_string();
         let name = format!("{PREFIX}{}_{}", std::process::id(), &unique[..12]);
         let mut conn = admin().await;
-        exec(
-            &mut conn,
-            &format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY"),
-        )
-        .await;
-        let redis_url = std::env::var("LIFELINE_TEST_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let create = format!("CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY");
+        if let Err(e) = diesel::sql_query(&create).execute(&mut conn).await {
+            // A run of an older helper on another branch may have swept the template: make it
+            // again, once.
+            assert!(e.to_string().contains("does not exist"), "{create}: {e}");
+            ensure_template().await;
+            exec(&mut conn, &create).await;
+        }
         let settings = StoreSettings {
             database_url: url_for(&admin_url(), &name),
-            redis_url,
+            redis_url: redis_url(),
             redis_prefix: format!("lifeline:test:{unique}:"),
             pool_size: 8,
             pg_timeout: std::time::Duration::from_millis(1_000),
@@ -165,7 +202,7 @@ impl TestDb {
     }
 
     /// A fresh pool on this test's database.
-    pub fn pool(&self) -> crate::PgPool {
+    pub fn pool(&self) -> PgPool {
         pg::pool(&self.settings).unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -174,6 +211,28 @@ impl TestDb {
         AsyncPgConnection::establish(&self.settings.database_url)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A connection to Redis (keys of this test start with `settings.redis_prefix`).
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.settings.redis_url.as_str())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap_or_else(|e| panic!("test Redis is unreachable: {e}"))
+    }
+
+    /// How many clients listen on the pub/sub channel `{prefix}{name}` (e.g. `wake`): a
+    /// service's subscription is up when this counts it.
+    pub async fn subscribers(&self, name: &str) -> i64 {
+        let channel = format!("{}{name}", self.settings.redis_prefix);
+        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query_async(&mut self.redis().await)
+            .await
+            .unwrap_or_else(|e| panic!("PUBSUB NUMSUB {channel}: {e}"));
+        counts.into_iter().map(|(_, n)| n).sum()
     }
 }
 

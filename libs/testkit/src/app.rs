@@ -1,33 +1,38 @@
-//! Shared by the black-box tests: a running ingest service on its own database and Redis
-//! prefix, helpers to make teams and heartbeats, and a TCP proxy that can cut a connection to
-//! Postgres or Redis on demand.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
-pub mod chaos;
-/// The SMTP server and HTTP recorder of `lifeline-notify`'s own tests.
-#[path = "../../libs/notify/tests/send/support.rs"]
-pub mod notify_servers;
+//! `TestApp`: the real ingest service (and, when asked, the scheduler) running in the test's
+//! process on its own database and Redis prefix, with helpers to make teams and heartbeats and
+//! to look at what the services stored.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
-use lifeline_domain::{ChannelId, HeartbeatId, HeartbeatName, Plan, Schedule, TeamName};
+use lifeline_domain::{ChannelId, HeartbeatId, HeartbeatName, Plan, Schedule, Status, TeamName};
 use lifeline_ingest::IngestSettings;
 use lifeline_scheduler::SchedulerSettings;
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
-use lifeline_store::testing::TestDb;
 use lifeline_store::{RedisKeys, StoreSettings, TeamScope, redis_conn, teams, tokens};
+
+use crate::db::TestDb;
+use crate::wait::{PATIENCE, wait_for, wait_until};
+
+/// The Redis channels whose subscriptions a started service must have before a test goes on
+/// (see `lifeline_store::keys`).
+const TOKEN_EVENTS: &str = "events:tokens";
+const WAKE: &str = "wake";
 
 pub struct TestApp {
     pub db: TestDb,
+    /// Where the services connect: the test's database and prefix, possibly rewritten (e.g.
+    /// through a chaos proxy, or with a shorter `blind_after`).
+    pub store: StoreSettings,
     pub ingest: Option<lifeline_ingest::Running>,
     pub scheduler: Option<lifeline_scheduler::Running>,
     pub base: String,
     pub http: reqwest::Client,
 }
 
+/// Ingest's settings for tests: defaults, on a free port of 127.0.0.1.
 pub fn local_settings() -> IngestSettings {
     IngestSettings::local(SocketAddr::from(([127, 0, 0, 1], 0)))
 }
@@ -37,8 +42,8 @@ impl TestApp {
         Self::start_with(local_settings(), |s| s).await
     }
 
-    /// Starts ingest with custom settings; `store` may rewrite where it connects (e.g. through
-    /// a chaos proxy).
+    /// Starts ingest with custom settings; `store` may rewrite where the services connect and
+    /// the store's settings (the scheduler, when started, uses the same).
     pub async fn start_with(
         settings: IngestSettings,
         store: impl FnOnce(StoreSettings) -> StoreSettings,
@@ -50,14 +55,14 @@ impl TestApp {
                 .try_init();
         }
         let db = TestDb::new().await;
-        let running = lifeline_ingest::start(settings, store(db.settings.clone()))
+        let store = store(db.settings.clone());
+        let running = lifeline_ingest::start(settings, store.clone())
             .await
             .expect("ingest starts");
         let base = format!("http://{}", running.addr);
-        // Wait until the token-events subscription is up, so caches behave as in production.
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        TestApp {
+        let app = TestApp {
             db,
+            store,
             ingest: Some(running),
             scheduler: None,
             base,
@@ -65,7 +70,25 @@ impl TestApp {
                 .pool_max_idle_per_host(64)
                 .build()
                 .unwrap(),
-        }
+        };
+        app.subscribed(TOKEN_EVENTS).await;
+        app
+    }
+
+    /// Ingest and the scheduler with the test settings, in this process.
+    pub async fn with_scheduler() -> TestApp {
+        let mut app = Self::start().await;
+        app.start_scheduler(app.scheduler_settings()).await;
+        app
+    }
+
+    /// Waits until a service listens on the Redis channel `name`, so that caches and wake-ups
+    /// behave as in production from the test's first step.
+    async fn subscribed(&self, name: &str) {
+        assert!(
+            wait_until(PATIENCE, async || self.db.subscribers(name).await > 0).await,
+            "no service subscribed to {name}"
+        );
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
@@ -80,6 +103,7 @@ impl TestApp {
         TeamScope::for_operator(&mut conn, team.id).await.unwrap()
     }
 
+    /// A heartbeat named `job` expected every `interval` seconds, `grace` seconds late at most.
     pub async fn heartbeat(&self, scope: &TeamScope, interval: i64, grace: i64) -> Heartbeat {
         let mut conn = self.conn().await;
         heartbeats::create(
@@ -116,6 +140,40 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Waits until the heartbeat has `status` (or `limit` passes); returns the last status.
+    pub async fn wait_status(
+        &self,
+        scope: &TeamScope,
+        id: HeartbeatId,
+        status: Status,
+        limit: Duration,
+    ) -> Status {
+        wait_for(
+            limit,
+            async || self.reload(scope, id).await.status,
+            |s| *s == status,
+        )
+        .await
+    }
+
+    /// The statuses a heartbeat went through, oldest first.
+    pub async fn transitions(&self, hb: HeartbeatId) -> Vec<(Status, Status)> {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use lifeline_store::schema::status_changes as sc;
+        let rows: Vec<(String, String)> = sc::table
+            .filter(sc::heartbeat_id.eq(hb.as_uuid()))
+            .order(sc::id)
+            .select((sc::from_status, sc::to_status))
+            .load(&mut self.conn().await)
+            .await
+            .unwrap();
+        let parse = |s: &str| Status::parse(s).unwrap_or_else(|e| panic!("{e}"));
+        rows.iter()
+            .map(|(from, to)| (parse(from), parse(to)))
+            .collect()
+    }
+
     pub async fn ping_count(&self, id: HeartbeatId) -> i64 {
         use diesel::prelude::*;
         use diesel_async::RunQueryDsl;
@@ -148,26 +206,15 @@ impl TestApp {
         }
     }
 
-    /// Ingest and the scheduler with the test settings, in this process.
-    pub async fn with_scheduler() -> TestApp {
-        let mut app = Self::start().await;
-        app.start_scheduler(app.scheduler_settings()).await;
-        app
-    }
-
-    /// Starts the scheduler (deadlines, delivery, purge) in this process.
+    /// Starts the scheduler (deadlines, delivery, purge) in this process, on `self.store`, and
+    /// waits until it listens for wake-ups.
     pub async fn start_scheduler(&mut self, settings: SchedulerSettings) {
-        self.start_scheduler_on(settings, self.db.settings.clone())
-            .await;
-    }
-
-    /// Starts the scheduler with its own view of the engines (e.g. through a chaos proxy).
-    pub async fn start_scheduler_on(&mut self, settings: SchedulerSettings, store: StoreSettings) {
         let metrics = lifeline_ops::prometheus();
-        let running = lifeline_scheduler::start(settings, store, metrics)
+        let running = lifeline_scheduler::start(settings, self.store.clone(), metrics)
             .await
             .unwrap();
         self.scheduler = Some(running);
+        self.subscribed(WAKE).await;
     }
 
     /// Scheduler settings for tests, with links under this app's address.
@@ -185,10 +232,11 @@ impl TestApp {
     }
 
     pub async fn restart_ingest(&mut self, addr: SocketAddr) {
-        let running = lifeline_ingest::start(IngestSettings::local(addr), self.db.settings.clone())
+        let running = lifeline_ingest::start(IngestSettings::local(addr), self.store.clone())
             .await
             .unwrap();
         self.ingest = Some(running);
+        self.subscribed(TOKEN_EVENTS).await;
     }
 
     /// A webhook channel of the team pointing at `url`, attached to `hb`.
@@ -231,7 +279,7 @@ impl TestApp {
         self.conn().await.batch_execute(sql).await.unwrap();
     }
 
-    /// A single number from SQL.
+    /// A single number from SQL: the column `n` of its one row.
     pub async fn count(&self, sql: &str) -> i64 {
         use diesel_async::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
@@ -248,33 +296,6 @@ impl TestApp {
 
     /// Waits until `sql` counts `n` (or `limit` passes) and returns the last count.
     pub async fn wait_count(&self, sql: &str, n: i64, limit: Duration) -> i64 {
-        let until = tokio::time::Instant::now() + limit;
-        loop {
-            let got = self.count(sql).await;
-            if got == n || tokio::time::Instant::now() >= until {
-                return got;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait_for(limit, async || self.count(sql).await, |got| *got == n).await
     }
-}
-
-/// Replaces host and port of a `scheme://user@host:port/db` URL.
-pub fn via(url: &str, addr: SocketAddr) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (userinfo, rest) = match rest.split_once('@') {
-        Some((u, r)) => (format!("{u}@"), r),
-        None => (String::new(), rest),
-    };
-    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
-    format!("{scheme}://{userinfo}{addr}{path}")
-}
-
-/// A free TCP port on 127.0.0.1 (for processes that need one up front).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

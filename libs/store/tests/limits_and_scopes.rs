@@ -1,9 +1,10 @@
 //! Store rules that no HTTP test reaches yet: plan limits and team scopes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule, TeamId, TeamName};
 use lifeline_store::heartbeats::{self, NewHeartbeat};
-use lifeline_store::testing::TestDb;
 use lifeline_store::{StoreError, TeamScope, teams, users};
+use lifeline_testkit::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_free_plan_stops_at_twenty_heartbeats() {
