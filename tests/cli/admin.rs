@@ -3,7 +3,7 @@ use std::process::Output;
 use lifeline_testkit::{TestApp, TestDb};
 use serde_json::Value;
 
-use crate::lifeline;
+use crate::{create_heartbeat, create_team, lifeline, on_heartbeat};
 
 pub(crate) async fn run(db: &TestDb, args: &[&str]) -> Output {
     lifeline(db).run(args).await
@@ -33,34 +33,12 @@ pub(crate) async fn json(db: &TestDb, args: &[&str]) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripts_can_manage_teams_and_heartbeats() {
     let db = TestDb::new().await;
-    let team = json(
-        &db,
-        &[
-            "admin", "team", "create", "--name", "Ops", "--plan", "premium", "--json",
-        ],
-    )
-    .await;
+    let team = json(&db, &create_team("Ops", "premium")).await;
     assert_eq!(team["plan"], "premium");
     let team_id = team["id"].as_str().unwrap();
 
-    let hb = json(
-        &db,
-        &[
-            "admin",
-            "heartbeat",
-            "create",
-            "--team",
-            team_id,
-            "--name",
-            "nightly backup",
-            "--interval",
-            "86400",
-            "--grace",
-            "1800",
-            "--json",
-        ],
-    )
-    .await;
+    let options = ["--interval", "86400", "--grace", "1800", "--json"];
+    let hb = json(&db, &create_heartbeat(team_id, "nightly backup", &options)).await;
     let id = hb["id"].as_str().unwrap().to_owned();
     let token = hb["token"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -71,16 +49,16 @@ async fn scripts_can_manage_teams_and_heartbeats() {
     assert_eq!(hb["interval_secs"], 86400);
     assert_eq!(hb["grace_secs"], 1800);
 
-    let rotated = json(&db, &["admin", "heartbeat", "rotate", &id, "--json"]).await;
+    let rotated = json(&db, &on_heartbeat("rotate", &id)).await;
     assert_ne!(rotated["token"].as_str().unwrap(), token);
     assert_eq!(rotated["id"], id.as_str());
 
-    let paused = json(&db, &["admin", "heartbeat", "pause", &id, "--json"]).await;
+    let paused = json(&db, &on_heartbeat("pause", &id)).await;
     assert_eq!(paused["status"], "paused");
-    let resumed = json(&db, &["admin", "heartbeat", "resume", &id, "--json"]).await;
+    let resumed = json(&db, &on_heartbeat("resume", &id)).await;
     assert_eq!(resumed["status"], "new", "never pinged, so new again");
 
-    let stats = json(&db, &["admin", "heartbeat", "stats", &id, "--json"]).await;
+    let stats = json(&db, &on_heartbeat("stats", &id)).await;
     assert_eq!(stats["status"], "new");
     assert_eq!(stats["pings_stored"], 0);
     assert_eq!(stats["last_ping_at"], Value::Null);
@@ -94,11 +72,7 @@ async fn stats_count_the_pings_stored() {
     for _ in 0..3 {
         app.http.post(app.url(&hb)).send().await.unwrap();
     }
-    let stats = json(
-        &app.db,
-        &["admin", "heartbeat", "stats", &hb.id.to_string(), "--json"],
-    )
-    .await;
+    let stats = json(&app.db, &on_heartbeat("stats", &hb.id.to_string())).await;
     assert_eq!(stats["pings_stored"], 3);
     assert_eq!(stats["status"], "up");
     assert!(stats["last_ping_at"].is_string());
@@ -107,56 +81,16 @@ async fn stats_count_the_pings_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_with_a_clear_message() {
     let db = TestDb::new().await;
-    let cases: [(&[&str], &str); 5] = [
-        (
-            &[
-                "admin", "team", "create", "--name", "X", "--plan", "gold", "--json",
-            ],
-            "unknown plan",
-        ),
-        (
-            &[
-                "admin",
-                "heartbeat",
-                "create",
-                "--team",
-                "nope",
-                "--name",
-                "x",
-                "--json",
-            ],
-            "--team",
-        ),
-        (
-            &[
-                "admin",
-                "heartbeat",
-                "create",
-                "--team",
-                "01a20950-0912-71d0-b8d6-4183bfa374ad",
-                "--name",
-                "x",
-                "--json",
-            ],
-            "not found",
-        ),
-        (
-            &[
-                "admin",
-                "heartbeat",
-                "stats",
-                "01a20950-0912-71d0-b8d6-4183bfa374ad",
-                "--json",
-            ],
-            "not found",
-        ),
-        (
-            &["admin", "team", "create", "--name", "   ", "--json"],
-            "team name",
-        ),
+    let unknown = "01a20950-0912-71d0-b8d6-4183bfa374ad";
+    let cases = [
+        (create_team("X", "gold"), "unknown plan"),
+        (create_heartbeat("nope", "x", &["--json"]), "--team"),
+        (create_heartbeat(unknown, "x", &["--json"]), "not found"),
+        (on_heartbeat("stats", unknown), "not found"),
+        (create_team("   ", "free"), "team name"),
     ];
     for (args, message) in cases {
-        let out = run(&db, args).await;
+        let out = run(&db, &args).await;
         assert!(!out.status.success(), "{args:?} should fail");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
@@ -165,23 +99,9 @@ async fn bad_input_is_refused_with_a_clear_message() {
             "{args:?} printed to stdout on failure"
         );
     }
-    let team = json(&db, &["admin", "team", "create", "--name", "T", "--json"]).await;
-    let out = run(
-        &db,
-        &[
-            "admin",
-            "heartbeat",
-            "create",
-            "--team",
-            team["id"].as_str().unwrap(),
-            "--name",
-            "x",
-            "--interval",
-            "0",
-            "--json",
-        ],
-    )
-    .await;
+    let team = json(&db, &create_team("T", "free")).await;
+    let team_id = team["id"].as_str().unwrap();
+    let out = run(&db, &create_heartbeat(team_id, "x", &["--interval", "0"])).await;
     assert!(String::from_utf8_lossy(&out.stderr).contains("interval must be between"));
 }
 
@@ -245,18 +165,7 @@ async fn migrations_are_reversible() {
     assert_eq!(tables, 1, "only diesel's bookkeeping table remains");
     run_ok(&db, &["migrate"]).await;
     assert!(count_tables(&db).await >= 15);
-    json(
-        &db,
-        &[
-            "admin",
-            "team",
-            "create",
-            "--name",
-            "after re-migration",
-            "--json",
-        ],
-    )
-    .await;
+    json(&db, &create_team("after re-migration", "free")).await;
 }
 
 async fn count_tables(db: &TestDb) -> i64 {

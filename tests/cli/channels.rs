@@ -7,21 +7,18 @@ use lifeline_testkit::TestDb;
 use serde_json::Value;
 
 use crate::admin::{json, run};
-use crate::lifeline;
+use crate::{create_channel, create_heartbeat, create_team, lifeline, on_heartbeat};
 
 async fn team(db: &TestDb, plan: &str) -> String {
-    let args = [
-        "admin", "team", "create", "--name", "Ops", "--plan", plan, "--json",
-    ];
-    json(db, &args).await["id"].as_str().unwrap().to_owned()
+    json(db, &create_team("Ops", plan)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// `admin channel create … --json`, which must succeed.
 async fn channel(db: &TestDb, team: &str, kind: &str, target: &str) -> Value {
-    let args = [
-        "admin", "channel", "create", "--team", team, "--kind", kind, "--target", target,
-    ];
-    json(db, &[&args[..], &["--json"]].concat()).await
+    json(db, &create_channel(team, kind, target, &["--json"])).await
 }
 
 fn id(value: &Value) -> String {
@@ -42,30 +39,20 @@ async fn scripts_create_channels_and_attach_them() {
     assert!(mail.get("secret").is_none_or(|s| s.is_null()), "{mail}");
 
     let (hook_id, mail_id) = (id(&hook), id(&mail));
-    let hb = json(
-        &db,
-        &[
-            "admin",
-            "heartbeat",
-            "create",
-            "--team",
-            &team,
-            "--name",
-            "export",
-            "--interval",
-            "60",
-            "--grace",
-            "0",
-            "--max-runtime",
-            "600",
-            "--progress-timeout",
-            "60",
-            "--channel",
-            &hook_id,
-            "--json",
-        ],
-    )
-    .await;
+    let options = [
+        "--interval",
+        "60",
+        "--grace",
+        "0",
+        "--max-runtime",
+        "600",
+        "--progress-timeout",
+        "60",
+        "--channel",
+        &hook_id,
+        "--json",
+    ];
+    let hb = json(&db, &create_heartbeat(&team, "export", &options)).await;
     let hb_id = id(&hb);
     assert_eq!(
         (
@@ -86,7 +73,7 @@ async fn scripts_create_channels_and_attach_them() {
     let attached = json(&db, &attach).await;
     assert_eq!(attached["channels"].as_array().unwrap().len(), 2);
 
-    let stats = json(&db, &["admin", "heartbeat", "stats", &hb_id, "--json"]).await;
+    let stats = json(&db, &on_heartbeat("stats", &hb_id)).await;
     assert!(stats["open_incident"].is_null());
     assert!(stats["last_alert"].is_null());
     assert_eq!(stats["channels"].as_array().unwrap().len(), 2);
@@ -105,7 +92,7 @@ async fn scripts_create_channels_and_attach_them() {
         .await
         .unwrap();
     assert_eq!((pass.down, pass.notifications), (1, 2));
-    let stats = json(&db, &["admin", "heartbeat", "stats", &hb_id, "--json"]).await;
+    let stats = json(&db, &on_heartbeat("stats", &hb_id)).await;
     assert_eq!(stats["status"], "down");
     let reason = stats["open_incident"]["reason"].as_str().unwrap();
     assert!(reason.contains("no ping since"), "{stats}");
@@ -126,19 +113,14 @@ async fn channel_mistakes_are_refused_with_a_clear_message() {
         ("webhook", private, "private"),
     ];
     for (kind, target, expected) in cases {
-        let args = [
-            "admin", "channel", "create", "--team", &team, "--kind", kind, "--target", target,
-        ];
-        let out = run(&db, &args).await;
+        let out = run(&db, &create_channel(&team, kind, target, &[])).await;
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{kind} {target} was accepted");
         assert!(err.contains(expected), "{kind} {target}: {err}");
     }
     // The operator may allow private targets (the tests' receivers live on 127.0.0.1).
     for (allow, accepted) in [("1", true), ("TRUE", true), ("false", false), ("0", false)] {
-        let args = [
-            "admin", "channel", "create", "--team", &team, "--kind", "webhook", "--target", private,
-        ];
+        let args = create_channel(&team, "webhook", private, &[]);
         let out = lifeline(&db)
             .env("LIFELINE_ALLOW_PRIVATE_WEBHOOKS", allow)
             .run(&args)
@@ -153,31 +135,11 @@ async fn channel_mistakes_are_refused_with_a_clear_message() {
 
     // Another team's channel can be neither attached nor given at creation.
     let others = id(&channel(&db, &another, "email", "them@example.com").await);
-    let create = [
-        "admin",
-        "heartbeat",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "job",
-        "--json",
-    ];
-    let hb_id = id(&json(&db, &create).await);
-    let attach = ["admin", "heartbeat", "attach", &hb_id, "--channel", &others];
-    let with = [
-        "admin",
-        "heartbeat",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "x",
-        "--channel",
-        &others,
-    ];
-    for args in [&attach[..], &with[..]] {
-        let out = run(&db, args).await;
+    let hb_id = id(&json(&db, &create_heartbeat(&team, "job", &["--json"])).await);
+    let attach = vec!["admin", "heartbeat", "attach", &hb_id, "--channel", &others];
+    let with = create_heartbeat(&team, "x", &["--channel", &others]);
+    for args in [attach, with] {
+        let out = run(&db, &args).await;
         assert!(!out.status.success(), "{args:?}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("no such channel"),

@@ -12,3 +12,46 @@ pub(crate) fn lifeline(db: &TestDb) -> Lifeline {
     Lifeline::new(env!("CARGO_BIN_EXE_lifeline"), &db.settings)
         .env("LIFELINE_PUBLIC_URL", "https://hb.example.com/")
 }
+
+/// `admin team create --name NAME --plan PLAN --json`.
+pub(crate) fn create_team<'a>(name: &'a str, plan: &'a str) -> Vec<&'a str> {
+    vec![
+        "admin", "team", "create", "--name", name, "--plan", plan, "--json",
+    ]
+}
+
+/// `admin heartbeat create --team TEAM --name NAME`, then `options`.
+pub(crate) fn create_heartbeat<'a>(
+    team: &'a str,
+    name: &'a str,
+    options: &[&'a str],
+) -> Vec<&'a str> {
+    let command = [
+        "admin",
+        "heartbeat",
+        "create",
+        "--team",
+        team,
+        "--name",
+        name,
+    ];
+    [&command[..], options].concat()
+}
+
+/// `admin channel create --team TEAM --kind KIND --target TARGET`, then `options`.
+pub(crate) fn create_channel<'a>(
+    team: &'a str,
+    kind: &'a str,
+    target: &'a str,
+    options: &[&'a str],
+) -> Vec<&'a str> {
+    let command = [
+        "admin", "channel", "create", "--team", team, "--kind", kind, "--target", target,
+    ];
+    [&command[..], options].concat()
+}
+
+/// `admin heartbeat VERB ID --json` (rotate, pause, resume, stats).
+pub(crate) fn on_heartbeat<'a>(verb: &'a str, id: &'a str) -> Vec<&'a str> {
+    vec!["admin", "heartbeat", verb, id, "--json"]
+}

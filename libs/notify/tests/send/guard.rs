@@ -2,7 +2,7 @@
 //! not allowed, the receiver must get nothing.
 
 use lifeline_domain::{ChannelKind, NotificationKind};
-use lifeline_notify::{NotifySettings, Target, validate_target};
+use lifeline_notify::{Notifier, NotifySettings, SendError, Target, validate_target};
 
 use crate::support::{HttpServer, Reply, message, notifier, settings, webhook};
 
@@ -11,6 +11,18 @@ fn public_only() -> NotifySettings {
         allow_private_targets: false,
         ..settings()
     }
+}
+
+/// Sends an alert to `url` as a webhook and as a Slack channel; both must be refused for good.
+async fn both_refused(notifier: &Notifier, url: &str) -> [SendError; 2] {
+    let alert = message(NotificationKind::Alert);
+    let as_webhook = notifier.send(webhook(url), &alert).await;
+    let as_slack = notifier.send(Target::Slack { url }, &alert).await;
+    [as_webhook, as_slack].map(|sent| {
+        let err = sent.unwrap_err();
+        assert!(err.permanent, "{url}: {err:?}");
+        err
+    })
 }
 
 #[tokio::test]
@@ -22,25 +34,18 @@ async fn ip_literal_is_refused() {
         format!("http://[::ffff:127.0.0.1]:{}/hook", server.addr.port()),
         format!("http://2130706433:{}/hook", server.addr.port()),
     ] {
-        let err = notifier
-            .send(webhook(&url), &message(NotificationKind::Alert))
-            .await
-            .unwrap_err();
-        assert!(err.permanent, "{url}: {err:?}");
-        assert!(err.message.starts_with("refused: "), "{url}: {err:?}");
+        let [as_webhook, as_slack] = both_refused(&notifier, &url).await;
         assert!(
-            err.message.ends_with("127.0.0.1 is a private address"),
-            "{url}: {err:?}"
+            as_webhook.message.starts_with("refused: ")
+                && as_webhook
+                    .message
+                    .ends_with("127.0.0.1 is a private address"),
+            "{url}: {as_webhook:?}"
         );
-        let err = notifier
-            .send(
-                Target::Slack { url: &url },
-                &message(NotificationKind::Alert),
-            )
-            .await
-            .unwrap_err();
-        assert!(err.permanent, "{url}: {err:?}");
-        assert!(err.message.starts_with("refused:"), "{url}: {err:?}");
+        assert!(
+            as_slack.message.starts_with("refused:"),
+            "{url}: {as_slack:?}"
+        );
     }
     assert!(server.requests().is_empty());
 }
@@ -53,26 +58,17 @@ async fn name_resolving_to_loopback_is_refused_by_the_resolver() {
     // refusal below comes from resolution at send time.
     assert!(validate_target(ChannelKind::Webhook, &url, true).is_ok());
 
-    let notifier = notifier(public_only());
-    let err = notifier
-        .send(webhook(&url), &message(NotificationKind::Alert))
-        .await
-        .unwrap_err();
-    assert!(err.permanent, "{err:?}");
+    let [as_webhook, as_slack] = both_refused(&notifier(public_only()), &url).await;
     assert!(
-        err.message
+        as_webhook
+            .message
             .starts_with("refused: localhost resolves to private address "),
-        "{err:?}"
+        "{as_webhook:?}"
     );
-    let err = notifier
-        .send(
-            Target::Slack { url: &url },
-            &message(NotificationKind::Alert),
-        )
-        .await
-        .unwrap_err();
-    assert!(err.permanent, "{err:?}");
-    assert!(err.message.starts_with("refused: localhost"), "{err:?}");
+    assert!(
+        as_slack.message.starts_with("refused: localhost"),
+        "{as_slack:?}"
+    );
     assert!(server.requests().is_empty());
 }
 
