@@ -1,4 +1,4 @@
-//! Black-box tests of the ping API (DESIGN.md §3) against real Postgres and Redis.
+//! Black-box tests of the ping API (README, "The ping API") against real Postgres and Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod concurrency;
