@@ -26,8 +26,8 @@ pub enum StartError {
     Store(#[from] lifeline_store::StoreError),
     #[error("REDIS_URL: {0}")]
     Redis(#[from] redis::RedisError),
-    #[error("{0}")]
-    Notify(String),
+    #[error(transparent)]
+    Notify(#[from] lifeline_settings::SettingError),
     #[error("LIFELINE_SCHEDULER_ADDR: cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -66,8 +66,7 @@ pub async fn start(
 ) -> Result<Running, StartError> {
     let pool = lifeline_store::pg::pool(&store)?;
     let client = redis::Client::open(store.redis_url.as_str())?;
-    let notifier =
-        Notifier::new(settings.notify.clone()).map_err(|e| StartError::Notify(e.to_string()))?;
+    let notifier = Notifier::new(settings.notify.clone())?;
     let wake_deadlines = Arc::new(Notify::new());
     let wake_deliveries = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
