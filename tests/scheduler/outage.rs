@@ -65,17 +65,35 @@ async fn quiet_job(app: &TestApp, scope: &TeamScope, outage: Duration) -> Heartb
     app.reload(scope, quiet.id).await
 }
 
-/// The quiet job's deadline moved by exactly the recorded hole, and it is still up.
+/// The quiet job's deadline moved by exactly the recorded hole. It is up, or — when the test
+/// ran long enough for the moved deadline to pass as well — went down exactly at that moved
+/// deadline, never at the original one.
 async fn moved_by_the_hole(
     app: &TestApp,
     scope: &TeamScope,
     quiet: &Heartbeat,
     recorded: &coverage::Outage,
 ) {
-    let now = app.reload(scope, quiet.id).await;
-    assert_eq!(now.status, Status::Up);
     let hole = recorded.ended_at - recorded.started_at;
-    assert_eq!(now.alert_at, quiet.alert_at.map(|at| at + hole));
+    let moved = quiet.alert_at.unwrap() + hole;
+    let now = app.reload(scope, quiet.id).await;
+    match now.status {
+        Status::Up => assert_eq!(now.alert_at, Some(moved)),
+        Status::Down => {
+            let at_the_moved_deadline = format!(
+                "SELECT count(*) AS n FROM incidents WHERE heartbeat_id = '{}' \
+                 AND deadline_at = '{}'",
+                quiet.id,
+                moved.to_rfc3339()
+            );
+            assert_eq!(
+                app.count(&at_the_moved_deadline).await,
+                1,
+                "down, but not at its deadline moved by {hole}"
+            );
+        }
+        other => panic!("the quiet job is {other}"),
+    }
 }
 
 /// Waits until the scheduler has closed the hole, then until it has provably decided deadlines
