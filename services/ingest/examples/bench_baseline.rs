@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
+use lifeline_settings::Source;
 
 /// Reads and discards the body (the real handler streams it through to count its size), then
 /// answers like the real service does once a ping is committed.
@@ -30,31 +31,32 @@ async fn ping(mut body: web::Payload) -> HttpResponse {
         .body("OK")
 }
 
-fn addr() -> Result<SocketAddr, String> {
-    let raw = std::env::args()
-        .nth(1)
-        .or_else(|| std::env::var("LIFELINE_INGEST_ADDR").ok())
-        .unwrap_or_else(|| "127.0.0.1:18180".to_owned());
-    raw.parse()
-        .map_err(|e| format!("bench_baseline: bad address {raw:?}: {e}"))
-}
-
-fn workers() -> Result<Option<usize>, String> {
-    match std::env::var("LIFELINE_INGEST_WORKERS") {
-        Err(_) => Ok(None),
-        Ok(raw) => match raw.trim().parse::<usize>() {
-            Ok(0) => Ok(None),
-            Ok(n) => Ok(Some(n)),
-            Err(e) => Err(format!("LIFELINE_INGEST_WORKERS: {raw:?}: {e}")),
-        },
-    }
+/// The address (first argument, else `LIFELINE_INGEST_ADDR`, else port 18180) and the worker
+/// count (`LIFELINE_INGEST_WORKERS`, 0 for one per core), read like every Lifeline setting.
+fn settings() -> Result<(SocketAddr, Option<usize>), String> {
+    let source = Source::process();
+    let addr = match std::env::args().nth(1) {
+        Some(raw) => raw
+            .parse()
+            .map_err(|e| format!("bench_baseline: bad address {raw:?}: {e}"))?,
+        None => source
+            .parsed(
+                "LIFELINE_INGEST_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 18180)),
+            )
+            .map_err(|e| e.to_string())?,
+    };
+    let workers = source
+        .parsed("LIFELINE_INGEST_WORKERS", 0usize)
+        .map_err(|e| e.to_string())?;
+    Ok((addr, (workers > 0).then_some(workers)))
 }
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    let (addr, workers) = match (addr(), workers()) {
-        (Ok(a), Ok(w)) => (a, w),
-        (Err(e), _) | (_, Err(e)) => {
+    let (addr, workers) = match settings() {
+        Ok(read) => read,
+        Err(e) => {
             eprintln!("{e}");
             return std::process::ExitCode::from(2);
         }
