@@ -29,12 +29,12 @@ async fn concurrent_pings_to_one_heartbeat_are_all_stored() {
     assert_eq!(app.ping_count(hb.id).await, 300);
 
     let hb = app.reload(&scope, hb.id).await;
-    assert_eq!(hb.status, Status::Up);
+    assert_eq!(hb.timing.status, Status::Up);
     let newest = lifeline_store::pings::recent(&mut app.conn().await, &scope, hb.id, 1)
         .await
         .unwrap();
     assert_eq!(
-        hb.last_ping_at,
+        hb.timing.last_ping_at,
         Some(newest[0].received_at),
         "deadline follows the newest ping"
     );
@@ -84,7 +84,7 @@ async fn concurrent_pings_to_many_heartbeats_land_on_the_right_ones() {
     for (i, hb) in beats.iter().enumerate() {
         let expected = if i % 2 == 1 { Status::Down } else { Status::Up };
         assert_eq!(
-            app.reload(&scope, hb.id).await.status,
+            app.reload(&scope, hb.id).await.timing.status,
             expected,
             "heartbeat {i}"
         );

@@ -56,18 +56,24 @@ async fn get_post_and_head_record_a_success_ping() {
 async fn first_ping_makes_a_new_heartbeat_up_with_deadlines() {
     let app = TestApp::start().await;
     let (scope, hb) = app.hourly().await;
-    assert_eq!(hb.status, Status::New);
-    assert_eq!(hb.alert_at, None);
+    assert_eq!(hb.timing.status, Status::New);
+    assert_eq!(hb.timing.alert_at, None);
 
     assert_eq!(
         app.http.post(app.url(&hb)).send().await.unwrap().status(),
         StatusCode::OK
     );
     let hb = app.reload(&scope, hb.id).await;
-    let last = hb.last_ping_at.unwrap();
-    assert_eq!(hb.status, Status::Up);
-    assert_eq!(hb.due_at, Some(last + chrono::Duration::seconds(3600)));
-    assert_eq!(hb.alert_at, Some(last + chrono::Duration::seconds(4200)));
+    let last = hb.timing.last_ping_at.unwrap();
+    assert_eq!(hb.timing.status, Status::Up);
+    assert_eq!(
+        hb.timing.due_at,
+        Some(last + chrono::Duration::seconds(3600))
+    );
+    assert_eq!(
+        hb.timing.alert_at,
+        Some(last + chrono::Duration::seconds(4200))
+    );
     assert!((chrono::Utc::now() - last).num_seconds().abs() < 5);
 }
 
@@ -78,12 +84,12 @@ async fn signals_start_fail_and_exit_codes() {
     let url = app.url(&hb);
 
     assert_eq!(app.get_status(format!("{url}/start")).await, StatusCode::OK);
-    assert!(app.reload(&scope, hb.id).await.started_at.is_some());
+    assert!(app.reload(&scope, hb.id).await.timing.started_at.is_some());
     tokio::time::sleep(Duration::from_millis(30)).await;
     assert_eq!(app.get_status(format!("{url}/0")).await, StatusCode::OK);
     let after_run = app.reload(&scope, hb.id).await;
-    assert_eq!(after_run.status, Status::Up);
-    assert_eq!(after_run.started_at, None);
+    assert_eq!(after_run.timing.status, Status::Up);
+    assert_eq!(after_run.timing.started_at, None);
 
     assert_eq!(
         app.http
@@ -94,11 +100,11 @@ async fn signals_start_fail_and_exit_codes() {
             .status(),
         StatusCode::OK
     );
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Down);
     assert_eq!(app.get_status(&url).await, StatusCode::OK);
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Up);
     assert_eq!(app.get_status(format!("{url}/137")).await, StatusCode::OK);
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Down);
 
     let pings = history(&app, &scope, &hb).await;
     let kinds: Vec<(&str, Option<i16>)> = pings
@@ -433,12 +439,12 @@ async fn a_ping_resumes_a_paused_heartbeat() {
     let paused = heartbeats::pause(&mut app.conn().await, &scope, hb.id)
         .await
         .unwrap();
-    assert_eq!(paused.status, Status::Paused);
-    assert_eq!(paused.alert_at, None);
+    assert_eq!(paused.timing.status, Status::Paused);
+    assert_eq!(paused.timing.alert_at, None);
     assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     let resumed = app.reload(&scope, hb.id).await;
-    assert_eq!(resumed.status, Status::Up);
-    assert!(resumed.alert_at.is_some());
+    assert_eq!(resumed.timing.status, Status::Up);
+    assert!(resumed.timing.alert_at.is_some());
     let changes = heartbeats::status_history(&mut app.conn().await, &scope, hb.id, 10)
         .await
         .unwrap();

@@ -47,7 +47,7 @@ async fn a_run_without_progress_goes_down_as_stalled() {
         assert_eq!(answer.status(), 200);
     }
     assert_eq!(
-        app.reload(&scope, hb.id).await.status,
+        app.reload(&scope, hb.id).await.timing.status,
         Status::New,
         "progress keeps it alive"
     );

@@ -75,10 +75,10 @@ async fn moved_by_the_hole(
     recorded: &coverage::Outage,
 ) {
     let hole = recorded.ended_at - recorded.started_at;
-    let moved = quiet.alert_at.unwrap() + hole;
+    let moved = quiet.timing.alert_at.unwrap() + hole;
     let now = app.reload(scope, quiet.id).await;
-    match now.status {
-        Status::Up => assert_eq!(now.alert_at, Some(moved)),
+    match now.timing.status {
+        Status::Up => assert_eq!(now.timing.alert_at, Some(moved)),
         Status::Down => {
             let at_the_moved_deadline = format!(
                 "SELECT count(*) AS n FROM incidents WHERE heartbeat_id = '{}' \
@@ -188,7 +188,7 @@ async fn an_ingest_outage_brings_no_false_down() {
     hole_closed_and_decided_past(&app, &scope).await;
     job.abort();
 
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Up);
     let recorded = no_false_down(&app, &hb, &hook).await;
     spans(&recorded, stopping, stopped, restarting);
     let gap = (recorded.ended_at - recorded.started_at).to_std().unwrap();
@@ -238,11 +238,14 @@ async fn deadlines_inside_a_hole_move_by_its_length() {
         .await
         .unwrap();
     assert_eq!(pass.down, 1);
-    assert_eq!(app.reload(&scope, before.id).await.status, Status::Down);
-    let inside = app.reload(&scope, inside.id).await;
-    assert_eq!(inside.status, Status::Up);
     assert_eq!(
-        inside.alert_at.unwrap().to_rfc3339(),
+        app.reload(&scope, before.id).await.timing.status,
+        Status::Down
+    );
+    let inside = app.reload(&scope, inside.id).await;
+    assert_eq!(inside.timing.status, Status::Up);
+    assert_eq!(
+        inside.timing.alert_at.unwrap().to_rfc3339(),
         at(150),
         "moved by the 60 s hole"
     );

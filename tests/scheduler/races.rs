@@ -31,7 +31,7 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
     let hb = app.heartbeat(&scope, 60, 0).await;
     app.webhook(&scope, &hb, "http://127.0.0.1:9/never").await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
-    let deadline = app.reload(&scope, hb.id).await.alert_at.unwrap();
+    let deadline = app.reload(&scope, hb.id).await.timing.alert_at.unwrap();
 
     // The writer has staged a ping received just before the deadline, not yet committed...
     let mut writer = app.conn().await;
@@ -57,19 +57,19 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
         .await
         .unwrap();
     assert_eq!(pass, deadlines::DueOutcome::default());
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Up);
     assert_eq!(app.count(NOTIFICATIONS).await, 0);
 
     // And a ping acknowledged over HTTP before the deadline is never followed by a down.
     let other = app.heartbeat(&scope, 60, 0).await;
     assert_eq!(app.get_status(app.url(&other)).await, 200);
-    let deadline = app.reload(&scope, other.id).await.alert_at.unwrap();
+    let deadline = app.reload(&scope, other.id).await.timing.alert_at.unwrap();
     assert_eq!(app.get_status(app.url(&other)).await, 200);
     let pass = deadlines::process_due(&mut scheduler, deadline, deadline, 100)
         .await
         .unwrap();
     assert_eq!(pass.down, 0);
-    assert_eq!(app.reload(&scope, other.id).await.status, Status::Up);
+    assert_eq!(app.reload(&scope, other.id).await.timing.status, Status::Up);
     app.stop().await;
 }
 
@@ -82,7 +82,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     let hook = HttpServer::scripted(vec![Reply::Status(500, "")]).await;
     app.webhook(&scope, &hb, &hook.url("/hook")).await;
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
-    let deadline = app.reload(&scope, hb.id).await.alert_at.unwrap();
+    let deadline = app.reload(&scope, hb.id).await.timing.alert_at.unwrap();
 
     // The scheduler decides first: down, incident, alert queued — all committed together.
     let mut scheduler = app.conn().await;
@@ -90,7 +90,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
         .await
         .unwrap();
     assert_eq!((pass.down, pass.notifications), (1, 1));
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Down);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Down);
 
     // The ping that was in flight lands right after: up again, incident resolved, and the
     // team hears both — the alert is not withdrawn, a recovery follows it.
@@ -102,7 +102,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     .await
     .unwrap();
     pings::commit_staged(&mut writer, staged).await.unwrap();
-    assert_eq!(app.reload(&scope, hb.id).await.status, Status::Up);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Up);
     let kinds = "SELECT count(*) AS n FROM notifications n JOIN incidents i ON i.id = n.incident_id \
                  WHERE i.resolved_at IS NOT NULL AND n.kind IN ('alert', 'recovery')";
     assert_eq!(app.count(kinds).await, 2);

@@ -24,7 +24,7 @@ async fn up_late_down_recovered_failed_paused() {
     };
 
     assert_eq!(app.get_status(app.url(&hb)).await, 200);
-    assert_eq!(app.reload(&scope, hb.id).await.status, Up);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Up);
     // Interval passed: late, no alert yet. Grace passed: down, incident, alert.
     assert_eq!(app.wait_count(&incidents(true), 1, PATIENCE).await, 1);
     assert_eq!(
@@ -53,7 +53,7 @@ async fn up_late_down_recovered_failed_paused() {
 
     // A failure signal takes it down at once, with a new incident and alert.
     assert_eq!(app.get_status(format!("{}/fail", app.url(&hb))).await, 200);
-    assert_eq!(app.reload(&scope, hb.id).await.status, Down);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Down);
     assert_eq!(app.count(&incidents(true)).await, 1);
     let notices = hook.wait_for(3, PATIENCE).await;
     assert_eq!(notices[2].json()["type"], "heartbeat.down");
@@ -76,7 +76,7 @@ async fn up_late_down_recovered_failed_paused() {
         Down
     );
     settled(&app).await;
-    assert_eq!(app.reload(&scope, hb.id).await.status, Paused);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Paused);
     assert_eq!(hook.delivered().len(), 3, "no recovery notice for a pause");
     assert_eq!(
         app.transitions(hb.id).await,
@@ -109,7 +109,7 @@ async fn a_heartbeat_that_never_pinged_stays_new() {
         Down
     );
     settled(&app).await;
-    assert_eq!(app.reload(&scope, silent.id).await.status, New);
+    assert_eq!(app.reload(&scope, silent.id).await.timing.status, New);
     let changes = app.transitions(silent.id).await;
     assert!(changes.is_empty(), "{changes:?}");
     assert_eq!(hook.requests().len(), 0, "nothing to alert about");

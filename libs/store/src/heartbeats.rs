@@ -16,32 +16,68 @@ use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, te
 use crate::timing_rows::TimingFields;
 use crate::{PgConn, StoreError, TeamScope};
 
-/// A heartbeat as the team and the operator see it. The timing fields are the domain's
-/// [`HeartbeatTiming`] laid out flat (the admin CLI's JSON shows them so).
-#[derive(Clone, Debug, Serialize)]
+/// A heartbeat as the team and the operator see it.
+#[derive(Clone, Debug)]
 pub struct Heartbeat {
     pub id: HeartbeatId,
     pub team_id: TeamId,
     pub name: String,
     pub description: String,
-    #[serde(skip)]
     pub token: String,
     pub mode: HeartbeatMode,
-    pub interval_secs: i32,
-    pub grace_secs: i32,
-    pub status: Status,
-    pub last_ping_at: Option<DateTime<Utc>>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub alert_at: Option<DateTime<Utc>>,
-    pub max_runtime_secs: Option<i32>,
-    pub progress_timeout_secs: Option<i32>,
-    pub last_progress_at: Option<DateTime<Utc>>,
+    /// Status, deadlines, schedule and run limits: the domain's state of this heartbeat.
+    pub timing: HeartbeatTiming,
     /// When the scheduler looks at it next (the earliest deadline), if it is watched.
     pub next_check_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    #[serde(skip)]
-    timing: HeartbeatTiming,
+}
+
+/// The JSON the admin CLI prints: the timing laid out flat, without the token (the CLI adds it
+/// where it means to).
+impl Serialize for Heartbeat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            id: HeartbeatId,
+            team_id: TeamId,
+            name: &'a str,
+            description: &'a str,
+            mode: HeartbeatMode,
+            interval_secs: i64,
+            grace_secs: i64,
+            status: Status,
+            last_ping_at: Option<DateTime<Utc>>,
+            started_at: Option<DateTime<Utc>>,
+            due_at: Option<DateTime<Utc>>,
+            alert_at: Option<DateTime<Utc>>,
+            max_runtime_secs: Option<i64>,
+            progress_timeout_secs: Option<i64>,
+            last_progress_at: Option<DateTime<Utc>>,
+            next_check_at: Option<DateTime<Utc>>,
+            created_at: DateTime<Utc>,
+        }
+        let (t, schedule) = (&self.timing, self.schedule());
+        Flat {
+            id: self.id,
+            team_id: self.team_id,
+            name: &self.name,
+            description: &self.description,
+            mode: self.mode,
+            interval_secs: schedule.interval_secs(),
+            grace_secs: schedule.grace_secs(),
+            status: t.status,
+            last_ping_at: t.last_ping_at,
+            started_at: t.started_at,
+            due_at: t.due_at,
+            alert_at: t.alert_at,
+            max_runtime_secs: t.limits.max_runtime().map(|d| d.num_seconds()),
+            progress_timeout_secs: t.limits.progress_timeout().map(|d| d.num_seconds()),
+            last_progress_at: t.last_progress_at,
+            next_check_at: self.next_check_at,
+            created_at: self.created_at,
+        }
+        .serialize(serializer)
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -62,8 +98,6 @@ struct HeartbeatRow {
 impl TryFrom<HeartbeatRow> for Heartbeat {
     type Error = StoreError;
     fn try_from(r: HeartbeatRow) -> Result<Self, StoreError> {
-        let timing = HeartbeatTiming::try_from(&r.timing)?;
-        let schedule = timing.cadence.fixed();
         Ok(Heartbeat {
             id: HeartbeatId::from_uuid(r.id),
             team_id: TeamId::from_uuid(r.team_id),
@@ -71,19 +105,9 @@ impl TryFrom<HeartbeatRow> for Heartbeat {
             description: r.description,
             token: r.token,
             mode: stored(&r.mode)?,
-            interval_secs: secs(schedule.interval_secs()),
-            grace_secs: secs(schedule.grace_secs()),
-            status: timing.status,
-            last_ping_at: timing.last_ping_at,
-            started_at: timing.started_at,
-            due_at: timing.due_at,
-            alert_at: timing.alert_at,
-            max_runtime_secs: timing.limits.max_runtime().map(duration_secs),
-            progress_timeout_secs: timing.limits.progress_timeout().map(duration_secs),
-            last_progress_at: timing.last_progress_at,
+            timing: HeartbeatTiming::try_from(&r.timing)?,
             next_check_at: r.next_check_at,
             created_at: r.created_at,
-            timing,
         })
     }
 }
@@ -92,10 +116,6 @@ impl Heartbeat {
     /// The interval + grace the team configured.
     pub fn schedule(&self) -> Schedule {
         self.timing.cadence.fixed()
-    }
-
-    pub fn timing(&self) -> HeartbeatTiming {
-        self.timing
     }
 
     /// The public ping URL under `base_url` (e.g. `https://hb.example.com`).

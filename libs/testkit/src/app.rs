@@ -150,7 +150,7 @@ impl TestApp {
     ) -> Status {
         wait_for(
             limit,
-            async || self.reload(scope, id).await.status,
+            async || self.reload(scope, id).await.timing.status,
             |s| *s == status,
         )
         .await

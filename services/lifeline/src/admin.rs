@@ -197,8 +197,10 @@ async fn stats(settings: &Settings, conn: &mut PgConn, target: HeartbeatRef) -> 
             "{} ({}): {}, last ping {}, {stored} pings stored",
             hb.name,
             hb.id,
-            hb.status,
-            hb.last_ping_at.map_or("never".into(), |t| t.to_rfc3339())
+            hb.timing.status,
+            hb.timing
+                .last_ping_at
+                .map_or("never".into(), |t| t.to_rfc3339())
         )
     });
     Ok(())
@@ -206,7 +208,7 @@ async fn stats(settings: &Settings, conn: &mut PgConn, target: HeartbeatRef) -> 
 
 fn print_status(settings: &Settings, hb: &Heartbeat, output: Output) {
     output.print(&describe(settings, hb), || {
-        format!("{} is {}", hb.id, hb.status)
+        format!("{} is {}", hb.id, hb.timing.status)
     });
 }
 
