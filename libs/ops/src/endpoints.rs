@@ -31,14 +31,6 @@ impl Ready {
     pub fn unavailable(body: serde_json::Value) -> Self {
         Self { ready: false, body }
     }
-
-    pub fn is_ready(&self) -> bool {
-        self.ready
-    }
-
-    pub fn body(&self) -> &serde_json::Value {
-        &self.body
-    }
 }
 
 /// What "ready" means for one service. A check bounds its own waits: a probe that hangs

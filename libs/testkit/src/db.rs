@@ -6,6 +6,7 @@
 use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use lifeline_settings::Source;
 use lifeline_store::{PgPool, StoreSettings, pg};
 use tokio::sync::OnceCell;
 
@@ -184,16 +185,14 @@ impl TestDb {
             ensure_template().await;
             exec(&mut conn, &create).await;
         }
-        let settings = StoreSettings {
-            database_url: url_for(&admin_url(), &name),
-            redis_url: redis_url(),
-            redis_prefix: format!("lifeline:test:{unique}:"),
-            pool_size: 8,
-            pg_timeout: std::time::Duration::from_millis(1_000),
-            redis_timeout: std::time::Duration::from_millis(250),
-            beacon_every: std::time::Duration::from_millis(200),
-            blind_after: std::time::Duration::from_secs(5),
-        };
+        // Where this test's engines are; every other setting keeps the service's default.
+        let settings = StoreSettings::from_source(&Source::from_pairs([
+            ("DATABASE_URL", url_for(&admin_url(), &name)),
+            ("REDIS_URL", redis_url()),
+            ("LIFELINE_REDIS_PREFIX", format!("lifeline:test:{unique}:")),
+            ("LIFELINE_DB_POOL_SIZE", "8".to_owned()),
+        ]))
+        .unwrap_or_else(|e| panic!("test engine settings: {e}"));
         TestDb {
             name,
             settings,

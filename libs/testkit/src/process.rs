@@ -67,6 +67,7 @@ impl Lifeline {
         .env("DATABASE_URL", &store.database_url)
         .env("REDIS_URL", &store.redis_url)
         .env("LIFELINE_REDIS_PREFIX", &store.redis_prefix)
+        .env("LIFELINE_BEACON_MS", store.beacon_every.as_millis())
         .env("LIFELINE_BLIND_AFTER_MS", store.blind_after.as_millis())
         .env("LIFELINE_LOG", "warn")
     }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lifeline_notify::NotifySettings;
+use lifeline_notify::{DEFAULT_SMTP_FROM, NotifySettings};
 use lifeline_settings::{SettingError, Source};
 
 /// Settings of the scheduler. Environment variables and defaults are documented in the README.
@@ -81,7 +81,7 @@ impl SchedulerSettings {
             purge_pause: Duration::ZERO,
             notify: NotifySettings {
                 smtp_url: None,
-                smtp_from: "Lifeline <alerts@lifeline.local>".into(),
+                smtp_from: DEFAULT_SMTP_FROM.into(),
                 allow_private_targets: true,
                 timeout: Duration::from_secs(2),
                 public_url: public_url.to_owned(),
@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(s.purge_pause, Duration::from_millis(10));
         assert_eq!(s.notify.public_url, PUBLIC_URL);
         assert_eq!(s.notify.smtp_url, None);
-        assert_eq!(s.notify.smtp_from, "Lifeline <alerts@lifeline.local>");
+        assert_eq!(
+            s.notify.smtp_from, "Lifeline <alerts@lifeline.local>",
+            "the documented default"
+        );
         assert!(!s.notify.allow_private_targets);
         assert_eq!(s.notify.timeout, Duration::from_secs(10));
     }
