@@ -7,11 +7,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// A workspace member and its declared dependencies: (name, kind), kind `None` for normal.
+/// A workspace member and its declared dependencies: (name, kind, features), kind `None` for
+/// normal.
 struct Member {
     name: String,
     manifest: String,
-    deps: Vec<(String, Option<String>)>,
+    deps: Vec<(String, Option<String>, Vec<String>)>,
 }
 
 fn members() -> Vec<Member> {
@@ -45,7 +46,15 @@ fn members() -> Vec<Member> {
                 .iter()
                 .map(|d| {
                     let kind = d["kind"].as_str().map(str::to_owned);
-                    (d["name"].as_str().unwrap().to_owned(), kind)
+                    let features = d["features"]
+                        .as_array()
+                        .map(|f| {
+                            f.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (d["name"].as_str().unwrap().to_owned(), kind, features)
                 })
                 .collect(),
         })
@@ -57,12 +66,14 @@ impl Member {
     fn normal_deps(&self) -> impl Iterator<Item = &str> {
         self.deps
             .iter()
-            .filter(|(_, kind)| kind.is_none())
-            .map(|(name, _)| name.as_str())
+            .filter(|(_, kind, _)| kind.is_none())
+            .map(|(name, _, _)| name.as_str())
     }
 
+    /// The services: everything under services/, and the dashboard in web/.
     fn is_service(&self) -> bool {
-        self.manifest.contains("/services/") && self.name != "lifeline"
+        (self.manifest.contains("/services/") && self.name != "lifeline")
+            || self.name == "lifeline-web"
     }
 }
 
@@ -76,6 +87,7 @@ fn the_forbidden_arrows_do_not_exist() {
         .map(|m| m.name.as_str())
         .collect();
     assert!(services.contains(&"lifeline-ingest") && services.contains(&"lifeline-scheduler"));
+    assert!(services.contains(&"lifeline-web"));
     let mut broken = Vec::new();
     for m in &members {
         for dep in m.normal_deps() {
@@ -113,4 +125,29 @@ fn the_forbidden_arrows_do_not_exist() {
         }
     }
     assert!(broken.is_empty(), "{broken:#?}");
+}
+
+/// The operator's team scope (`TeamScope::for_operator*`) exists only with the store's `operator`
+/// feature. Only the `lifeline` binary (for `lifeline admin`) and the test kit may turn it on, so
+/// no web or ingest code can reach a team without a membership or key.
+#[test]
+fn only_the_operator_cli_reaches_the_operator_scope() {
+    let allowed = ["lifeline", "lifeline-testkit"];
+    let mut broken = Vec::new();
+    let mut seen = false;
+    for m in members() {
+        for (dep, kind, features) in &m.deps {
+            if dep == "lifeline-store" && features.iter().any(|f| f == "operator") {
+                seen |= m.name == "lifeline";
+                if kind.is_none() && !allowed.contains(&m.name.as_str()) {
+                    broken.push(m.name.clone());
+                }
+            }
+        }
+    }
+    assert!(
+        seen,
+        "the lifeline binary enables the operator feature (read correctly)"
+    );
+    assert!(broken.is_empty(), "operator scope enabled by {broken:?}");
 }

@@ -1,6 +1,6 @@
 use std::process::Output;
 
-use lifeline_testkit::{TestApp, TestDb};
+use lifeline_testkit::{Role, TestApp, TestDb, WebClient};
 use serde_json::Value;
 
 use crate::{create_heartbeat, create_team, lifeline, on_heartbeat};
@@ -115,6 +115,9 @@ async fn a_bad_setting_stops_start_up_naming_it() {
         ("LIFELINE_PING_RATE_LIMIT", "lots"),
         ("LIFELINE_TRUSTED_PROXY_HEADER", "bad header"),
         ("LIFELINE_PUBLIC_URL", "hb.example.com"),
+        ("LIFELINE_PING_URL", "ftp://hb.example.com"),
+        ("LIFELINE_WEB_ADDR", "localhost"),
+        ("LIFELINE_SESSION_SECRET", "too short"),
         ("LIFELINE_INGEST_WRITERS", "0"),
         ("LIFELINE_BLIND_AFTER_MS", "100"),
         ("LIFELINE_DELIVERY_CONCURRENCY", "0"),
@@ -140,10 +143,17 @@ async fn a_bad_setting_stops_start_up_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_is_idempotent_and_prints_a_ping_url() {
+async fn demo_is_idempotent_and_prints_a_ping_url_and_a_working_login() {
     let db = TestDb::new().await;
-    let first = json(&db, &["demo", "--json"]).await;
-    let second = json(&db, &["demo", "--json"]).await;
+    let mut first = json(&db, &["demo", "--json"]).await;
+    let mut second = json(&db, &["demo", "--json"]).await;
+    let password = second["password"].as_str().unwrap().to_owned();
+    assert_ne!(
+        first["password"], second["password"],
+        "a fresh password per run"
+    );
+    first["password"] = serde_json::Value::Null;
+    second["password"] = serde_json::Value::Null;
     assert_eq!(first, second);
     assert!(
         first["ping_url"]
@@ -151,10 +161,25 @@ async fn demo_is_idempotent_and_prints_a_ping_url() {
             .unwrap()
             .starts_with("https://hb.example.com/api/v1/hb/")
     );
+    assert_eq!(first["user"], "demo@lifeline.local");
     let human = run(&db, &["demo"]).await;
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains(first["ping_url"].as_str().unwrap()));
     assert!(text.contains("curl -fsS -X POST"));
+    assert!(text.contains("log in as  demo@lifeline.local"), "{text}");
+    let password_line = text.lines().find(|l| l.contains("password")).unwrap();
+    let printed = password_line.split_whitespace().nth(1).unwrap().to_owned();
+
+    // The printed login opens the dashboard; the previous run's password no longer does.
+    let web = lifeline(&db).start(Role::Web).await;
+    let mut browser = WebClient::new(&web.web_base());
+    let page = browser.log_in("demo@lifeline.local", &password).await;
+    assert_eq!(page.status, reqwest::StatusCode::UNAUTHORIZED);
+    let page = browser.log_in("demo@lifeline.local", &printed).await;
+    assert_eq!(page.status, reqwest::StatusCode::SEE_OTHER, "{}", page.body);
+    let list = browser.follow(&page).await;
+    assert!(list.contains("demo-job"), "{}", list.body);
+    assert!(list.contains("Demo team"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ use lifeline_testkit::{Lifeline, TestDb};
 /// The binary on the test's database, with ping URLs under `https://hb.example.com/`.
 pub(crate) fn lifeline(db: &TestDb) -> Lifeline {
     Lifeline::new(env!("CARGO_BIN_EXE_lifeline"), &db.settings)
-        .env("LIFELINE_PUBLIC_URL", "https://hb.example.com/")
+        .env("LIFELINE_PING_URL", "https://hb.example.com/")
 }
 
 /// `admin team create --name NAME --plan PLAN --json`.

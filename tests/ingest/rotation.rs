@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 
 fn lifeline(app: &TestApp) -> Lifeline {
     Lifeline::new(env!("CARGO_BIN_EXE_lifeline"), &app.db.settings)
-        .env("LIFELINE_PUBLIC_URL", "http://127.0.0.1:1")
+        .env("LIFELINE_PING_URL", "http://127.0.0.1:1")
         .env("LIFELINE_INGEST_WORKERS", "1")
 }
 

@@ -16,6 +16,23 @@ label_enum! {
     }
 }
 
+impl Role {
+    /// Whether this role has at least the rights of `needed` (roles are nested: an owner can do
+    /// what an admin can, and so on down to viewers).
+    pub fn at_least(self, needed: Role) -> bool {
+        self.rank() >= needed.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Member => 1,
+            Role::Viewer => 0,
+        }
+    }
+}
+
 /// Why a name or address was refused; the message is meant for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidInput {

@@ -9,6 +9,10 @@ pub enum StoreError {
     /// The request breaks a rule of the data model (the message says which).
     #[error("{0}")]
     Invalid(String),
+    /// The caller's role (or a read-only API key) does not allow this; the message says what is
+    /// needed.
+    #[error("{0}")]
+    Forbidden(String),
     /// The team's plan does not allow this.
     #[error("{0}")]
     PlanLimit(String),

@@ -6,6 +6,8 @@
 //! | `{p}tok:{sha256 hex}` | string | token → `"{heartbeat_id} {team_id}"`, or `"-"` for a token that does not (or no longer) exist | 10 min; `"-"` written on rotation is a tombstone that a racing reader cannot overwrite (readers use `SET NX`) |
 //! | `{p}rl:{heartbeat_id}:{window}` | counter | pings in one rate-limit window | 2 windows |
 //! | `{p}events:tokens` | pub/sub channel | sha256 hex of a token whose mapping changed (rotation, creation, deletion); every ingest process drops it from its in-process cache | — |
+//! | `{p}revoked:{jti}` | string | a logged-out session (dashboard); Postgres's `revoked_sessions` is the record, this the fast check | until the session would have expired |
+//! | `{p}login:{account or addr}:{id}` | counter | failed logins of one account (sha256 of the email) or one client address | the login window |
 //! | `{p}wake` | pub/sub channel | `deadlines` (a deadline moved earlier) or `deliveries` (notifications queued): schedulers look now instead of at their next planned time | — |
 
 use lifeline_domain::HeartbeatId;
@@ -32,6 +34,15 @@ impl RedisKeys {
 
     pub fn token_events(&self) -> String {
         format!("{}events:tokens", self.prefix)
+    }
+
+    pub fn revoked_session(&self, jti: uuid::Uuid) -> String {
+        format!("{}revoked:{}", self.prefix, jti)
+    }
+
+    /// `who` is `account` or `addr`.
+    pub fn login_failures(&self, who: &str, id: &str) -> String {
+        format!("{}login:{}:{}", self.prefix, who, id)
     }
 
     pub fn wake(&self) -> String {

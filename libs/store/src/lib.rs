@@ -5,11 +5,14 @@
 //! Every query on a tenant table takes a [`TeamScope`]; the few unscoped functions serve the ping
 //! API (where the secret token is the credential) and the operator CLI, and say so.
 
+pub mod accounts;
+pub mod audit;
 pub mod channels;
 pub mod coverage;
 pub mod deadlines;
 mod decisions;
 pub mod error;
+pub mod health;
 pub mod heartbeats;
 pub mod incidents;
 pub mod keys;
@@ -30,6 +33,6 @@ pub mod wake;
 
 pub use error::StoreError;
 pub use keys::RedisKeys;
-pub use pg::{PgConn, PgPool};
-pub use scope::TeamScope;
+pub use pg::{PgConn, PgPool, PooledConn};
+pub use scope::{KeyScope, TeamScope};
 pub use settings::StoreSettings;

@@ -11,6 +11,8 @@ use crate::{StoreError, StoreSettings};
 
 pub type PgPool = Pool<AsyncPgConnection>;
 pub type PgConn = AsyncPgConnection;
+/// A connection checked out of the pool (derefs to [`PgConn`]).
+pub type PooledConn = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 

@@ -113,6 +113,8 @@ diesel::table! {
         target -> Text,
         secret -> Nullable<Text>,
         created_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
+        confirm_token_hash -> Nullable<Bytea>,
     }
 }
 
@@ -174,6 +176,7 @@ diesel::table! {
         created_at -> Timestamptz,
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        read_only -> Bool,
     }
 }
 
@@ -238,6 +241,50 @@ diesel::joinable!(notifications -> incidents (incident_id));
 diesel::joinable!(notification_attempts -> notifications (notification_id));
 diesel::joinable!(channels -> teams (team_id));
 
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    revoked_sessions (jti) {
+        jti -> Uuid,
+        user_id -> Uuid,
+        revoked_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        team_id -> Uuid,
+        email -> Text,
+        role -> Text,
+        token_hash -> Bytea,
+        invited_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(invitations -> teams (team_id));
+diesel::joinable!(api_keys -> teams (team_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     teams,
     users,
@@ -258,4 +305,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     stripe_events,
     api_keys,
     audit_log,
+    server_secrets,
+    revoked_sessions,
+    password_resets,
+    invitations,
 );

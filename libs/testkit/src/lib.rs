@@ -6,7 +6,8 @@
 //! - [`chaos`]: a TCP proxy that cuts the link to Postgres or Redis on demand;
 //! - with feature `db`, [`db`]: a database and Redis prefix of each test's own;
 //! - with feature `app` (the default), [`app`]: the services running in the test's process, and
-//!   [`process`]: the `lifeline` binary as a process.
+//!   [`process`]: the `lifeline` binary as a process, and [`web`]: the dashboard in-process with
+//!   a cookie-keeping client.
 //!
 //! Setting up a test either works or fails the test, so this crate panics instead of returning
 //! errors.
@@ -25,6 +26,8 @@ pub mod db;
 pub mod app;
 #[cfg(feature = "app")]
 pub mod process;
+#[cfg(feature = "app")]
+pub mod web;
 
 pub use chaos::{ChaosProxy, free_port, via};
 pub use http::{HttpServer, Reply, Request};
@@ -38,3 +41,5 @@ pub use db::TestDb;
 pub use app::{TestApp, local_settings};
 #[cfg(feature = "app")]
 pub use process::{Lifeline, Process, Role};
+#[cfg(feature = "app")]
+pub use web::{Page, TestWeb, WebClient};

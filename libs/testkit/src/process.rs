@@ -33,7 +33,9 @@ pub struct Lifeline {
 pub enum Role {
     Ingest,
     Scheduler,
-    /// Both in one process (`lifeline all`).
+    /// The dashboard and management API (`lifeline web`).
+    Web,
+    /// Every service in one process (`lifeline all`).
     All,
 }
 
@@ -42,8 +44,13 @@ impl Role {
         match self {
             Role::Ingest => "ingest",
             Role::Scheduler => "scheduler",
+            Role::Web => "web",
             Role::All => "all",
         }
+    }
+
+    fn web(self) -> bool {
+        matches!(self, Role::Web | Role::All)
     }
 
     fn ingest(self) -> bool {
@@ -110,8 +117,14 @@ impl Lifeline {
         let ops = role
             .scheduler()
             .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
+        let web = role
+            .web()
+            .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
         let mut cmd = self.command();
         cmd.arg(role.command()).stdout(Stdio::null());
+        if let Some(addr) = web {
+            cmd.env("LIFELINE_WEB_ADDR", addr.to_string());
+        }
         if let Some(addr) = ingest {
             cmd.env("LIFELINE_INGEST_ADDR", addr.to_string());
         }
@@ -126,9 +139,10 @@ impl Lifeline {
             role,
             ingest,
             ops,
+            web,
         };
         let http = reqwest::Client::new();
-        for addr in [ingest, ops].into_iter().flatten() {
+        for addr in [ingest, ops, web].into_iter().flatten() {
             let url = format!("http://{addr}/readyz");
             let ready = wait_until(START_LIMIT, async || {
                 http.get(&url)
@@ -151,12 +165,20 @@ pub struct Process {
     pub ingest: Option<SocketAddr>,
     /// The scheduler's ops endpoints, for `Scheduler` and `All`.
     pub ops: Option<SocketAddr>,
+    /// The dashboard's address, for `Web` and `All`.
+    pub web: Option<SocketAddr>,
 }
 
 impl Process {
     /// `http://ADDR` of the ping API.
     pub fn base(&self) -> String {
         let addr = self.ingest.expect("this role runs no ping API");
+        format!("http://{addr}")
+    }
+
+    /// `http://ADDR` of the dashboard.
+    pub fn web_base(&self) -> String {
+        let addr = self.web.expect("this role runs no dashboard");
         format!("http://{addr}")
     }
 

@@ -127,7 +127,7 @@ async fn heartbeat(
                 format!(
                     "created heartbeat {}\nping URL: {}",
                     hb.id,
-                    hb.ping_url(&settings.public_url)
+                    hb.ping_url(&settings.web.ping_url)
                 )
             });
         }
@@ -176,7 +176,7 @@ async fn rotate(
     target.output.print(&describe(settings, &hb), || {
         format!(
             "rotated; new ping URL: {}",
-            hb.ping_url(&settings.public_url)
+            hb.ping_url(&settings.web.ping_url)
         )
     });
     Ok(())
@@ -271,7 +271,7 @@ async fn resolve(
 pub(crate) fn describe(settings: &Settings, hb: &Heartbeat) -> serde_json::Value {
     let mut value = serde_json::to_value(hb).unwrap_or_default();
     value["token"] = json!(hb.token);
-    value["ping_url"] = json!(hb.ping_url(&settings.public_url));
+    value["ping_url"] = json!(hb.ping_url(&settings.web.ping_url));
     value
 }
 

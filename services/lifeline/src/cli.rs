@@ -23,6 +23,8 @@ pub enum Command {
     Ingest,
     /// Run the scheduler: deadlines, incidents, alert delivery, retention purge.
     Scheduler,
+    /// Run the team dashboard and the management API.
+    Web,
     /// Run every service in one process (single-node install).
     All,
     /// Create (or find) the demo team, user and heartbeat, and print its ping URL.

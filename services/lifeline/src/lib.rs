@@ -36,11 +36,25 @@ pub async fn migrate(settings: &Settings, revert_all: bool) -> anyhow::Result<()
 pub struct Roles {
     pub ingest: bool,
     pub scheduler: bool,
+    pub web: bool,
 }
 
-/// `lifeline ingest`, `lifeline scheduler` and `lifeline all`: start the services, run until
-/// SIGINT or SIGTERM, then shut down gracefully (pings in flight are committed and answered,
-/// notifications being sent are recorded).
+impl Roles {
+    pub const ALL: Roles = Roles {
+        ingest: true,
+        scheduler: true,
+        web: true,
+    };
+    pub const NONE: Roles = Roles {
+        ingest: false,
+        scheduler: false,
+        web: false,
+    };
+}
+
+/// `lifeline ingest`, `lifeline scheduler`, `lifeline web` and `lifeline all`: start the
+/// services, run until SIGINT or SIGTERM, then shut down gracefully (pings in flight are
+/// committed and answered, notifications being sent are recorded, pages being served finish).
 pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     migrate(&settings, false).await?;
     let ingest = if roles.ingest {
@@ -49,9 +63,9 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
             .context("starting ingest")?;
         tracing::info!(
             addr = %ingest.addr,
-            public_url = %settings.public_url,
+            ping_url = %settings.web.ping_url,
             "ping API listening; ping URLs look like {}/api/v1/hb/<token>",
-            settings.public_url
+            settings.web.ping_url
         );
         Some(ingest)
     } else {
@@ -67,8 +81,28 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     } else {
         None
     };
+    let web = if roles.web {
+        let web = lifeline_web::start(
+            settings.web.clone(),
+            settings.store.clone(),
+            settings.scheduler.notify.clone(),
+        )
+        .await
+        .context("starting the dashboard")?;
+        tracing::info!(
+            addr = %web.addr,
+            "dashboard at {}/ (management API under /api/v1/)",
+            settings.web.public_url
+        );
+        Some(web)
+    } else {
+        None
+    };
     shutdown_signal().await;
     tracing::info!("shutting down: finishing pings and deliveries in flight");
+    if let Some(web) = web {
+        web.stop().await.context("stopping the dashboard")?;
+    }
     if let Some(ingest) = ingest {
         ingest.stop().await.context("stopping ingest")?;
     }

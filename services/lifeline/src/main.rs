@@ -20,35 +20,27 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Migrate { revert_all } => lifeline::migrate(&settings, revert_all).await,
         Command::Ingest => {
-            lifeline::serve(
-                settings,
-                Roles {
-                    ingest: true,
-                    scheduler: false,
-                },
-            )
-            .await
+            let roles = Roles {
+                ingest: true,
+                ..Roles::NONE
+            };
+            lifeline::serve(settings, roles).await
         }
         Command::Scheduler => {
-            lifeline::serve(
-                settings,
-                Roles {
-                    ingest: false,
-                    scheduler: true,
-                },
-            )
-            .await
+            let roles = Roles {
+                scheduler: true,
+                ..Roles::NONE
+            };
+            lifeline::serve(settings, roles).await
         }
-        Command::All => {
-            lifeline::serve(
-                settings,
-                Roles {
-                    ingest: true,
-                    scheduler: true,
-                },
-            )
-            .await
+        Command::Web => {
+            let roles = Roles {
+                web: true,
+                ..Roles::NONE
+            };
+            lifeline::serve(settings, roles).await
         }
+        Command::All => lifeline::serve(settings, Roles::ALL).await,
         Command::Demo { output } => lifeline::demo::run(&settings, output).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
     };

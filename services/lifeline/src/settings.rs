@@ -5,6 +5,7 @@ use lifeline_ingest::IngestSettings;
 use lifeline_scheduler::SchedulerSettings;
 use lifeline_settings::{SettingError, Source};
 use lifeline_store::StoreSettings;
+use lifeline_web::WebSettings;
 
 /// The process's settings, validated as a whole. The README's "Configuration" section lists
 /// every variable and default.
@@ -13,29 +14,22 @@ pub struct Settings {
     pub store: StoreSettings,
     pub ingest: IngestSettings,
     pub scheduler: SchedulerSettings,
-    /// `LIFELINE_PUBLIC_URL`: the base of ping URLs as users see them (default: the ingest
-    /// address over http).
-    pub public_url: String,
+    /// The dashboard, with the two public bases: `LIFELINE_PUBLIC_URL` (the dashboard, which
+    /// alert links point at) and `LIFELINE_PING_URL` (the ping API, the base of ping URLs).
+    pub web: WebSettings,
 }
 
 impl Settings {
     pub fn from_source(source: &Source) -> Result<Self, SettingError> {
         let store = StoreSettings::from_source(source)?;
         let ingest = IngestSettings::from_source(source)?;
-        let public_url = source
-            .url(
-                "LIFELINE_PUBLIC_URL",
-                &format!("http://{}", ingest.addr),
-                &["http", "https"],
-            )?
-            .trim_end_matches('/')
-            .to_owned();
-        let scheduler = SchedulerSettings::from_source(source, &public_url)?;
+        let web = WebSettings::from_source(source, ingest.addr)?;
+        let scheduler = SchedulerSettings::from_source(source, &web.public_url)?;
         Ok(Self {
             store,
             ingest,
             scheduler,
-            public_url,
+            web,
         })
     }
 }
@@ -47,24 +41,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_public_url_defaults_to_the_ingest_address() {
-        let s = Settings::from_source(&Source::from_pairs([(
-            "LIFELINE_INGEST_ADDR",
-            "127.0.0.1:9000",
-        )]))
+    fn alerts_link_to_the_dashboard_and_ping_urls_to_the_ping_api() {
+        let s = Settings::from_source(&Source::from_pairs([
+            ("LIFELINE_INGEST_ADDR", "127.0.0.1:9000"),
+            ("LIFELINE_WEB_ADDR", "127.0.0.1:9001"),
+        ]))
         .unwrap();
-        assert_eq!(s.public_url, "http://127.0.0.1:9000");
-        assert_eq!(s.scheduler.notify.public_url, "http://127.0.0.1:9000");
+        assert_eq!(s.web.ping_url, "http://127.0.0.1:9000");
+        assert_eq!(s.web.public_url, "http://127.0.0.1:9001");
+        assert_eq!(s.scheduler.notify.public_url, "http://127.0.0.1:9001");
         let s = Settings::from_source(&Source::empty()).unwrap();
-        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.web.ping_url, "http://127.0.0.1:8080");
+        assert_eq!(s.web.public_url, "http://127.0.0.1:8000");
     }
 
     #[test]
-    fn the_public_url_loses_its_trailing_slash_and_reaches_the_alerts() {
-        let source = Source::from_pairs([("LIFELINE_PUBLIC_URL", "https://hb.example.com/")]);
+    fn the_public_bases_lose_their_trailing_slash_and_reach_the_alerts() {
+        let source = Source::from_pairs([
+            ("LIFELINE_PUBLIC_URL", "https://lifeline.example.com/"),
+            ("LIFELINE_PING_URL", "https://hb.example.com/"),
+        ]);
         let s = Settings::from_source(&source).unwrap();
-        assert_eq!(s.public_url, "https://hb.example.com");
-        assert_eq!(s.scheduler.notify.public_url, "https://hb.example.com");
+        assert_eq!(s.web.public_url, "https://lifeline.example.com");
+        assert_eq!(s.web.ping_url, "https://hb.example.com");
+        assert_eq!(
+            s.scheduler.notify.public_url,
+            "https://lifeline.example.com"
+        );
     }
 
     #[test]
@@ -74,6 +77,8 @@ mod tests {
             ("LIFELINE_INGEST_ADDR", "localhost"),
             ("LIFELINE_PUBLIC_URL", "hb.example.com"),
             ("LIFELINE_PUBLIC_URL", "ftp://hb.example.com"),
+            ("LIFELINE_PING_URL", "hb.example.com"),
+            ("LIFELINE_WEB_ADDR", "8000"),
             ("LIFELINE_DELIVERY_CONCURRENCY", "0"),
             ("LIFELINE_SMTP_FROM", "not an address"),
         ] {

@@ -5,7 +5,6 @@ use std::time::Duration;
 use lifeline_ops::{Readiness, Ready};
 use lifeline_store::PgPool;
 use redis::aio::ConnectionManager;
-use serde_json::json;
 
 /// Postgres must answer, since without it no ping can be acknowledged. Redis is reported but
 /// does not make the process unready: ingest works without it (slower), and pulling every
@@ -19,30 +18,11 @@ pub struct IngestReadiness {
 
 impl Readiness for IngestReadiness {
     async fn check(&self) -> Ready {
-        let postgres = async {
-            let mut conn = self.pool.get().await.ok()?;
-            lifeline_store::pg::ping(&mut conn).await.ok()
-        };
-        let postgres = tokio::time::timeout(self.pg_timeout, postgres)
-            .await
-            .ok()
-            .flatten()
-            .is_some();
-        let mut redis = self.redis.clone();
-        let redis_ok = tokio::time::timeout(
-            Duration::from_secs(1),
-            redis::cmd("PING").query_async::<String>(&mut redis),
-        )
-        .await
-        .is_ok_and(|r| r.is_ok());
-        let body = json!({
-            "postgres": if postgres { "ok" } else { "unavailable" },
-            "redis": if redis_ok { "ok" } else { "degraded" },
-        });
-        if postgres {
-            Ready::ok(body)
+        let health = lifeline_store::health::check(&self.pool, &self.redis, self.pg_timeout).await;
+        if health.postgres {
+            Ready::ok(health.body())
         } else {
-            Ready::unavailable(body)
+            Ready::unavailable(health.body())
         }
     }
 }

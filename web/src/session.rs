@@ -1,0 +1,214 @@
+//! Who is signed in, and for which team. [`SignedIn`] comes from a valid, unrevoked session
+//! cookie; [`Member`] adds the team the user is looking at, whose [`TeamScope`] is built from
+//! their membership (and so carries their role). Pages take one of the two as an argument, so a
+//! page cannot forget to check.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
+use chrono::Utc;
+use lifeline_auth::Claims;
+use lifeline_domain::{Role, TeamId};
+use lifeline_store::accounts::{self, Membership, User};
+use lifeline_store::{PgConn, StoreError, TeamScope};
+use redis::AsyncCommands;
+
+use crate::cookies;
+use crate::error::PageError;
+use crate::form::CsrfToken;
+use crate::state::AppState;
+
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub claims: Claims,
+    pub csrf: CsrfToken,
+    pub flash: Option<String>,
+}
+
+/// A signed-in user acting for one of their teams.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user: User,
+    pub scope: TeamScope,
+    pub teams: Vec<Membership>,
+    pub csrf: CsrfToken,
+    pub flash: Option<String>,
+}
+
+impl Member {
+    pub fn team(&self) -> Option<&Membership> {
+        self.teams
+            .iter()
+            .find(|t| t.team_id == self.scope.team_id())
+    }
+
+    pub fn team_name(&self) -> &str {
+        self.team().map(|t| t.team_name.as_str()).unwrap_or("")
+    }
+
+    pub fn role(&self) -> Role {
+        self.scope.role()
+    }
+
+    pub fn can(&self, needed: Role) -> bool {
+        self.scope.role().at_least(needed)
+    }
+
+    /// `Forbidden` (403) unless the member's role is at least `needed`.
+    pub fn require(&self, needed: Role, what: &str) -> Result<(), PageError> {
+        Ok(self.scope.require(needed, what)?)
+    }
+
+    pub fn actor(&self) -> lifeline_store::audit::Actor {
+        lifeline_store::audit::Actor::User(self.user.id)
+    }
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, PageError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| PageError::Internal("no state".to_owned()))
+}
+
+fn back_to(req: &HttpRequest) -> String {
+    // Only a page the user was reading is worth returning to; a form's target is not.
+    if req.method() == actix_web::http::Method::GET {
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+impl SignedIn {
+    async fn load(req: &HttpRequest) -> Result<SignedIn, PageError> {
+        let state = state_of(req)?;
+        let login = || PageError::LoginRequired {
+            back_to: back_to(req),
+        };
+        let token = req.cookie(cookies::SESSION).ok_or_else(login)?;
+        let claims = state.sessions.verify(token.value()).map_err(|_| login())?;
+        let mut conn = state.conn().await?;
+        if is_revoked(&state, &mut conn, claims.jti).await? {
+            return Err(login());
+        }
+        let user = match accounts::user(&mut conn, claims.user()).await {
+            Ok(user) => user,
+            Err(StoreError::NotFound) => return Err(login()),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(SignedIn {
+            user,
+            claims,
+            csrf: CsrfToken::of(req, &state),
+            flash: cookies::flash_of(req),
+        })
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { SignedIn::load(&req).await })
+    }
+}
+
+impl FromRequest for Member {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let signed_in = SignedIn::load(&req).await?;
+            let state = state_of(&req)?;
+            let mut conn = state.conn().await?;
+            let teams = accounts::memberships(&mut conn, signed_in.user.id).await?;
+            let chosen: Option<TeamId> = req
+                .cookie(cookies::TEAM)
+                .and_then(|c| c.value().parse().ok())
+                .filter(|id| teams.iter().any(|t| t.team_id == *id));
+            let Some(team) = chosen.or_else(|| teams.first().map(|t| t.team_id)) else {
+                return Err(PageError::Forbidden(
+                    "you are not a member of any team: ask for an invitation, or sign up a new team"
+                        .to_owned(),
+                ));
+            };
+            let scope = TeamScope::for_member(&mut conn, signed_in.user.id, team).await?;
+            Ok(Member {
+                user: signed_in.user,
+                scope,
+                teams,
+                csrf: signed_in.csrf,
+                flash: signed_in.flash,
+            })
+        })
+    }
+}
+
+/// Redis answers first; when it cannot, Postgres (which every logout also writes) decides.
+async fn is_revoked(
+    state: &AppState,
+    conn: &mut PgConn,
+    jti: uuid::Uuid,
+) -> Result<bool, PageError> {
+    let mut redis = state.redis.clone();
+    let key = state.keys.revoked_session(jti);
+    match tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        redis.exists::<_, bool>(&key),
+    )
+    .await
+    {
+        Ok(Ok(true)) => Ok(true),
+        // Redis does not know it: it may have missed the logout (down at the time, or flushed),
+        // which the sync task repairs within seconds; until then Postgres is asked too.
+        Ok(Ok(false)) if state.revocations.complete() => Ok(false),
+        _ => Ok(accounts::is_revoked(conn, jti).await?),
+    }
+}
+
+/// Starts a session for `user`: the response sets the session cookie and goes to `next`.
+pub fn start(state: &AppState, user: lifeline_domain::UserId, next: &str) -> HttpResponse {
+    let (token, claims) = state.sessions.issue(user, Utc::now());
+    let mut cookie = cookies::build(state, cookies::SESSION, token);
+    cookie
+        .set_expires(actix_web::cookie::time::OffsetDateTime::from_unix_timestamp(claims.exp).ok());
+    HttpResponse::SeeOther()
+        .cookie(cookie)
+        .insert_header((header::LOCATION, next.to_owned()))
+        .finish()
+}
+
+/// Ends the session of `claims` everywhere: Postgres keeps the record, Redis the fast copy.
+pub async fn revoke(state: &AppState, conn: &mut PgConn, claims: &Claims) -> Result<(), PageError> {
+    accounts::revoke_session(conn, claims.jti, claims.user(), claims.expires_at()).await?;
+    remember_revoked(state, claims.jti, claims.expires_at()).await;
+    Ok(())
+}
+
+/// Copies one revocation into Redis, to expire with the token. A failure is logged; the sync task
+/// copies it later.
+pub async fn remember_revoked(
+    state: &AppState,
+    jti: uuid::Uuid,
+    expires_at: chrono::DateTime<Utc>,
+) {
+    let ttl = (expires_at - Utc::now()).num_seconds().max(1) as u64;
+    let mut redis = state.redis.clone();
+    let set = redis.set_ex::<_, _, ()>(state.keys.revoked_session(jti), 1, ttl);
+    match tokio::time::timeout(std::time::Duration::from_millis(500), set).await {
+        Ok(Ok(())) => {}
+        _ => {
+            state.revocations.missed();
+            tracing::warn!(%jti, "Redis did not take a session revocation; Postgres has it");
+        }
+    }
+}

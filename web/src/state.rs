@@ -1,0 +1,35 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use lifeline_auth::SessionKeys;
+use lifeline_notify::Notifier;
+use lifeline_store::{PgPool, PooledConn, RedisKeys};
+use redis::aio::ConnectionManager;
+
+use crate::error::PageError;
+use crate::login_limit::LoginLimiter;
+use crate::settings::WebSettings;
+
+pub struct AppState {
+    pub pool: PgPool,
+    pub redis: ConnectionManager,
+    pub keys: RedisKeys,
+    pub settings: WebSettings,
+    pub sessions: SessionKeys,
+    /// Signs CSRF tokens (the same secret as sessions, under another HMAC label).
+    pub secret: Arc<[u8]>,
+    pub notifier: Arc<Notifier>,
+    pub login_limit: LoginLimiter,
+    pub revocations: crate::revocations::RedisCopy,
+}
+
+impl AppState {
+    pub async fn conn(&self) -> Result<PooledConn, PageError> {
+        Ok(self
+            .pool
+            .get()
+            .await
+            .map_err(lifeline_store::StoreError::from)?)
+    }
+}
