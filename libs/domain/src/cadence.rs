@@ -76,6 +76,18 @@ impl Cadence {
         }
     }
 
+    /// The same cadence with another configured schedule: a fixed cadence becomes the new
+    /// schedule, a learned one keeps its learned offsets and changes only its fallback.
+    pub fn with_fixed(self, schedule: Schedule) -> Cadence {
+        match self {
+            Cadence::Fixed(_) => Cadence::Fixed(schedule),
+            Cadence::Learned(l) => Cadence::Learned(LearnedCadence {
+                fixed: schedule,
+                ..l
+            }),
+        }
+    }
+
     /// What the heartbeat expects, for reasons and alerts.
     pub fn describe(&self) -> String {
         match self {

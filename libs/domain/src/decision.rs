@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::deadline::{DownCause, Transition};
-use crate::{HeartbeatTiming, PingEffect, PingKind, Status};
+use crate::{HeartbeatTiming, PingEffect, PingKind, RunLimits, Schedule, Status};
 
 /// Everything decided for one heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +44,8 @@ pub enum ChangeReason {
     Missed(DownCause),
     PausedByOperator,
     ResumedByOperator,
+    /// The team changed the schedule, which moved the deadlines.
+    ScheduleChanged,
 }
 
 impl ChangeReason {
@@ -57,6 +59,7 @@ impl ChangeReason {
             ChangeReason::Missed(cause) => cause.describe(timing),
             ChangeReason::PausedByOperator => "paused by operator".to_owned(),
             ChangeReason::ResumedByOperator => "resumed by operator".to_owned(),
+            ChangeReason::ScheduleChanged => "schedule changed".to_owned(),
         }
     }
 }
@@ -212,6 +215,37 @@ impl HeartbeatTiming {
                 notify: false,
             }),
             wake_scheduler: false,
+            timing: after,
+        }
+    }
+
+    /// The team changes the schedule and run limits. Deadlines are counted again from the last
+    /// ping with the new schedule: a late heartbeat whose new deadline is still ahead is up
+    /// again, and deadlines that the new schedule puts in the past are left to the scheduler,
+    /// which decides them at once with the usual alerts. A down heartbeat stays down until its
+    /// next ping; a new or paused one has no deadlines to move.
+    pub fn decide_reschedule(
+        &self,
+        schedule: Schedule,
+        limits: RunLimits,
+        now: DateTime<Utc>,
+    ) -> Decision {
+        let mut after = *self;
+        after.cadence = after.cadence.with_fixed(schedule);
+        after.limits = limits;
+        if matches!(self.status, Status::Up | Status::Late)
+            && let Some(last) = self.last_ping_at
+        {
+            after.due_at = Some(after.cadence.due_at(last));
+            after.alert_at = Some(after.cadence.alert_at(last));
+            if self.status == Status::Late && after.due_at.is_some_and(|due| now < due) {
+                after.status = Status::Up;
+            }
+        }
+        Decision {
+            change: changed(self, &after, ChangeReason::ScheduleChanged),
+            incident: None,
+            wake_scheduler: moved_earlier(self, &after),
             timing: after,
         }
     }
@@ -428,5 +462,38 @@ mod tests {
         );
         assert!(resumed.wake_scheduler);
         assert_eq!(resumed.timing.alert_at, Some(t(20 + 4200)));
+    }
+
+    #[test]
+    fn a_new_schedule_counts_from_the_last_ping() {
+        let mut timing = hourly();
+        timing.apply_ping(PingKind::Success, t(0));
+        // Late at 3600 s; the team makes it a two-hour job.
+        let late = timing.decide(t(3700), t(3700)).timing;
+        assert_eq!(late.status, Status::Late);
+        let two_hours = Schedule::from_secs(7200, 600).unwrap_or_else(|e| panic!("{e}"));
+        let d = late.decide_reschedule(two_hours, RunLimits::default(), t(3800));
+        assert_eq!(d.timing.status, Status::Up);
+        assert_eq!(d.timing.due_at, Some(t(7200)));
+        assert_eq!(d.timing.alert_at, Some(t(7800)));
+        assert_eq!(
+            d.change.map(|c| c.reason),
+            Some(ChangeReason::ScheduleChanged)
+        );
+        assert!(!d.wake_scheduler, "the deadline moved later");
+
+        // Shorter: the deadline moves earlier, the scheduler must look.
+        let ten_minutes = Schedule::from_secs(600, 60).unwrap_or_else(|e| panic!("{e}"));
+        let mut up = hourly();
+        up.apply_ping(PingKind::Success, t(0));
+        let d = up.decide_reschedule(ten_minutes, RunLimits::default(), t(100));
+        assert_eq!(d.timing.due_at, Some(t(600)));
+        assert!(d.wake_scheduler);
+        assert_eq!(d.change, None);
+
+        // New and down heartbeats have no deadlines to move.
+        let d = hourly().decide_reschedule(ten_minutes, RunLimits::default(), t(0));
+        assert_eq!((d.timing.status, d.timing.due_at), (Status::New, None));
+        assert_eq!(d.timing.cadence.fixed(), ten_minutes);
     }
 }

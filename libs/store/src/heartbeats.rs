@@ -371,6 +371,50 @@ async fn change_timing(
     id: HeartbeatId,
     decide: fn(&HeartbeatTiming, DateTime<Utc>) -> Decision,
 ) -> Result<Heartbeat, StoreError> {
+    update(
+        conn,
+        scope,
+        id,
+        HeartbeatChanges::default(),
+        move |timing, now| Some(decide(timing, now)),
+    )
+    .await
+}
+
+/// What an edit changes; `None` leaves a field as it was.
+#[derive(Clone, Debug, Default)]
+pub struct HeartbeatChanges {
+    pub name: Option<HeartbeatName>,
+    pub description: Option<String>,
+    /// The schedule and run limits, which move the deadlines (`decide_reschedule`).
+    pub schedule: Option<(Schedule, RunLimits)>,
+    /// Replaces the channels that get its alerts (all of the team).
+    pub channels: Option<Vec<ChannelId>>,
+}
+
+/// Edits a heartbeat. A new schedule moves its deadlines as the domain decides; the caller wakes
+/// the scheduler when it did.
+pub async fn edit(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+    changes: HeartbeatChanges,
+) -> Result<Heartbeat, StoreError> {
+    let schedule = changes.schedule;
+    update(conn, scope, id, changes, move |timing, now| {
+        schedule.map(|(s, limits)| timing.decide_reschedule(s, limits, now))
+    })
+    .await
+}
+
+/// One heartbeat's edit and timing decision under a row lock, in one transaction.
+async fn update(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+    changes: HeartbeatChanges,
+    decide: impl FnOnce(&HeartbeatTiming, DateTime<Utc>) -> Option<Decision> + Send + 'static,
+) -> Result<Heartbeat, StoreError> {
     let team = scope.team_id();
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let current: Heartbeat = heartbeats::table
@@ -381,18 +425,66 @@ async fn change_timing(
             .first(conn)
             .await?
             .try_into()?;
-        let decided = Decided {
-            heartbeat: id,
-            team,
-            decision: decide(&current.timing, Utc::now()),
-        };
-        decisions::write(conn, &[decided]).await?;
+        if let Some(decision) = decide(&current.timing, Utc::now()) {
+            let decided = Decided {
+                heartbeat: id,
+                team,
+                decision,
+            };
+            decisions::write(conn, &[decided]).await?;
+        }
+        if let Some(channels) = changes.channels {
+            diesel::delete(
+                heartbeat_channels::table.filter(heartbeat_channels::heartbeat_id.eq(id.as_uuid())),
+            )
+            .execute(conn)
+            .await?;
+            for channel in channels {
+                attach_in_team(conn, team.as_uuid(), id, channel).await?;
+            }
+        }
+        let name = changes
+            .name
+            .map(HeartbeatName::into_string)
+            .unwrap_or(current.name);
+        let description = changes.description.unwrap_or(current.description);
         diesel::update(heartbeats::table.find(id.as_uuid()))
-            .set(heartbeats::updated_at.eq(diesel::dsl::now))
+            .set((
+                heartbeats::name.eq(name),
+                heartbeats::description.eq(description),
+                heartbeats::updated_at.eq(diesel::dsl::now),
+            ))
             .returning(HeartbeatRow::as_returning())
             .get_result(conn)
             .await?
             .try_into()
+    })
+    .await
+}
+
+/// Deletes a heartbeat with its history. Returns the lookup hash of its token, which the caller
+/// must announce (`tokens::announce_gone`) so ingest caches drop it; the revocation is recorded
+/// here, so pollers drop it even when Redis is down.
+pub async fn delete(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+) -> Result<[u8; 32], StoreError> {
+    let team = scope.team_id().as_uuid();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let hash: Vec<u8> = diesel::delete(
+            heartbeats::table
+                .filter(heartbeats::team_id.eq(team))
+                .filter(heartbeats::id.eq(id.as_uuid())),
+        )
+        .returning(heartbeats::token_hash)
+        .get_result(conn)
+        .await?;
+        let hash: [u8; 32] = hash
+            .try_into()
+            .map_err(|_| StoreError::Invalid("stored token hash is not 32 bytes".into()))?;
+        crate::tokens::record_revocation(conn, &hash).await?;
+        Ok(hash)
     })
     .await
 }
