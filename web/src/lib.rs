@@ -4,6 +4,7 @@
 //! `TeamScope` built from the caller's membership or key, so another team's rows are out of reach.
 
 mod accounts;
+mod actions;
 mod api;
 mod channels;
 mod cookies;

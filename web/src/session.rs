@@ -61,8 +61,12 @@ impl Member {
         Ok(self.scope.require(needed, what)?)
     }
 
-    pub fn actor(&self) -> lifeline_store::audit::Actor {
-        lifeline_store::audit::Actor::User(self.user.id)
+    /// The member as the caller of an action (`crate::actions`).
+    pub fn caller(&self) -> crate::actions::Caller {
+        crate::actions::Caller {
+            scope: self.scope.clone(),
+            actor: lifeline_store::audit::Actor::User(self.user.id),
+        }
     }
 }
 

@@ -118,6 +118,13 @@ impl Heartbeat {
         self.timing.cadence.fixed()
     }
 
+    /// The lookup hash of its token, as ingest caches and revocations know it.
+    pub fn token_hash(&self) -> Result<[u8; 32], StoreError> {
+        PingToken::parse(&self.token)
+            .map(|t| t.lookup_hash())
+            .map_err(|e| StoreError::Invalid(format!("stored token: {e}")))
+    }
+
     /// The public ping URL under `base_url` (e.g. `https://hb.example.com`).
     pub fn ping_url(&self, base_url: &str) -> String {
         format!(

@@ -216,9 +216,7 @@ fn print_status(settings: &Settings, hb: &Heartbeat, output: Output) {
 /// dropped at once. No wake-up for the scheduler: a new heartbeat has no deadline until its
 /// first ping, and the ping API wakes the scheduler then.
 pub(crate) async fn announce_token(settings: &Settings, hb: &Heartbeat) -> anyhow::Result<()> {
-    let hash = lifeline_domain::PingToken::parse(&hb.token)
-        .map_err(|e| anyhow!("stored token: {e}"))?
-        .lookup_hash();
+    let hash = hb.token_hash()?;
     announce(settings, |mut redis, keys| async move {
         tokens::announce_new(&mut redis, &keys, &hash).await
     })
