@@ -73,3 +73,13 @@ ensure_database() {
     pg_super -c "CREATE DATABASE $name OWNER lifeline"
   fi
 }
+
+# The browser tests drive Debian's Chromium through its WebDriver (tests/browser).
+ensure_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    return
+  fi
+  say "Chromium not found: installing chromium and chromium-driver with apt (browser tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+}

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub store: StoreSettings,
     pub ingest: Option<lifeline_ingest::Running>,
     pub scheduler: Option<lifeline_scheduler::Running>,
+    /// The dashboard, when a test started it (`start_web`).
+    pub web: Option<lifeline_web::Running>,
     pub base: String,
     pub http: reqwest::Client,
 }
@@ -65,6 +67,7 @@ impl TestApp {
             store,
             ingest: Some(running),
             scheduler: None,
+            web: None,
             base,
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -204,6 +207,22 @@ impl TestApp {
         if let Some(running) = self.scheduler.take() {
             running.stop().await;
         }
+        if let Some(running) = self.web.take() {
+            running.stop().await.unwrap();
+        }
+    }
+
+    /// Starts the dashboard on this app's engines, with ping URLs under this app's ping API and
+    /// mail (invitations, resets) to `smtp_url`; returns the dashboard's base URL.
+    pub async fn start_web(&mut self, smtp_url: Option<String>) -> String {
+        let settings = crate::web::web_settings(&self.base);
+        let notify = crate::web::notify_settings(&settings.public_url, smtp_url);
+        let running = lifeline_web::start(settings, self.store.clone(), notify)
+            .await
+            .unwrap();
+        let base = format!("http://{}", running.addr);
+        self.web = Some(running);
+        base
     }
 
     /// Starts the scheduler (deadlines, delivery, purge) in this process, on `self.store`, and
