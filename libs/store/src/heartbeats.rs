@@ -139,6 +139,8 @@ impl Heartbeat {
 #[derive(Clone, Debug)]
 pub struct NewHeartbeat {
     pub name: HeartbeatName,
+    /// What the job is, for whoever reads the alert; may be empty.
+    pub description: String,
     pub schedule: Schedule,
     pub limits: RunLimits,
     /// Channels (of the same team) that get its alerts.
@@ -150,6 +152,7 @@ impl NewHeartbeat {
     pub fn new(name: HeartbeatName, schedule: Schedule) -> Self {
         Self {
             name,
+            description: String::new(),
             schedule,
             limits: RunLimits::default(),
             channels: Vec::new(),
@@ -192,6 +195,7 @@ pub async fn create(
                 heartbeats::id.eq(HeartbeatId::new().as_uuid()),
                 heartbeats::team_id.eq(team),
                 heartbeats::name.eq(new.name.as_str()),
+                heartbeats::description.eq(&new.description),
                 heartbeats::token.eq(token.expose()),
                 heartbeats::token_hash.eq(token.lookup_hash().to_vec()),
                 heartbeats::interval_secs.eq(secs(new.schedule.interval_secs())),
@@ -439,6 +443,20 @@ async fn update(
                 decision,
             };
             decisions::write(conn, &[decided]).await?;
+        }
+        // The decision wrote the deadlines; the schedule and limits they came from are columns
+        // of their own.
+        if let Some((schedule, limits)) = changes.schedule {
+            diesel::update(heartbeats::table.find(id.as_uuid()))
+                .set((
+                    heartbeats::interval_secs.eq(secs(schedule.interval_secs())),
+                    heartbeats::grace_secs.eq(secs(schedule.grace_secs())),
+                    heartbeats::max_runtime_secs.eq(limits.max_runtime().map(duration_secs)),
+                    heartbeats::progress_timeout_secs
+                        .eq(limits.progress_timeout().map(duration_secs)),
+                ))
+                .execute(conn)
+                .await?;
         }
         if let Some(channels) = changes.channels {
             diesel::delete(

@@ -112,6 +112,7 @@ async fn heartbeat(
         } => {
             let new = NewHeartbeat {
                 name: HeartbeatName::parse(&name)?,
+                description: String::new(),
                 schedule: Schedule::from_secs(interval, grace)?,
                 limits: RunLimits::from_secs(max_runtime, progress_timeout)?,
                 channels,
