@@ -29,7 +29,7 @@ impl std::fmt::Display for Actor {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Queryable)]
 pub struct Entry {
     pub id: i64,
     pub actor: String,
@@ -92,27 +92,5 @@ pub async fn list(
     if let Some(before) = before {
         query = query.filter(audit_log::id.lt(before));
     }
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        String,
-        String,
-        serde_json::Value,
-        DateTime<Utc>,
-    )> = query.load(conn).await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, actor, actor_email, action, target, detail, at)| Entry {
-                id,
-                actor,
-                actor_email,
-                action,
-                target,
-                detail,
-                at,
-            },
-        )
-        .collect())
+    Ok(query.load(conn).await?)
 }
