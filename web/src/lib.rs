@@ -6,6 +6,7 @@
 mod accounts;
 mod actions;
 mod api;
+mod api_keys;
 mod channels;
 mod cookies;
 pub mod error;
@@ -154,6 +155,8 @@ pub async fn start(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
+            .app_data(api::json_config())
+            .app_data(api::query_config())
             .wrap(from_fn(cookies::middleware))
             .configure(routes::configure)
             .configure(|cfg| ops.configure(cfg))

@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};
 
-use crate::{accounts, api, channels, heartbeats, statics, teams};
+use crate::{accounts, api, api_keys, channels, heartbeats, statics, teams};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteInfo {
@@ -79,6 +79,7 @@ fn declare(r: &mut Routes<'_>) {
     teams::routes(r);
     heartbeats::routes(r);
     channels::routes(r);
+    api_keys::routes(r);
     api::routes(r);
 }
 

@@ -29,6 +29,9 @@ pub struct WebSettings {
     pub login_window: Duration,
     /// `LIFELINE_WEB_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `LIFELINE_API_RATE_LIMIT`: management API calls allowed per key per minute (default
+    /// 600); more are answered 429 with `Retry-After`.
+    pub api_rate_limit: u32,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -45,6 +48,7 @@ impl std::fmt::Debug for WebSettings {
             .field("login_max_failures", &self.login_max_failures)
             .field("login_window", &self.login_window)
             .field("workers", &self.workers)
+            .field("api_rate_limit", &self.api_rate_limit)
             .finish()
     }
 }
@@ -90,6 +94,7 @@ impl WebSettings {
                 1,
             )?),
             workers: Some(source.parsed("LIFELINE_WEB_WORKERS", 0)?).filter(|&n| n > 0),
+            api_rate_limit: source.at_least("LIFELINE_API_RATE_LIMIT", 600, 1)?,
         })
     }
 
@@ -119,6 +124,7 @@ mod tests {
         assert_eq!(s.login_max_failures, 5);
         assert_eq!(s.login_window, Duration::from_secs(900));
         assert_eq!(s.workers, None);
+        assert_eq!(s.api_rate_limit, 600);
         assert!(!s.secure_cookies());
     }
 
@@ -145,6 +151,16 @@ mod tests {
     }
 
     #[test]
+    fn the_api_rate_limit_is_configurable() {
+        let s = WebSettings::from_source(
+            &Source::from_pairs([("LIFELINE_API_RATE_LIMIT", "5")]),
+            INGEST,
+        )
+        .unwrap();
+        assert_eq!(s.api_rate_limit, 5);
+    }
+
+    #[test]
     fn wrong_values_name_their_variable() {
         for (name, value) in [
             ("LIFELINE_WEB_ADDR", "localhost"),
@@ -153,6 +169,8 @@ mod tests {
             ("LIFELINE_SESSION_SECRET", "short"),
             ("LIFELINE_SESSION_HOURS", "0"),
             ("LIFELINE_LOGIN_MAX_FAILURES", "none"),
+            ("LIFELINE_API_RATE_LIMIT", "0"),
+            ("LIFELINE_API_RATE_LIMIT", "lots"),
         ] {
             let err =
                 WebSettings::from_source(&Source::from_pairs([(name, value)]), INGEST).unwrap_err();

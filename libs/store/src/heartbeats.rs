@@ -554,3 +554,133 @@ pub async fn status_history(
         })
         .collect()
 }
+
+/// Where a page of the heartbeat list ends: the last heartbeat's name and id (the list is
+/// ordered by both). Opaque to clients: its text form is only meant to be handed back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeartbeatCursor {
+    name: String,
+    id: HeartbeatId,
+}
+
+impl std::fmt::Display for HeartbeatCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The id first and the name in hex: no separator can be confused with a name's text.
+        write!(
+            f,
+            "{}.{}",
+            self.id.as_uuid().simple(),
+            crate::keys::hex(self.name.as_bytes())
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("not a cursor of this list: pass the `next_cursor` of the previous page unchanged")]
+pub struct BadHeartbeatCursor;
+
+impl std::str::FromStr for HeartbeatCursor {
+    type Err = BadHeartbeatCursor;
+    fn from_str(s: &str) -> Result<Self, BadHeartbeatCursor> {
+        let (id, name) = s.split_once('.').ok_or(BadHeartbeatCursor)?;
+        let name = hex::decode(name).map_err(|_| BadHeartbeatCursor)?;
+        Ok(Self {
+            id: HeartbeatId::parse(id).map_err(|_| BadHeartbeatCursor)?,
+            name: String::from_utf8(name).map_err(|_| BadHeartbeatCursor)?,
+        })
+    }
+}
+
+/// At most `limit` heartbeats of the team after `after` in (name, id) order, and the cursor of
+/// the next page when there may be one (keyset pagination: heartbeats created or deleted
+/// meanwhile do not shift the pages).
+pub async fn list_page(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    after: Option<HeartbeatCursor>,
+    limit: i64,
+) -> Result<(Vec<Heartbeat>, Option<HeartbeatCursor>), StoreError> {
+    let limit = limit.max(1);
+    let mut query = scoped(scope);
+    if let Some(c) = after {
+        query = query.filter(
+            heartbeats::name.gt(c.name.clone()).or(heartbeats::name
+                .eq(c.name)
+                .and(heartbeats::id.gt(c.id.as_uuid()))),
+        );
+    }
+    // One more than asked tells whether another page follows.
+    let mut page: Vec<Heartbeat> = query
+        .order((heartbeats::name, heartbeats::id))
+        .limit(limit + 1)
+        .select(HeartbeatRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Heartbeat::try_from)
+        .collect::<Result<_, _>>()?;
+    let more = page.len() as i64 > limit;
+    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = match page.last() {
+        Some(last) if more => Some(HeartbeatCursor {
+            name: last.name.clone(),
+            id: last.id,
+        }),
+        _ => None,
+    };
+    Ok((page, next))
+}
+
+/// The channels of several heartbeats of the team at once (a list page), each heartbeat's in
+/// id order; a heartbeat without channels has an empty list.
+pub async fn channel_ids_of(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    ids: &[HeartbeatId],
+) -> Result<std::collections::HashMap<HeartbeatId, Vec<ChannelId>>, StoreError> {
+    let wanted: Vec<uuid::Uuid> = ids.iter().map(HeartbeatId::as_uuid).collect();
+    let rows: Vec<(uuid::Uuid, uuid::Uuid)> = heartbeat_channels::table
+        .filter(heartbeat_channels::team_id.eq(scope.team_id().as_uuid()))
+        .filter(heartbeat_channels::heartbeat_id.eq_any(wanted))
+        .order((
+            heartbeat_channels::heartbeat_id,
+            heartbeat_channels::channel_id,
+        ))
+        .select((
+            heartbeat_channels::heartbeat_id,
+            heartbeat_channels::channel_id,
+        ))
+        .load(conn)
+        .await?;
+    let mut out: std::collections::HashMap<HeartbeatId, Vec<ChannelId>> =
+        ids.iter().map(|id| (*id, Vec::new())).collect();
+    for (heartbeat, channel) in rows {
+        out.entry(HeartbeatId::from_uuid(heartbeat))
+            .or_default()
+            .push(ChannelId::from_uuid(channel));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_through_its_text_whatever_the_name() {
+        for name in ["nightly backup", "a.b.c", "émoji ☕", ""] {
+            let cursor = HeartbeatCursor {
+                name: name.to_owned(),
+                id: HeartbeatId::new(),
+            };
+            assert_eq!(cursor.to_string().parse::<HeartbeatCursor>(), Ok(cursor));
+        }
+        for bad in ["", "x", "nope.6162", "0190a1b2c3d4e5f60718293a4b5c6d7e.zz"] {
+            assert_eq!(
+                bad.parse::<HeartbeatCursor>(),
+                Err(BadHeartbeatCursor),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! | `{p}events:tokens` | pub/sub channel | sha256 hex of a token whose mapping changed (rotation, creation, deletion); every ingest process drops it from its in-process cache | — |
 //! | `{p}revoked:{jti}` | string | a logged-out session (dashboard); Postgres's `revoked_sessions` is the record, this the fast check | until the session would have expired |
 //! | `{p}login:{account or addr}:{id}` | counter | failed logins of one account (sha256 of the email) or one client address | the login window |
+//! | `{p}api:{key_id}:{minute}` | counter | management API calls of one key in one minute (`LIFELINE_API_RATE_LIMIT`) | 2 minutes |
 //! | `{p}wake` | pub/sub channel | `deadlines` (a deadline moved earlier) or `deliveries` (notifications queued): schedulers look now instead of at their next planned time | — |
 
 use lifeline_domain::HeartbeatId;
@@ -43,6 +44,11 @@ impl RedisKeys {
     /// `who` is `account` or `addr`.
     pub fn login_failures(&self, who: &str, id: &str) -> String {
         format!("{}login:{}:{}", self.prefix, who, id)
+    }
+
+    /// Calls of one API key in the minute `minute` (Unix time / 60).
+    pub fn api_calls(&self, key_id: uuid::Uuid, minute: i64) -> String {
+        format!("{}api:{}:{}", self.prefix, key_id, minute)
     }
 
     pub fn wake(&self) -> String {

@@ -6,6 +6,8 @@
 //! API (where the secret token is the credential) and the operator CLI, and say so.
 
 pub mod accounts;
+pub mod api_keys;
+pub mod api_pings;
 pub mod audit;
 pub mod channels;
 pub mod coverage;

@@ -34,6 +34,7 @@ pub fn web_settings(ping_url: &str) -> WebSettings {
         login_max_failures: 5,
         login_window: Duration::from_secs(900),
         workers: Some(2),
+        api_rate_limit: 600,
     }
 }
 

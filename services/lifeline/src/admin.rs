@@ -3,6 +3,8 @@
 
 use anyhow::{Context, anyhow};
 use lifeline_domain::{ChannelKind, HeartbeatId, HeartbeatName, RunLimits, Schedule, TeamName};
+use lifeline_store::api_keys::{self, NewApiKey};
+use lifeline_store::audit::{self, Actor};
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::{
@@ -12,7 +14,8 @@ use serde_json::json;
 
 use crate::Settings;
 use crate::cli::{
-    AdminCommand, ChannelCommand, HeartbeatCommand, HeartbeatRef, Output, TeamCommand,
+    AdminCommand, ApiKeyCommand, ChannelCommand, HeartbeatCommand, HeartbeatRef, Output,
+    TeamCommand,
 };
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
@@ -32,6 +35,86 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
         }
         AdminCommand::Heartbeat(cmd) => heartbeat(settings, &mut conn, cmd).await?,
         AdminCommand::Channel(cmd) => channel(settings, &mut conn, cmd).await?,
+        AdminCommand::ApiKey(cmd) => api_key(&mut conn, cmd).await?,
+    }
+    Ok(())
+}
+
+async fn api_key(conn: &mut PgConn, command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create {
+            team,
+            name,
+            read_only,
+            output,
+        } => {
+            let scope = TeamScope::for_operator(conn, team)
+                .await
+                .map_err(|e| anyhow!("team {team}: {e}"))?;
+            let made = lifeline_auth::ApiKey::generate();
+            let id = api_keys::create(
+                conn,
+                &scope,
+                NewApiKey {
+                    name: name.clone(),
+                    prefix: made.prefix.clone(),
+                    hash: made.hash,
+                    read_only,
+                    created_by: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow!("--name: {e}"))?;
+            let name = api_keys::valid_name(&name)?;
+            let detail = json!({"name": name, "prefix": made.prefix, "read_only": read_only});
+            audit::record(
+                conn,
+                &scope,
+                Actor::Operator,
+                "api_key.create",
+                &id.to_string(),
+                detail,
+            )
+            .await?;
+            let access = if read_only { "read-only" } else { "read-write" };
+            output.print(
+                &json!({
+                    "id": id,
+                    "key": made.key,
+                    "team_id": team,
+                    "name": name,
+                    "read_only": read_only,
+                }),
+                || {
+                    format!(
+                        "created {access} API key {id} for team {team}\n\
+                         key (shown once): {}",
+                        made.key
+                    )
+                },
+            );
+        }
+        ApiKeyCommand::Revoke { id, output } => {
+            let team = api_keys::team_of(conn, id)
+                .await
+                .map_err(|e| anyhow!("API key {id}: {e}"))?;
+            let scope = TeamScope::for_operator(conn, team).await?;
+            let key = api_keys::revoke(conn, &scope, id).await?;
+            let detail = json!({"name": key.name, "prefix": key.prefix});
+            audit::record(
+                conn,
+                &scope,
+                Actor::Operator,
+                "api_key.revoke",
+                &id.to_string(),
+                detail,
+            )
+            .await?;
+            output.print(
+                &json!({"id": id, "team_id": team, "revoked_at": key.revoked_at}),
+                || format!("revoked API key {id} ({}) of team {team}", key.name),
+            );
+        }
     }
     Ok(())
 }

@@ -55,6 +55,34 @@ pub enum AdminCommand {
     /// Alert channels.
     #[command(subcommand)]
     Channel(ChannelCommand),
+    /// Team API keys for the management API (`/api/v1/` on the web address).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create a key for a team. Prints its `id` and the `key` itself, which is shown only once.
+    Create {
+        /// The team's id.
+        #[arg(long)]
+        team: TeamId,
+        /// A label that says where the key is used.
+        #[arg(long, default_value = "operator")]
+        name: String,
+        /// The key may only read (a read-write key manages heartbeats and channels).
+        #[arg(long)]
+        read_only: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Revoke a key: its next call is answered 401.
+    Revoke {
+        /// The key's id (as printed by `create`).
+        id: uuid::Uuid,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 /// How an admin command prints its result; every admin command takes it.

@@ -1,6 +1,7 @@
 //! `Authorization: Bearer <key>`: the key's team becomes the caller's scope. Read-write keys act
 //! as a team admin (heartbeats and channels), read-only keys as a viewer, so every change they
-//! attempt is refused with 403 by the same role checks the pages use.
+//! attempt is refused with 403 by the same role checks the pages use. Each call counts against
+//! the key's rate limit (`rate_limit`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,16 +45,19 @@ impl FromRequest for ApiCaller {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::bad_request("no state"))?;
             let mut conn = state.pool.get().await.map_err(StoreError::from)?;
-            match TeamScope::for_api_key(&mut conn, &hash).await {
-                Ok(found) => Ok(ApiCaller(Caller {
-                    scope: found.scope,
-                    actor: Actor::ApiKey(found.key_id),
-                })),
+            let found = match TeamScope::for_api_key(&mut conn, &hash).await {
+                Ok(found) => found,
                 Err(StoreError::NotFound) => {
-                    Err(ApiError::unauthorized("unknown or revoked API key"))
+                    return Err(ApiError::unauthorized("unknown or revoked API key"));
                 }
-                Err(e) => Err(e.into()),
-            }
+                Err(e) => return Err(e.into()),
+            };
+            drop(conn);
+            super::rate_limit::check(state, found.key_id).await?;
+            Ok(ApiCaller(Caller {
+                scope: found.scope,
+                actor: Actor::ApiKey(found.key_id),
+            }))
         })
     }
 }
