@@ -262,6 +262,7 @@ impl TestApp {
                 name: kind.into(),
                 target: target.into(),
                 secret: secret.map(Into::into),
+                confirm_token_hash: None,
             },
         )
         .await

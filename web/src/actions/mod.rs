@@ -2,6 +2,7 @@
 //! call the same function, which changes the rows through the store, writes the audit entry, and
 //! tells the other processes (ingest caches, the scheduler) over Redis.
 
+pub mod channels;
 pub mod heartbeats;
 
 use std::future::Future;
