@@ -132,3 +132,101 @@ async fn an_unknown_channel_kind_fails_loudly_instead_of_falling_back() {
     );
     app.stop().await;
 }
+
+/// An email address that has not confirmed (a channel made from the dashboard or the API) is
+/// skipped when an incident queues its alerts and recovery notices, while a confirmed channel of
+/// the same heartbeat gets them; once it confirms, it gets the next incident's alert. Anything
+/// queued for it while unconfirmed (its address changed after an alert was queued) fails
+/// instead of reaching the new address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_email_address_gets_nothing_until_it_confirms() {
+    use lifeline_domain::ChannelKind;
+    use lifeline_store::{channels, heartbeats};
+
+    let smtp = SmtpServer::start(SmtpMode::Accept).await;
+    let mut app = TestApp::start().await;
+    let mut settings = app.scheduler_settings();
+    settings.notify.smtp_url = Some(smtp.url());
+    app.start_scheduler(settings).await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 1, 0).await;
+    let hook = HttpServer::ok().await;
+    let confirmed = app.webhook(&scope, &hb, &hook.url("/hook")).await;
+    let hash = [7u8; 32];
+    let waiting = {
+        let mut conn = app.conn().await;
+        let channel = channels::create(
+            &mut conn,
+            &scope,
+            channels::NewChannel {
+                kind: ChannelKind::Email,
+                name: "stranger".into(),
+                target: "stranger@example.com".into(),
+                secret: None,
+                confirm_token_hash: Some(hash),
+            },
+        )
+        .await
+        .unwrap();
+        heartbeats::attach(&mut conn, &scope, hb.id, channel.id)
+            .await
+            .unwrap();
+        channel.id
+    };
+    let of = |channel, kind: &str| {
+        format!(
+            "SELECT count(*) AS n FROM notifications WHERE channel_id = '{channel}' \
+             AND kind = '{kind}'"
+        )
+    };
+
+    // Queued by hand for the unconfirmed address: refused at send time.
+    app.sql(&format!(
+        "INSERT INTO notifications (id, team_id, channel_id, kind) \
+         VALUES (gen_random_uuid(), '{}', '{waiting}', 'test')",
+        scope.team_id()
+    ))
+    .await;
+    let refused = "SELECT count(*) AS n FROM notifications WHERE status = 'failed' \
+                   AND last_error LIKE '%has not confirmed%'";
+    assert_eq!(app.wait_count(refused, 1, PATIENCE).await, 1);
+
+    // Down, then up: the webhook hears both, the unconfirmed address nothing.
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+    assert_eq!(
+        app.wait_count(&of(confirmed, "alert"), 1, PATIENCE).await,
+        1
+    );
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+    assert_eq!(
+        app.wait_count(&of(confirmed, "recovery"), 1, PATIENCE)
+            .await,
+        1
+    );
+    assert_eq!(app.count(&of(waiting, "alert")).await, 0);
+    assert_eq!(app.count(&of(waiting, "recovery")).await, 0);
+    assert!(
+        hook.wait_for(2, PATIENCE).await.len() >= 2,
+        "the confirmed channel got its alert and recovery"
+    );
+
+    // Confirmed: an incident that opens from now on alerts it too.
+    channels::confirm(&mut app.conn().await, &hash)
+        .await
+        .unwrap();
+    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+    let alerted = lifeline_testkit::wait_until(PATIENCE, async || {
+        app.count(&of(waiting, "alert")).await >= 1
+    })
+    .await;
+    assert!(alerted, "the confirmed address gets the next alert");
+    let mails =
+        lifeline_testkit::wait_for(PATIENCE, async || smtp.mails(), |m| !m.is_empty()).await;
+    assert!(
+        mails.iter().all(|m| m
+            .subject()
+            .is_some_and(|s| s.contains("DOWN") || s.contains("UP"))),
+        "only alerts after the confirmation, never the refused test"
+    );
+    app.stop().await;
+}

@@ -136,6 +136,7 @@ async fn a_heartbeat_is_created_from_human_durations() {
             name: "On call".to_owned(),
             target: "oncall@example.com".to_owned(),
             secret: None,
+            confirm_token_hash: None,
         },
     )
     .await

@@ -62,6 +62,7 @@ async fn team_with_objects(web: &TestWeb, owner: &str, label: &str) -> (WebClien
             name: format!("hook of {label}"),
             target: channel_target.clone(),
             secret: Some("whsec_isolation".to_owned()),
+            confirm_token_hash: None,
         },
     )
     .await

@@ -3,5 +3,6 @@
 
 mod accounts;
 mod api;
+mod channels;
 mod heartbeats;
 mod isolation;

@@ -48,7 +48,9 @@ pub fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
 pub fn flash(state: &AppState, response: &mut HttpResponseBuilder, notice: &str) {
     let mut c = build(state, FLASH, notice.chars().take(300).collect());
     c.set_max_age(time::Duration::minutes(5));
-    response.cookie(c);
+    // Percent-encoded: a notice may quote what someone typed (a `;`, non-ASCII), which a raw
+    // cookie value cannot carry; `req.cookie` decodes it.
+    response.append_header((actix_web::http::header::SET_COOKIE, c.encoded().to_string()));
 }
 
 /// The notice a previous request left, if any.

@@ -36,21 +36,57 @@ pub(crate) async fn send(
     message: &Message,
     public_url: &str,
 ) -> Result<Delivered, SendError> {
+    let (subject, body) = render_text(message, public_url);
+    // The same Message-ID on every retry, so mail clients can fold duplicates.
+    let id = format!("<{}@{}>", message.notification_id, from.email.domain());
+    deliver(transport, from, timeout, to, &subject, body, Some(id)).await
+}
+
+/// A plain-text email that is not a notification (the dashboard's confirmation links).
+pub(crate) async fn send_plain(
+    transport: &Transport,
+    from: &Mailbox,
+    timeout: Duration,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<Delivered, SendError> {
+    // The subject goes into a header: one line only.
+    let subject: String = subject
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    deliver(
+        transport,
+        from,
+        timeout,
+        to,
+        subject.trim(),
+        body.to_owned(),
+        None,
+    )
+    .await
+}
+
+async fn deliver(
+    transport: &Transport,
+    from: &Mailbox,
+    timeout: Duration,
+    to: &str,
+    subject: &str,
+    body: String,
+    message_id: Option<String>,
+) -> Result<Delivered, SendError> {
     let to = to.trim();
     let to_address: lettre::Address = to
         .parse()
         .map_err(|e| SendError::permanent(format!("invalid email address {to:?}: {e}")))?;
-    let (subject, body) = render_text(message, public_url);
     let email = lettre::Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to_address))
         .subject(subject)
-        // The same Message-ID on every retry, so mail clients can fold duplicates.
-        .message_id(Some(format!(
-            "<{}@{}>",
-            message.notification_id,
-            from.email.domain()
-        )))
+        // Without an id of ours, lettre makes a random one.
+        .message_id(message_id)
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))?;

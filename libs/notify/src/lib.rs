@@ -25,6 +25,7 @@
 //!   "delivery_id": "0190a6c4-…",
 //!   "sent_at": "2024-05-01T03:11:02.500Z",
 //!   "team": { "id": "…", "name": "Acme" },
+//!   "channel": { "id": "…", "name": "ops webhook" },
 //!   "heartbeat": {
 //!     "id": "…", "name": "nightly-backup", "status": "down",
 //!     "last_ping_at": "2024-05-01T02:00:00Z",
@@ -40,8 +41,9 @@
 //! ```
 //!
 //! `type` is the same as `Lifeline-Event`. `heartbeat.last_ping_at` and `incident.deadline`
-//! may be `null`; `incident` is `null` for `test` deliveries, and `incident.id` is `null` when
-//! the event is not tied to a recorded incident. For `heartbeat.up`, `incident.since` is when
+//! may be `null`; `incident` is `null` for `test` deliveries, `heartbeat` is `null` for a
+//! `test` sent from the channel's page (it is about the channel, not a heartbeat), and
+//! `incident.id` is `null` when the event is not tied to a recorded incident. For `heartbeat.up`, `incident.since` is when
 //! the incident ended. New fields may be added; receivers should ignore fields they do not know.
 //!
 //! To verify a delivery, compute the HMAC over the raw body *before* parsing it, compare it
@@ -51,6 +53,9 @@
 //! Any `2xx` answer is success. Redirects are not followed (a `3xx` is a failed attempt), and
 //! a request taking longer than `LIFELINE_NOTIFY_TIMEOUT_MS` fails. A `4xx` other than `408`
 //! and `429` is permanent and not retried; other failures are retried by the scheduler.
+//!
+//! Besides alerts, [`Notifier::send_email`] sends the dashboard's own plain-text emails
+//! (confirmation links) through the same SMTP transport.
 //!
 //! Slack channels get `{"text": "…"}` (Slack's mrkdwn, with the link to the heartbeat) posted
 //! to the incoming-webhook URL; emails are plain text.
@@ -187,6 +192,43 @@ impl Notifier {
 
     pub fn settings(&self) -> &NotifySettings {
         &self.inner.settings
+    }
+
+    /// Why no email can be sent at all (no SMTP server configured), if so; meant for people.
+    pub fn email_unavailable(&self) -> Option<&'static str> {
+        self.inner
+            .smtp
+            .is_none()
+            .then_some("SMTP is not configured on this Lifeline server (LIFELINE_SMTP_URL)")
+    }
+
+    /// Sends one plain-text email that is not a notification (a confirmation link), through the
+    /// same SMTP transport and sender as alerts. No retries: the person waiting for it can ask
+    /// again.
+    pub async fn send_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<Delivered, SendError> {
+        let Some(smtp) = &self.inner.smtp else {
+            return Err(SendError::permanent(
+                self.email_unavailable().unwrap_or("SMTP is not configured"),
+            ));
+        };
+        let result = email::send_plain(
+            smtp,
+            &self.inner.from,
+            self.inner.settings.timeout,
+            to,
+            subject,
+            body,
+        )
+        .await;
+        if let Err(e) = &result {
+            tracing::info!(error = %e.message, permanent = e.permanent, "email not sent");
+        }
+        result
     }
 
     /// Sends one message to one target; no retries here (the scheduler decides).

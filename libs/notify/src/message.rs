@@ -4,7 +4,9 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use lifeline_domain::duration::human_rounded;
-use lifeline_domain::{HeartbeatId, IncidentId, NotificationId, NotificationKind, Status, TeamId};
+use lifeline_domain::{
+    ChannelId, HeartbeatId, IncidentId, NotificationId, NotificationKind, Status, TeamId,
+};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -26,6 +28,9 @@ pub struct Message {
     pub kind: NotificationKind,
     pub team_id: TeamId,
     pub team_name: String,
+    /// The channel it goes to (a test names it: it is about the channel).
+    pub channel_id: ChannelId,
+    pub channel_name: String,
     /// `None` only for a channel test that names no heartbeat.
     pub heartbeat_id: Option<HeartbeatId>,
     pub heartbeat_name: String,
@@ -42,13 +47,13 @@ pub struct Message {
 }
 
 impl Message {
-    /// The heartbeat's page: `{public_url}/heartbeats/{heartbeat_id}`.
-    /// (The heartbeat list when the message names no heartbeat.)
+    /// The heartbeat's page: `{public_url}/heartbeats/{heartbeat_id}`; the channel's page
+    /// (`{public_url}/channels/{channel_id}`) when the message names no heartbeat (a test).
     pub fn detail_url(&self, public_url: &str) -> String {
-        let list = format!("{}/heartbeats", public_url.trim_end_matches('/'));
+        let base = public_url.trim_end_matches('/');
         match self.heartbeat_id {
-            Some(id) => format!("{list}/{id}"),
-            None => list,
+            Some(id) => format!("{base}/heartbeats/{id}"),
+            None => format!("{base}/channels/{}", self.channel_id),
         }
     }
 }
@@ -60,6 +65,9 @@ pub fn render_text(message: &Message, public_url: &str) -> (String, String) {
 
 /// [`render_text`] with "… ago" counted from `now`.
 pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -> (String, String) {
+    if message.kind == NotificationKind::Test && message.heartbeat_id.is_none() {
+        return channel_test_text(message, public_url, now);
+    }
     let hb = one_line(&message.heartbeat_name);
     let team = one_line(&message.team_name);
     let subject = match message.kind {
@@ -112,6 +120,28 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
     (subject, body)
 }
 
+/// A test of a channel, about no heartbeat: it only says the channel works.
+fn channel_test_text(message: &Message, public_url: &str, now: DateTime<Utc>) -> (String, String) {
+    let team = one_line(&message.team_name);
+    let channel = one_line(&message.channel_name);
+    let subject = format!("[Lifeline] Test notification for channel {channel} ({team})");
+    let body = format!(
+        "This is a test notification from Lifeline for channel \"{channel}\" of team {team}.\n\
+         If you can read it, the channel works: alerts of the heartbeats attached to it arrive \
+         here the same way. Nothing is down.\n\
+         \n\
+         Requested: {}\n\
+         \n\
+         Channel: {}\n\
+         \n\
+         -- \n\
+         You get this because it is an alert channel of team {team} on Lifeline.\n",
+        when(message.since, now),
+        message.detail_url(public_url),
+    );
+    (subject, body)
+}
+
 /// Text for a Slack incoming webhook: the subject in bold, then the body, with Slack's
 /// control characters escaped so a heartbeat name cannot mention `<!channel>`.
 pub(crate) fn slack_text(message: &Message, public_url: &str) -> String {
@@ -127,6 +157,17 @@ fn slack_escape(s: &str) -> String {
 
 /// The webhook's JSON body (see the crate doc for the contract).
 pub fn webhook_body(message: &Message, public_url: &str, sent_at: DateTime<Utc>) -> Value {
+    let heartbeat = match message.heartbeat_id {
+        // A channel test names no heartbeat.
+        None => Value::Null,
+        Some(id) => json!({
+            "id": id,
+            "name": message.heartbeat_name,
+            "status": message.status,
+            "last_ping_at": message.last_ping_at.map(rfc3339),
+            "url": message.detail_url(public_url),
+        }),
+    };
     let incident = match message.kind {
         NotificationKind::Test => Value::Null,
         _ => json!({
@@ -144,13 +185,11 @@ pub fn webhook_body(message: &Message, public_url: &str, sent_at: DateTime<Utc>)
             "id": message.team_id,
             "name": message.team_name,
         },
-        "heartbeat": {
-            "id": message.heartbeat_id,
-            "name": message.heartbeat_name,
-            "status": message.status,
-            "last_ping_at": message.last_ping_at.map(rfc3339),
-            "url": message.detail_url(public_url),
+        "channel": {
+            "id": message.channel_id,
+            "name": message.channel_name,
         },
+        "heartbeat": heartbeat,
         "incident": incident,
     })
 }
@@ -208,6 +247,8 @@ mod tests {
             kind,
             team_id: TeamId::from_uuid(Uuid::from_u128(2)),
             team_name: "Acme".into(),
+            channel_id: ChannelId::from_uuid(Uuid::from_u128(5)),
+            channel_name: "ops hook".into(),
             heartbeat_id: Some(HeartbeatId::from_uuid(Uuid::from_u128(3))),
             heartbeat_name: "nightly-backup".into(),
             status: Some(Status::Down),
@@ -290,6 +331,40 @@ mod tests {
             "[Lifeline] Test notification: nightly-backup (Acme)"
         );
         assert!(body.contains("test notification"));
+
+        // A channel test names no heartbeat: it speaks of the channel, and links to it.
+        let mut m = message(NotificationKind::Test);
+        m.heartbeat_id = None;
+        m.heartbeat_name = String::new();
+        m.status = None;
+        m.incident_id = None;
+        m.since = t(3, 59);
+        let (subject, body) = render_text_at(&m, "https://x.example/", now);
+        assert_eq!(
+            subject,
+            "[Lifeline] Test notification for channel ops hook (Acme)"
+        );
+        assert!(
+            body.starts_with(
+                "This is a test notification from Lifeline for channel \"ops hook\" of team Acme."
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("Requested: 2024-05-01 03:59:00 UTC (1 min ago)"),
+            "{body}"
+        );
+        assert!(
+            body.contains("https://x.example/channels/00000000-0000-0000-0000-000000000005"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("Last ping") && !body.contains("\"\""),
+            "{body}"
+        );
+        let json = webhook_body(&m, "https://x.example", now);
+        assert_eq!(json["heartbeat"], Value::Null);
+        assert_eq!(json["channel"]["name"], "ops hook");
     }
 
     #[test]
@@ -327,6 +402,7 @@ mod tests {
                 "delivery_id": "00000000-0000-0000-0000-000000000001",
                 "sent_at": "2024-05-01T03:11:00.250Z",
                 "team": {"id": "00000000-0000-0000-0000-000000000002", "name": "Acme"},
+                "channel": {"id": "00000000-0000-0000-0000-000000000005", "name": "ops hook"},
                 "heartbeat": {
                     "id": "00000000-0000-0000-0000-000000000003",
                     "name": "nightly-backup",

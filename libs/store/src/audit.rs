@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use lifeline_domain::UserId;
+use lifeline_domain::{TeamId, UserId};
 use serde::Serialize;
 
 use crate::schema::audit_log;
@@ -51,9 +51,22 @@ pub async fn record(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
+    record_for_team(conn, scope.team_id(), actor, action, target, detail).await
+}
+
+/// [`record`] for a change no team member made, where the store found the team itself (an
+/// emailed link confirmed).
+pub(crate) async fn record_for_team(
+    conn: &mut PgConn,
+    team: TeamId,
+    actor: Actor,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::team_id.eq(scope.team_id().as_uuid()),
+            audit_log::team_id.eq(team.as_uuid()),
             audit_log::actor.eq(actor.to_string()),
             audit_log::action.eq(action),
             audit_log::target.eq(target),
@@ -62,6 +75,25 @@ pub async fn record(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// How many times the team did `action` on `target` since `since` (to limit repeats, such as
+/// confirmation emails to one address).
+pub async fn count_since(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    action: &str,
+    target: &str,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(audit_log::table
+        .filter(audit_log::team_id.eq(scope.team_id().as_uuid()))
+        .filter(audit_log::action.eq(action))
+        .filter(audit_log::target.eq(target))
+        .filter(audit_log::at.ge(since))
+        .count()
+        .get_result(conn)
+        .await?)
 }
 
 /// The team's entries, newest first, older than the entry `before` when given.

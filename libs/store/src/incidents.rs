@@ -37,6 +37,11 @@ pub(crate) struct Resolving {
 /// Opens a `down` incident for each heartbeat and queues an alert per attached channel. A
 /// heartbeat that already has one open keeps it, and gets no second alert. Returns how many
 /// notifications were queued.
+///
+/// Channels not confirmed (`confirmed_at IS NULL`: an email address that has not opened its
+/// confirmation link) get nothing, here and in [`resolve`]: a team must not be able to make
+/// Lifeline mail an address that never asked for it. Confirming later does not replay what was
+/// skipped.
 pub(crate) async fn open_down(
     mut conn: &PgConn,
     openings: &[Opening<'_>],
@@ -62,7 +67,8 @@ pub(crate) async fn open_down(
            RETURNING id, heartbeat_id, team_id, opened_at) \
          INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, next_attempt_at) \
          SELECT gen_random_uuid(), o.team_id, o.id, hc.channel_id, 'alert', o.opened_at \
-         FROM opened o JOIN heartbeat_channels hc ON hc.heartbeat_id = o.heartbeat_id",
+         FROM opened o JOIN heartbeat_channels hc ON hc.heartbeat_id = o.heartbeat_id \
+         JOIN channels ch ON ch.id = hc.channel_id AND ch.confirmed_at IS NOT NULL",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<SqlUuid>, _>(&heartbeats)
@@ -95,6 +101,7 @@ pub(crate) async fn resolve(
          INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, next_attempt_at) \
          SELECT gen_random_uuid(), r.team_id, r.id, hc.channel_id, 'recovery', r.resolved_at \
          FROM resolved r JOIN heartbeat_channels hc ON hc.heartbeat_id = r.heartbeat_id \
+         JOIN channels ch ON ch.id = hc.channel_id AND ch.confirmed_at IS NOT NULL \
          WHERE r.kind = 'down' AND $3",
     )
     .bind::<Array<SqlUuid>, _>(&heartbeats)

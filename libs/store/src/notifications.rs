@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
-    ChannelKind, HeartbeatId, IncidentId, NotificationId, NotificationKind, NotificationStatus,
-    Status, TeamId,
+    ChannelId, ChannelKind, HeartbeatId, IncidentId, NotificationId, NotificationKind,
+    NotificationStatus, Status, TeamId,
 };
 use serde::Serialize;
 
@@ -28,6 +28,11 @@ pub struct Claimed {
     pub attempt: i32,
     pub kind: NotificationKind,
     pub channel: ChannelKind,
+    pub channel_id: ChannelId,
+    pub channel_name: String,
+    /// False for an email channel whose address has not confirmed (it may have been changed
+    /// after this notification was queued): nothing is sent to such an address.
+    pub confirmed: bool,
     pub target: String,
     /// The webhook signing secret (webhook channels always have one).
     pub secret: Option<String>,
@@ -63,6 +68,12 @@ struct ClaimedRow {
     kind: String,
     #[diesel(sql_type = Text)]
     channel_kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    channel_id: uuid::Uuid,
+    #[diesel(sql_type = Text)]
+    channel_name: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    confirmed: bool,
     #[diesel(sql_type = Text)]
     target: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -113,6 +124,9 @@ impl ClaimedRow {
             attempt: self.attempt,
             kind,
             channel,
+            channel_id: ChannelId::from_uuid(self.channel_id),
+            channel_name: self.channel_name,
+            confirmed: self.confirmed,
             target: self.target,
             secret: self.secret,
             team_id: TeamId::from_uuid(self.team_id),
@@ -132,7 +146,8 @@ impl ClaimedRow {
 
 /// Claims up to `limit` notifications due at `now` for one attempt each, leased for `lease`. A
 /// recovery notice waits until the alert of its incident on the same channel is settled (sent
-/// or failed), so a receiver never hears "up again" before "down".
+/// or failed), so a receiver never hears "up again" before "down". A channel test has no
+/// incident (nor heartbeat): those columns come back empty.
 pub async fn claim(
     conn: &mut PgConn,
     now: DateTime<Utc>,
@@ -159,7 +174,9 @@ pub async fn claim(
          started AS ( \
            INSERT INTO notification_attempts (notification_id, attempt, team_id, started_at) \
            SELECT id, attempts, team_id, $1 FROM claimed) \
-         SELECT c.id, c.attempts AS attempt, c.kind, ch.kind AS channel_kind, ch.target, \
+         SELECT c.id, c.attempts AS attempt, c.kind, ch.kind AS channel_kind, \
+           ch.id AS channel_id, ch.name AS channel_name, \
+           ch.confirmed_at IS NOT NULL AS confirmed, ch.target, \
            ch.secret, t.id AS team_id, t.name AS team_name, h.id AS heartbeat_id, \
            h.name AS heartbeat_name, h.status AS heartbeat_status, h.last_ping_at, \
            i.id AS incident_id, i.reason, i.opened_at, i.resolved_at, i.deadline_at \
@@ -295,4 +312,124 @@ pub async fn attempts(
         .select(Attempt::as_select())
         .load(conn)
         .await?)
+}
+
+/// Queues a `test` notification for a channel of the scope's team, due now: the scheduler
+/// delivers it like an alert (same sender, retries and attempt records). An email address that
+/// has not confirmed cannot be tested: it gets nothing until it confirms.
+pub async fn queue_test(
+    conn: &mut PgConn,
+    scope: &crate::TeamScope,
+    channel: ChannelId,
+) -> Result<NotificationId, StoreError> {
+    let found = crate::channels::find(conn, scope, channel).await?;
+    if !found.is_confirmed() {
+        return Err(StoreError::Invalid(format!(
+            "{} has not confirmed it wants Lifeline's alerts yet: open the link in the \
+             confirmation email first (or send it again), then test",
+            found.target
+        )));
+    }
+    let id = NotificationId::new();
+    diesel::insert_into(notifications::table)
+        .values((
+            notifications::id.eq(id.as_uuid()),
+            notifications::team_id.eq(scope.team_id().as_uuid()),
+            notifications::incident_id.eq(None::<uuid::Uuid>),
+            notifications::channel_id.eq(channel.as_uuid()),
+            notifications::kind.eq(NotificationKind::Test.as_str()),
+            notifications::next_attempt_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+/// One notification sent (or being sent) to a channel, as the channel's page lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Delivery {
+    pub id: NotificationId,
+    pub kind: NotificationKind,
+    /// The heartbeat of the incident; `None` for a channel test.
+    pub heartbeat_id: Option<HeartbeatId>,
+    pub heartbeat_name: Option<String>,
+    pub status: NotificationStatus,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Every attempt, oldest first.
+    pub history: Vec<Attempt>,
+}
+
+type DeliveryRow = (
+    uuid::Uuid,
+    String,
+    Option<uuid::Uuid>,
+    Option<String>,
+    String,
+    i32,
+    Option<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+/// The channel's newest `limit` notifications with their attempts, newest first.
+pub async fn recent_for_channel(
+    conn: &mut PgConn,
+    scope: &crate::TeamScope,
+    channel: ChannelId,
+    limit: i64,
+) -> Result<Vec<Delivery>, StoreError> {
+    use crate::schema::{heartbeats, incidents};
+    let team = scope.team_id().as_uuid();
+    let rows: Vec<DeliveryRow> = notifications::table
+        .left_join(incidents::table.left_join(heartbeats::table))
+        .filter(notifications::team_id.eq(team))
+        .filter(notifications::channel_id.eq(channel.as_uuid()))
+        .order((notifications::created_at.desc(), notifications::id))
+        .limit(limit)
+        .select((
+            notifications::id,
+            notifications::kind,
+            heartbeats::id.nullable(),
+            heartbeats::name.nullable(),
+            notifications::status,
+            notifications::attempts,
+            notifications::last_error,
+            notifications::created_at,
+            notifications::sent_at,
+        ))
+        .load(conn)
+        .await?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.0).collect();
+    let mut attempts: Vec<(uuid::Uuid, Attempt)> = notification_attempts::table
+        .filter(notification_attempts::team_id.eq(team))
+        .filter(notification_attempts::notification_id.eq_any(&ids))
+        .order((
+            notification_attempts::notification_id,
+            notification_attempts::attempt,
+        ))
+        .select((notification_attempts::notification_id, Attempt::as_select()))
+        .load(conn)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let (id, kind, hb_id, hb_name, status, tries, last_error, created_at, sent_at) = row;
+            let (mine, rest): (Vec<_>, Vec<_>) = attempts.drain(..).partition(|(n, _)| *n == id);
+            attempts = rest;
+            Ok(Delivery {
+                id: NotificationId::from_uuid(id),
+                kind: stored(&kind)?,
+                heartbeat_id: hb_id.map(HeartbeatId::from_uuid),
+                heartbeat_name: hb_name,
+                status: stored(&status)?,
+                attempts: tries,
+                last_error,
+                created_at,
+                sent_at,
+                history: mine.into_iter().map(|(_, a)| a).collect(),
+            })
+        })
+        .collect()
 }

@@ -76,3 +76,12 @@ pub async fn set_plan(conn: &mut PgConn, team: TeamId, plan: Plan) -> Result<(),
     }
     Ok(())
 }
+
+/// The name of the scope's team (for emails the team sends).
+pub async fn name(conn: &mut PgConn, scope: &crate::TeamScope) -> Result<String, StoreError> {
+    Ok(teams::table
+        .find(scope.team_id().as_uuid())
+        .select(teams::name)
+        .first(conn)
+        .await?)
+}

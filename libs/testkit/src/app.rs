@@ -281,6 +281,7 @@ impl TestApp {
                 name: kind.into(),
                 target: target.into(),
                 secret: secret.map(Into::into),
+                confirm_token_hash: None,
             },
         )
         .await

@@ -146,6 +146,8 @@ async fn channel(
             name: name.unwrap_or_else(|| target.clone()),
             target,
             secret: secret.clone(),
+            // The operator vouches for the address: no confirmation link.
+            confirm_token_hash: None,
         },
     )
     .await?;

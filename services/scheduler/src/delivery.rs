@@ -187,8 +187,14 @@ impl DeliveryLoop {
 }
 
 /// Where the notification goes. A webhook channel without its signing secret is refused, never
-/// sent unsigned.
+/// sent unsigned; so is an email address that has not confirmed (its channel was pointed at a
+/// new address after this notification was queued).
 fn target_of(job: &Claimed) -> Result<Target<'_>, SendError> {
+    if !job.confirmed {
+        return Err(SendError::permanent(
+            "the channel's email address has not confirmed it wants Lifeline's alerts",
+        ));
+    }
     Ok(match job.channel {
         ChannelKind::Email => Target::Email { to: &job.target },
         ChannelKind::Slack => Target::Slack { url: &job.target },
@@ -212,6 +218,8 @@ fn message_of(job: &Claimed) -> Message {
         kind: job.kind,
         team_id: job.team_id,
         team_name: job.team_name.clone(),
+        channel_id: job.channel_id,
+        channel_name: job.channel_name.clone(),
         heartbeat_id: job.heartbeat_id,
         heartbeat_name: job.heartbeat_name.clone().unwrap_or_default(),
         status: job.heartbeat_status,

@@ -185,3 +185,46 @@ async fn names_cannot_inject_headers() {
         "[Lifeline] DOWN: backup  Bcc: victim@example.com (Acme X-Evil: 1)"
     );
 }
+
+#[tokio::test]
+async fn a_plain_email_goes_through_the_same_transport() {
+    let server = SmtpServer::start(SmtpMode::Accept).await;
+    let notifier = notifier(with_smtp(&server));
+    assert_eq!(notifier.email_unavailable(), None);
+    let delivered = notifier
+        .send_email(
+            "new@example.com",
+            "Confirm\r\nBcc: victim@example.com",
+            "Open https://x.example/channels/confirm/abc\n",
+        )
+        .await
+        .unwrap();
+    assert_eq!(delivered.detail, "250 OK queued");
+    let mails = server.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].rcpt_to, vec!["new@example.com".to_owned()]);
+    assert_eq!(
+        mails[0].subject().unwrap(),
+        "Confirm  Bcc: victim@example.com",
+        "the subject stays one line"
+    );
+    assert!(mails[0].header("Message-ID").is_some());
+    assert!(
+        mails[0]
+            .body()
+            .contains("https://x.example/channels/confirm/abc")
+    );
+}
+
+#[tokio::test]
+async fn a_plain_email_without_smtp_says_why() {
+    let notifier = notifier(settings());
+    let why = notifier.email_unavailable().unwrap();
+    assert!(why.contains("LIFELINE_SMTP_URL"), "{why}");
+    let err = notifier
+        .send_email("new@example.com", "Confirm", "body")
+        .await
+        .unwrap_err();
+    assert!(err.permanent);
+    assert_eq!(err.message, why);
+}

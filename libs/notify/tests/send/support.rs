@@ -51,6 +51,8 @@ pub fn message(kind: NotificationKind) -> Message {
         kind,
         team_id: lifeline_domain::TeamId::new(),
         team_name: "Acme".into(),
+        channel_id: lifeline_domain::ChannelId::new(),
+        channel_name: "ops".into(),
         heartbeat_id: Some(lifeline_domain::HeartbeatId::new()),
         heartbeat_name: "nightly-backup".into(),
         status: Some(lifeline_domain::Status::Down),
