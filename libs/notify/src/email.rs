@@ -36,23 +36,49 @@ pub(crate) async fn send(
     message: &Message,
     public_url: &str,
 ) -> Result<Delivered, SendError> {
-    let to = to.trim();
+    let (subject, body) = render_text(message, public_url);
+    // The same Message-ID on every retry, so mail clients can fold duplicates.
+    let message_id = format!("<{}@{}>", message.notification_id, from.email.domain());
+    send_text(
+        transport,
+        from,
+        timeout,
+        Text {
+            to,
+            subject: &subject,
+            body: &body,
+            message_id: Some(message_id),
+        },
+    )
+    .await
+}
+
+/// One plain-text email.
+pub(crate) struct Text<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// `None`: lettre makes one up.
+    pub message_id: Option<String>,
+}
+
+pub(crate) async fn send_text(
+    transport: &Transport,
+    from: &Mailbox,
+    timeout: Duration,
+    text: Text<'_>,
+) -> Result<Delivered, SendError> {
+    let to = text.to.trim();
     let to_address: lettre::Address = to
         .parse()
         .map_err(|e| SendError::permanent(format!("invalid email address {to:?}: {e}")))?;
-    let (subject, body) = render_text(message, public_url);
     let email = lettre::Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to_address))
-        .subject(subject)
-        // The same Message-ID on every retry, so mail clients can fold duplicates.
-        .message_id(Some(format!(
-            "<{}@{}>",
-            message.notification_id,
-            from.email.domain()
-        )))
+        .subject(text.subject)
+        .message_id(text.message_id)
         .header(ContentType::TEXT_PLAIN)
-        .body(body)
+        .body(text.body.to_owned())
         .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))?;
 
     // lettre's timeout bounds each socket operation; this bounds the whole transaction.

@@ -257,6 +257,36 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// Sends one plain-text email of Lifeline's own (a password reset link, an invitation) from
+    /// `LIFELINE_SMTP_FROM`; no retries here. Fails permanently when SMTP is not configured.
+    pub async fn send_email(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<Delivered, SendError> {
+        let Some(smtp) = &self.inner.smtp else {
+            return Err(SendError::permanent(
+                "SMTP is not configured (LIFELINE_SMTP_URL)",
+            ));
+        };
+        let text = email::Text {
+            to,
+            subject,
+            body,
+            message_id: None,
+        };
+        let result =
+            email::send_text(smtp, &self.inner.from, self.inner.settings.timeout, text).await;
+        match &result {
+            Ok(d) => tracing::debug!(subject, detail = %d.detail, "email sent"),
+            Err(e) => tracing::info!(subject, error = %e.message, "email not sent"),
+        }
+        result
+    }
+}
+
 /// The error of a send that ran out of time.
 pub(crate) fn timed_out(timeout: Duration) -> String {
     let span = chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX);

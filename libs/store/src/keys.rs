@@ -8,6 +8,7 @@
 //! | `{p}events:tokens` | pub/sub channel | sha256 hex of a token whose mapping changed (rotation, creation, deletion); every ingest process drops it from its in-process cache | — |
 //! | `{p}revoked:{jti}` | string | a logged-out session (dashboard); Postgres's `revoked_sessions` is the record, this the fast check | until the session would have expired |
 //! | `{p}login:{account or addr}:{id}` | counter | failed logins of one account (sha256 of the email) or one client address | the login window |
+//! | `{p}reset:{account or addr}:{id}` | counter | password reset requests for one account (sha256 of the email) or from one client address | the login window |
 //! | `{p}wake` | pub/sub channel | `deadlines` (a deadline moved earlier) or `deliveries` (notifications queued): schedulers look now instead of at their next planned time | — |
 
 use lifeline_domain::HeartbeatId;
@@ -43,6 +44,11 @@ impl RedisKeys {
     /// `who` is `account` or `addr`.
     pub fn login_failures(&self, who: &str, id: &str) -> String {
         format!("{}login:{}:{}", self.prefix, who, id)
+    }
+
+    /// `who` is `account` or `addr`.
+    pub fn reset_requests(&self, who: &str, id: &str) -> String {
+        format!("{}reset:{}:{}", self.prefix, who, id)
     }
 
     pub fn wake(&self) -> String {

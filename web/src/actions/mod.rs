@@ -3,6 +3,8 @@
 //! tells the other processes (ingest caches, the scheduler) over Redis.
 
 pub mod heartbeats;
+pub mod members;
+pub mod team;
 
 use std::future::Future;
 use std::time::Duration;
