@@ -63,6 +63,19 @@ async fn scripts_can_manage_teams_and_heartbeats() {
     assert_eq!(stats["pings_stored"], 0);
     assert_eq!(stats["last_ping_at"], Value::Null);
     assert_eq!(stats["retention_days"], 90);
+
+    // The operator changes the plan; the heartbeat's history follows it.
+    let changed = json(
+        &db,
+        &[
+            "admin", "team", "plan", "--team", team_id, "--plan", "standard", "--json",
+        ],
+    )
+    .await;
+    assert_eq!(changed["plan"], "standard");
+    assert_eq!(changed["previous_plan"], "premium");
+    let stats = json(&db, &on_heartbeat("stats", &id)).await;
+    assert_eq!(stats["retention_days"], 30);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -130,6 +130,13 @@ pub async fn start(
         settings.login_max_failures,
         settings.login_window,
     );
+    let reset_limit = LoginLimiter::counting(
+        login_limit::Counted::ResetRequests,
+        redis.clone(),
+        keys.clone(),
+        settings.login_max_failures,
+        settings.login_window,
+    );
     let ops = Endpoints::new(
         WebReadiness {
             pool: pool.clone(),
@@ -147,6 +154,7 @@ pub async fn start(
         secret: Arc::from(secret),
         notifier,
         login_limit,
+        reset_limit,
         revocations: Default::default(),
     });
     let sync = tokio::spawn(revocations::sync(state.clone()));

@@ -1,7 +1,8 @@
 //! Failed logins are limited per account and per client address, so a password cannot be
 //! guessed by trying many against one account, nor many accounts from one address. Counters live
 //! in Redis (shared by every web process); while Redis is unreachable each process counts on its
-//! own, which still stops a guesser.
+//! own, which still stops a guesser. Password reset requests are counted the same way (each one
+//! mails somebody), with counters of their own.
 
 use std::time::Duration;
 
@@ -16,7 +17,15 @@ use crate::error::PageError;
 /// address has several people who mistype.
 const ADDR_FACTOR: u32 = 4;
 
+/// What a limiter counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    FailedLogins,
+    ResetRequests,
+}
+
 pub struct LoginLimiter {
+    counted: Counted,
     redis: ConnectionManager,
     keys: RedisKeys,
     max_failures: u32,
@@ -31,7 +40,19 @@ impl LoginLimiter {
         max_failures: u32,
         window: Duration,
     ) -> Self {
+        Self::counting(Counted::FailedLogins, redis, keys, max_failures, window)
+    }
+
+    /// A limiter of something else than failed logins, with the same rules.
+    pub fn counting(
+        counted: Counted,
+        redis: ConnectionManager,
+        keys: RedisKeys,
+        max_failures: u32,
+        window: Duration,
+    ) -> Self {
         Self {
+            counted,
             redis,
             keys,
             max_failures,
@@ -45,15 +66,13 @@ impl LoginLimiter {
 
     fn counters(&self, email: &str, addr: &str) -> [(String, u32); 2] {
         let account = hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()));
+        let key = |who: &str, id: &str| match self.counted {
+            Counted::FailedLogins => self.keys.login_failures(who, id),
+            Counted::ResetRequests => self.keys.reset_requests(who, id),
+        };
         [
-            (
-                self.keys.login_failures("account", &account),
-                self.max_failures,
-            ),
-            (
-                self.keys.login_failures("addr", addr),
-                self.max_failures * ADDR_FACTOR,
-            ),
+            (key("account", &account), self.max_failures),
+            (key("addr", addr), self.max_failures * ADDR_FACTOR),
         ]
     }
 
@@ -79,14 +98,21 @@ impl LoginLimiter {
         let minutes = self.window.as_secs().div_ceil(60);
         for ((_, max), count) in counters.iter().zip(counts) {
             if count >= *max {
-                return Err(PageError::TooManyRequests(format!(
-                    "too many failed logins: wait {minutes} minutes, or reset the password"
-                )));
+                return Err(PageError::TooManyRequests(match self.counted {
+                    Counted::FailedLogins => format!(
+                        "too many failed logins: wait {minutes} minutes, or reset the password"
+                    ),
+                    Counted::ResetRequests => format!(
+                        "too many password reset requests: wait {minutes} minutes, and look for \
+                         the emails already sent (and in the spam folder)"
+                    ),
+                }));
             }
         }
         Ok(())
     }
 
+    /// Counts one failed login (or one reset request).
     pub async fn failed(&self, email: &str, addr: &str) {
         let window = self.window.as_secs().max(1) as i64;
         let mut pipe = redis::pipe();

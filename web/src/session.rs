@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, http::header, web};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lifeline_auth::Claims;
 use lifeline_domain::{Role, TeamId};
 use lifeline_store::accounts::{self, Membership, User};
@@ -50,10 +50,6 @@ impl Member {
 
     pub fn role(&self) -> Role {
         self.scope.role()
-    }
-
-    pub fn can(&self, needed: Role) -> bool {
-        self.scope.role().at_least(needed)
     }
 
     /// `Forbidden` (403) unless the member's role is at least `needed`.
@@ -100,17 +96,31 @@ impl SignedIn {
         if is_revoked(&state, &mut conn, claims.jti).await? {
             return Err(login());
         }
-        let user = match accounts::user(&mut conn, claims.user()).await {
-            Ok(user) => user,
+        let (user, valid_after) = match accounts::session_user(&mut conn, claims.user()).await {
+            Ok(found) => found,
             Err(StoreError::NotFound) => return Err(login()),
             Err(e) => return Err(e.into()),
         };
+        // A password change or reset ended every session issued before it.
+        if valid_after.is_some_and(|after| claims.iat < after.timestamp()) {
+            return Err(login());
+        }
         Ok(SignedIn {
             user,
             claims,
             csrf: CsrfToken::of(req, &state),
             flash: cookies::flash_of(req),
         })
+    }
+
+    /// The signed-in user, or `None` for a visitor without a (valid) session: for pages that
+    /// anybody may open but that differ for a signed-in user.
+    pub async fn optional(req: &HttpRequest) -> Result<Option<SignedIn>, PageError> {
+        match SignedIn::load(req).await {
+            Ok(s) => Ok(Some(s)),
+            Err(PageError::LoginRequired { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -141,7 +151,8 @@ impl FromRequest for Member {
                 .filter(|id| teams.iter().any(|t| t.team_id == *id));
             let Some(team) = chosen.or_else(|| teams.first().map(|t| t.team_id)) else {
                 return Err(PageError::Forbidden(
-                    "you are not a member of any team: ask for an invitation, or sign up a new team"
+                    "you are not a member of any team: ask a team's admin for an invitation, or \
+                     create a team at /teams/new"
                         .to_owned(),
                 ));
             };
@@ -181,14 +192,37 @@ async fn is_revoked(
 
 /// Starts a session for `user`: the response sets the session cookie and goes to `next`.
 pub fn start(state: &AppState, user: lifeline_domain::UserId, next: &str) -> HttpResponse {
-    let (token, claims) = state.sessions.issue(user, Utc::now());
+    start_after(state, user, next, None)
+}
+
+/// [`start`] for a user whose earlier sessions were ended at `valid_after` (see [`cookie`]).
+pub fn start_after(
+    state: &AppState,
+    user: lifeline_domain::UserId,
+    next: &str,
+    valid_after: Option<DateTime<Utc>>,
+) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .cookie(cookie(state, user, valid_after))
+        .insert_header((header::LOCATION, next.to_owned()))
+        .finish()
+}
+
+/// The cookie of a new session for `user`. `valid_after` is the instant before which the user's
+/// sessions were ended (`accounts::sessions_valid_after`): the session is issued no earlier,
+/// so that it is not ended with them.
+pub fn cookie(
+    state: &AppState,
+    user: lifeline_domain::UserId,
+    valid_after: Option<DateTime<Utc>>,
+) -> actix_web::cookie::Cookie<'static> {
+    let now = Utc::now();
+    let at = valid_after.map_or(now, |after| after.max(now));
+    let (token, claims) = state.sessions.issue(user, at);
     let mut cookie = cookies::build(state, cookies::SESSION, token);
     cookie
         .set_expires(actix_web::cookie::time::OffsetDateTime::from_unix_timestamp(claims.exp).ok());
-    HttpResponse::SeeOther()
-        .cookie(cookie)
-        .insert_header((header::LOCATION, next.to_owned()))
-        .finish()
+    cookie
 }
 
 /// Ends the session of `claims` everywhere: Postgres keeps the record, Redis the fast copy.

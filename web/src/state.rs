@@ -21,6 +21,8 @@ pub struct AppState {
     pub secret: Arc<[u8]>,
     pub notifier: Arc<Notifier>,
     pub login_limit: LoginLimiter,
+    /// Password reset requests, per address asked for and per client address.
+    pub reset_limit: LoginLimiter,
     pub revocations: crate::revocations::RedisCopy,
 }
 

@@ -31,6 +31,6 @@ pub use labels::{Label, UnknownValue};
 pub use ping::{PingKind, Signal};
 pub use plan::{Plan, PlanLimits};
 pub use status::Status;
-pub use team::{Email, InvalidInput, Role, TeamName};
+pub use team::{Email, InvalidInput, MemberChangeRefused, Role, TeamName};
 pub use timing::{HeartbeatTiming, PingEffect, RunLimits, RunLimitsError, Schedule, ScheduleError};
 pub use token::PingToken;

@@ -23,6 +23,23 @@ impl Role {
         self.rank() >= needed.rank()
     }
 
+    /// Whether someone with this role may change a member whose role is `from` to `to`, or
+    /// remove them (`to` is `None`). Admins manage members; only owners make, change or remove
+    /// owners. That a team keeps at least one owner is checked where the owners are counted.
+    pub fn may_change_member(
+        self,
+        from: Role,
+        to: Option<Role>,
+    ) -> Result<(), MemberChangeRefused> {
+        if !self.at_least(Role::Admin) {
+            return Err(MemberChangeRefused::NotAnAdmin { role: self });
+        }
+        if (from == Role::Owner || to == Some(Role::Owner)) && self != Role::Owner {
+            return Err(MemberChangeRefused::OwnersOnly);
+        }
+        Ok(())
+    }
+
     fn rank(self) -> u8 {
         match self {
             Role::Owner => 3,
@@ -31,6 +48,16 @@ impl Role {
             Role::Viewer => 0,
         }
     }
+}
+
+/// Why a change to someone's membership was refused; the message is meant for the person who
+/// asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MemberChangeRefused {
+    #[error("only a team admin or owner may manage members; you are a {role}")]
+    NotAnAdmin { role: Role },
+    #[error("only an owner may make someone an owner, or change or remove an owner")]
+    OwnersOnly,
 }
 
 /// Why a name or address was refused; the message is meant for the person who typed it.
@@ -116,6 +143,34 @@ mod tests {
         );
         for bad in ["not an email", "@example.com", "ann@localhost", "a b@x.io"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_owners_touch_owners() {
+        use Role::*;
+        assert_eq!(Owner.may_change_member(Owner, Some(Admin)), Ok(()));
+        assert_eq!(Owner.may_change_member(Member, Some(Owner)), Ok(()));
+        assert_eq!(Owner.may_change_member(Owner, None), Ok(()));
+        assert_eq!(Admin.may_change_member(Member, Some(Admin)), Ok(()));
+        assert_eq!(Admin.may_change_member(Admin, None), Ok(()));
+        assert_eq!(
+            Admin.may_change_member(Owner, Some(Member)),
+            Err(MemberChangeRefused::OwnersOnly)
+        );
+        assert_eq!(
+            Admin.may_change_member(Viewer, Some(Owner)),
+            Err(MemberChangeRefused::OwnersOnly)
+        );
+        assert_eq!(
+            Admin.may_change_member(Owner, None),
+            Err(MemberChangeRefused::OwnersOnly)
+        );
+        for role in [Member, Viewer] {
+            assert_eq!(
+                role.may_change_member(Viewer, Some(Member)),
+                Err(MemberChangeRefused::NotAnAdmin { role })
+            );
         }
     }
 

@@ -38,57 +38,47 @@ pub(crate) async fn send(
 ) -> Result<Delivered, SendError> {
     let (subject, body) = render_text(message, public_url);
     // The same Message-ID on every retry, so mail clients can fold duplicates.
-    let id = format!("<{}@{}>", message.notification_id, from.email.domain());
-    deliver(transport, from, timeout, to, &subject, body, Some(id)).await
-}
-
-/// A plain-text email that is not a notification (the dashboard's confirmation links).
-pub(crate) async fn send_plain(
-    transport: &Transport,
-    from: &Mailbox,
-    timeout: Duration,
-    to: &str,
-    subject: &str,
-    body: &str,
-) -> Result<Delivered, SendError> {
-    // The subject goes into a header: one line only.
-    let subject: String = subject
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    deliver(
+    let message_id = format!("<{}@{}>", message.notification_id, from.email.domain());
+    send_text(
         transport,
         from,
         timeout,
-        to,
-        subject.trim(),
-        body.to_owned(),
-        None,
+        Text {
+            to,
+            subject: &subject,
+            body: &body,
+            message_id: Some(message_id),
+        },
     )
     .await
 }
 
-async fn deliver(
+/// One plain-text email.
+pub(crate) struct Text<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// `None`: lettre makes one up.
+    pub message_id: Option<String>,
+}
+
+pub(crate) async fn send_text(
     transport: &Transport,
     from: &Mailbox,
     timeout: Duration,
-    to: &str,
-    subject: &str,
-    body: String,
-    message_id: Option<String>,
+    text: Text<'_>,
 ) -> Result<Delivered, SendError> {
-    let to = to.trim();
+    let to = text.to.trim();
     let to_address: lettre::Address = to
         .parse()
         .map_err(|e| SendError::permanent(format!("invalid email address {to:?}: {e}")))?;
     let email = lettre::Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to_address))
-        .subject(subject)
-        // Without an id of ours, lettre makes a random one.
-        .message_id(message_id)
+        .subject(text.subject)
+        .message_id(text.message_id)
         .header(ContentType::TEXT_PLAIN)
-        .body(body)
+        .body(text.body.to_owned())
         .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))?;
 
     // lettre's timeout bounds each socket operation; this bounds the whole transaction.

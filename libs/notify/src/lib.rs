@@ -202,9 +202,9 @@ impl Notifier {
             .then_some("SMTP is not configured on this Lifeline server (LIFELINE_SMTP_URL)")
     }
 
-    /// Sends one plain-text email that is not a notification (a confirmation link), through the
-    /// same SMTP transport and sender as alerts. No retries: the person waiting for it can ask
-    /// again.
+    /// Sends one plain-text email of Lifeline's own, not a notification (a confirmation link, a
+    /// password reset, an invitation), through the same SMTP transport and sender as alerts. No
+    /// retries: the person waiting for it can ask again. Fails permanently without SMTP.
     pub async fn send_email(
         &self,
         to: &str,
@@ -216,17 +216,24 @@ impl Notifier {
                 self.email_unavailable().unwrap_or("SMTP is not configured"),
             ));
         };
-        let result = email::send_plain(
-            smtp,
-            &self.inner.from,
-            self.inner.settings.timeout,
+        // The subject goes into a header: one line only.
+        let subject: String = subject
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let text = email::Text {
             to,
-            subject,
+            subject: subject.trim(),
             body,
-        )
-        .await;
-        if let Err(e) = &result {
-            tracing::info!(error = %e.message, permanent = e.permanent, "email not sent");
+            message_id: None,
+        };
+        let result =
+            email::send_text(smtp, &self.inner.from, self.inner.settings.timeout, text).await;
+        match &result {
+            Ok(d) => tracing::debug!(%subject, detail = %d.detail, "email sent"),
+            Err(e) => {
+                tracing::info!(%subject, error = %e.message, permanent = e.permanent, "email not sent")
+            }
         }
         result
     }

@@ -210,3 +210,71 @@ pub async fn server_secret(
         .first(conn)
         .await?)
 }
+
+/// The user of a session, with the instant before which their sessions no longer count (set by
+/// a password change or reset; `None` when that never happened).
+pub async fn session_user(
+    conn: &mut PgConn,
+    id: UserId,
+) -> Result<(User, Option<DateTime<Utc>>), StoreError> {
+    let (id, email, name, valid_after): (uuid::Uuid, String, String, Option<DateTime<Utc>>) =
+        users::table
+            .find(id.as_uuid())
+            .select((
+                users::id,
+                users::email,
+                users::name,
+                users::sessions_valid_after,
+            ))
+            .first(conn)
+            .await?;
+    Ok((
+        User {
+            id: UserId::from_uuid(id),
+            email,
+            name,
+        },
+        valid_after,
+    ))
+}
+
+/// The instant before which the user's sessions no longer count, if any: a new session must be
+/// issued at or after it.
+pub async fn sessions_valid_after(
+    conn: &mut PgConn,
+    id: UserId,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(users::table
+        .find(id.as_uuid())
+        .select(users::sessions_valid_after)
+        .first(conn)
+        .await?)
+}
+
+/// Sets a new password and ends every session of the user issued so far. Returns the instant
+/// from which sessions count again, to issue the caller's fresh session at.
+pub async fn change_password(
+    conn: &mut PgConn,
+    id: UserId,
+    hash: &str,
+) -> Result<DateTime<Utc>, StoreError> {
+    let valid_after = next_whole_second(Utc::now());
+    let n = diesel::update(users::table.find(id.as_uuid()))
+        .set((
+            users::password_hash.eq(hash),
+            users::sessions_valid_after.eq(valid_after),
+        ))
+        .execute(conn)
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(valid_after)
+}
+
+/// Session tokens carry their issue time in whole seconds, so "sessions issued before now" means
+/// "issued before the next whole second": a token issued earlier in this very second is ended
+/// too, and the fresh one is issued at that next second.
+pub(crate) fn next_whole_second(now: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(now.timestamp() + 1, 0).unwrap_or(now)
+}

@@ -29,12 +29,15 @@ impl std::fmt::Display for Actor {
     }
 }
 
+/// One entry; the fields are in the order `list` selects them.
 #[derive(Clone, Debug, Serialize, Queryable)]
 pub struct Entry {
     pub id: i64,
     pub actor: String,
     /// The actor's email when it is a user who still exists.
     pub actor_email: Option<String>,
+    /// The key's prefix when the actor is an API key that still exists.
+    pub actor_key_prefix: Option<String>,
     pub action: String,
     pub target: String,
     pub detail: serde_json::Value,
@@ -96,6 +99,64 @@ pub async fn count_since(
         .await?)
 }
 
+/// Records a change that leaves no team to file it under (the team's deletion: the team's own
+/// entries are deleted with it). The operator finds these with `team_id IS NULL`.
+pub async fn record_without_team(
+    conn: &mut PgConn,
+    actor: Actor,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::actor.eq(actor.to_string()),
+            audit_log::action.eq(action),
+            audit_log::target.eq(target),
+            audit_log::detail.eq(detail),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a change to a person (their password) in every team they belong to, where the
+/// team's admins can see it next to the other changes of that member.
+pub async fn record_in_teams_of(
+    conn: &mut PgConn,
+    user: UserId,
+    actor: Actor,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    use crate::schema::memberships;
+    let teams: Vec<uuid::Uuid> = memberships::table
+        .filter(memberships::user_id.eq(user.as_uuid()))
+        .select(memberships::team_id)
+        .load(conn)
+        .await?;
+    let rows: Vec<_> = teams
+        .into_iter()
+        .map(|team| {
+            (
+                audit_log::team_id.eq(team),
+                audit_log::actor.eq(actor.to_string()),
+                audit_log::action.eq(action),
+                audit_log::target.eq(user.to_string()),
+                audit_log::detail.eq(detail.clone()),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(audit_log::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The team's entries, newest first, older than the entry `before` when given.
 pub async fn list(
     conn: &mut PgConn,
@@ -103,11 +164,16 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Entry>, StoreError> {
-    use crate::schema::users;
+    use crate::schema::{api_keys, users};
     let mut query = audit_log::table
         .left_join(users::table.on(audit_log::actor.eq(
             diesel::dsl::sql::<diesel::sql_types::Text>("'user:' || users.id::text"),
         )))
+        .left_join(api_keys::table.on(audit_log::actor.eq(diesel::dsl::sql::<
+            diesel::sql_types::Text,
+        >(
+            "'api_key:' || api_keys.id::text"
+        ))))
         .filter(audit_log::team_id.eq(scope.team_id().as_uuid()))
         .order(audit_log::id.desc())
         .limit(limit)
@@ -115,6 +181,7 @@ pub async fn list(
             audit_log::id,
             audit_log::actor,
             users::email.nullable(),
+            api_keys::prefix.nullable(),
             audit_log::action,
             audit_log::target,
             audit_log::detail,
@@ -124,5 +191,5 @@ pub async fn list(
     if let Some(before) = before {
         query = query.filter(audit_log::id.lt(before));
     }
-    Ok(query.load(conn).await?)
+    Ok(query.load::<Entry>(conn).await?)
 }

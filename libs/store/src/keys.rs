@@ -9,6 +9,7 @@
 //! | `{p}revoked:{jti}` | string | a logged-out session (dashboard); Postgres's `revoked_sessions` is the record, this the fast check | until the session would have expired |
 //! | `{p}login:{account or addr}:{id}` | counter | failed logins of one account (sha256 of the email) or one client address | the login window |
 //! | `{p}api:{key_id}:{minute}` | counter | management API calls of one key in one minute (`LIFELINE_API_RATE_LIMIT`) | 2 minutes |
+//! | `{p}reset:{account or addr}:{id}` | counter | password reset requests for one account (sha256 of the email) or from one client address | the login window |
 //! | `{p}wake` | pub/sub channel | `deadlines` (a deadline moved earlier) or `deliveries` (notifications queued): schedulers look now instead of at their next planned time | — |
 
 use lifeline_domain::HeartbeatId;
@@ -49,6 +50,11 @@ impl RedisKeys {
     /// Calls of one API key in the minute `minute` (Unix time / 60).
     pub fn api_calls(&self, key_id: uuid::Uuid, minute: i64) -> String {
         format!("{}api:{}:{}", self.prefix, key_id, minute)
+    }
+
+    /// `who` is `account` or `addr`.
+    pub fn reset_requests(&self, who: &str, id: &str) -> String {
+        format!("{}reset:{}:{}", self.prefix, who, id)
     }
 
     pub fn wake(&self) -> String {

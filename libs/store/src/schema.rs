@@ -18,6 +18,7 @@ diesel::table! {
         name -> Text,
         password_hash -> Nullable<Text>,
         created_at -> Timestamptz,
+        sessions_valid_after -> Nullable<Timestamptz>,
     }
 }
 

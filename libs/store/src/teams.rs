@@ -1,12 +1,13 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use lifeline_domain::{Plan, TeamId, TeamName};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use lifeline_domain::{Plan, Role, TeamId, TeamName, UserId};
 use serde::Serialize;
 
+use crate::audit::Actor;
 use crate::label::stored;
-use crate::schema::teams;
-use crate::{PgConn, StoreError};
+use crate::schema::{heartbeats, teams};
+use crate::{PgConn, StoreError, TeamScope};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Team {
@@ -84,4 +85,113 @@ pub async fn name(conn: &mut PgConn, scope: &crate::TeamScope) -> Result<String,
         .select(teams::name)
         .first(conn)
         .await?)
+}
+
+/// Renames the scope's team. Returns the old name.
+pub async fn rename(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    name: &TeamName,
+) -> Result<String, StoreError> {
+    let team = scope.team_id().as_uuid();
+    let name = name.as_str().to_owned();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let old: String = teams::table
+            .find(team)
+            .select(teams::name)
+            .for_update()
+            .first(conn)
+            .await?;
+        diesel::update(teams::table.find(team))
+            .set(teams::name.eq(&name))
+            .execute(conn)
+            .await?;
+        Ok(old)
+    })
+    .await
+}
+
+/// Creates another team (on the free plan) owned by `user`.
+pub async fn create_owned(
+    conn: &mut PgConn,
+    user: UserId,
+    name: &TeamName,
+) -> Result<Team, StoreError> {
+    let name = name.clone();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let team = create(conn, &name, Plan::Free).await?;
+        crate::users::add_membership(conn, team.id, user, Role::Owner).await?;
+        Ok(team)
+    })
+    .await
+}
+
+/// What a team uses of its plan's limits.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Usage {
+    pub heartbeats: i64,
+    pub members: i64,
+    /// Pending invitations that have not expired: they count as members against the limit.
+    pub invitations: i64,
+}
+
+pub async fn usage(conn: &mut PgConn, scope: &TeamScope) -> Result<Usage, StoreError> {
+    let heartbeats: i64 = heartbeats::table
+        .filter(heartbeats::team_id.eq(scope.team_id().as_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    let members = crate::members::count(conn, scope).await?;
+    let seats = crate::invitations::seats_taken(conn, scope).await?;
+    Ok(Usage {
+        heartbeats,
+        members,
+        invitations: seats - members,
+    })
+}
+
+/// Deletes the scope's team and everything in it (heartbeats, pings, channels, keys,
+/// memberships, its audit log). The heartbeats' ping tokens are recorded as revoked, and their
+/// hashes returned so that ingest processes can be told. The deletion itself is recorded in
+/// the audit log without a team (the team's own entries go with it).
+pub async fn delete(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    actor: Actor,
+) -> Result<Vec<[u8; 32]>, StoreError> {
+    let team = scope.team_id().as_uuid();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let name: String = teams::table
+            .find(team)
+            .select(teams::name)
+            .for_update()
+            .first(conn)
+            .await?;
+        let stored: Vec<Vec<u8>> = heartbeats::table
+            .filter(heartbeats::team_id.eq(team))
+            .select(heartbeats::token_hash)
+            .load(conn)
+            .await?;
+        let mut hashes = Vec::with_capacity(stored.len());
+        for hash in stored {
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::Invalid("stored token hash is not 32 bytes".into()))?;
+            crate::tokens::record_revocation(conn, &hash).await?;
+            hashes.push(hash);
+        }
+        diesel::delete(teams::table.find(team))
+            .execute(conn)
+            .await?;
+        crate::audit::record_without_team(
+            conn,
+            actor,
+            "team.delete",
+            &team.to_string(),
+            serde_json::json!({ "name": name, "heartbeats": hashes.len() }),
+        )
+        .await?;
+        Ok(hashes)
+    })
+    .await
 }

@@ -33,6 +33,30 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                 },
             );
         }
+        AdminCommand::Team(TeamCommand::Plan { team, plan, output }) => {
+            let before = TeamScope::for_operator(&mut conn, team)
+                .await
+                .map_err(|e| anyhow!("team {team}: {e}"))?;
+            teams::set_plan(&mut conn, team, plan).await?;
+            lifeline_store::audit::record(
+                &mut conn,
+                &before,
+                lifeline_store::audit::Actor::Operator,
+                "team.plan",
+                &team.to_string(),
+                json!({ "from": before.plan(), "to": plan }),
+            )
+            .await?;
+            output.print(
+                &json!({"id": team, "plan": plan, "previous_plan": before.plan()}),
+                || {
+                    format!(
+                        "team {team} is now on the {plan} plan (was {})",
+                        before.plan()
+                    )
+                },
+            );
+        }
         AdminCommand::Heartbeat(cmd) => heartbeat(settings, &mut conn, cmd).await?,
         AdminCommand::Channel(cmd) => channel(settings, &mut conn, cmd).await?,
         AdminCommand::ApiKey(cmd) => api_key(&mut conn, cmd).await?,

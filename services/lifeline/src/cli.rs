@@ -126,6 +126,17 @@ pub enum TeamCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Change a team's plan (its limits and history retention follow at once).
+    Plan {
+        /// The team's id.
+        #[arg(long)]
+        team: TeamId,
+        /// free, standard, premium or enterprise.
+        #[arg(long)]
+        plan: Plan,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 /// One existing heartbeat.

@@ -85,8 +85,10 @@ pub async fn submit(
     match found {
         Some((user, Some(_))) if matches => {
             state.login_limit.succeeded(email_text).await;
+            let mut conn = state.conn().await?;
+            let valid_after = accounts::sessions_valid_after(&mut conn, user).await?;
             tracing::info!(%user, "logged in");
-            Ok(session::start(&state, user, &next))
+            Ok(session::start_after(&state, user, &next, valid_after))
         }
         _ => {
             state.login_limit.failed(email_text, &addr).await;

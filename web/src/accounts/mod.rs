@@ -1,6 +1,8 @@
-//! Accounts: sign up, log in, log out.
+//! Accounts: sign up, log in, log out, the account page (password change) and password reset.
 
+mod account;
 mod login;
+mod reset;
 mod signup;
 
 use crate::routes::Routes;
@@ -10,7 +12,13 @@ pub fn routes(r: &mut Routes<'_>) {
         .post("/signup", signup::submit)
         .get("/login", login::form)
         .post("/login", login::submit)
-        .post("/logout", login::logout);
+        .post("/logout", login::logout)
+        .get("/account", account::page)
+        .post("/account/password", account::change_password)
+        .get("/password-reset", reset::form)
+        .post("/password-reset", reset::request)
+        .get("/password-reset/{token}", reset::link)
+        .post("/password-reset/{token}", reset::complete);
 }
 
 /// The client's address, for the login limits. Only the peer is trusted: a header saying

@@ -5,6 +5,8 @@
 pub mod api_keys;
 pub mod channels;
 pub mod heartbeats;
+pub mod members;
+pub mod team;
 
 use std::future::Future;
 use std::time::Duration;
