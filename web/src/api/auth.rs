@@ -7,7 +7,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use lifeline_domain::Role;
 use lifeline_store::audit::Actor;
 use lifeline_store::{StoreError, TeamScope};
 

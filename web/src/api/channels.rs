@@ -9,6 +9,7 @@ use lifeline_store::channels::{self, Channel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::error::read_body;
 use super::{ApiCaller, ApiError, ErrorBody};
 use crate::actions;
 use crate::state::AppState;
@@ -104,9 +105,10 @@ pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpR
 pub async fn create(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    body: web::Json<CreateChannel>,
+    body: Result<web::Json<CreateChannel>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     caller.0.scope.require(Role::Admin, "manage channels")?;
+    let body = read_body(body)?;
     let mut conn = state.pool.get().await.map_err(StoreError::from)?;
     let (channel, secret) = actions::channels::create(
         &state,

@@ -117,3 +117,15 @@ impl ResponseError for ApiError {
         })
     }
 }
+
+/// A JSON body, read only after the caller's rights were checked: actix extracts a handler's
+/// arguments together, so a body error could otherwise answer before a refused caller's 403.
+pub fn read_body<T>(
+    read: Result<actix_web::web::Json<T>, actix_web::Error>,
+) -> Result<T, ApiError> {
+    read.map(actix_web::web::Json::into_inner).map_err(|e| {
+        e.as_error::<ApiError>()
+            .cloned()
+            .unwrap_or_else(|| ApiError::bad_request(e.to_string()))
+    })
+}

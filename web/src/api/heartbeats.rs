@@ -14,6 +14,7 @@ use lifeline_store::{PgConn, StoreError, TeamScope, channels};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use super::error::read_body;
 use super::extract::{PageQuery, heartbeat_id, on_heartbeat};
 use super::{ApiCaller, ApiError, ErrorBody};
 use crate::actions;
@@ -273,10 +274,10 @@ pub async fn list(
 pub async fn create(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    body: web::Json<CreateHeartbeat>,
+    body: Result<web::Json<CreateHeartbeat>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     may_change(&caller)?;
-    let body = body.into_inner();
+    let body = read_body(body)?;
     let new = NewHeartbeat {
         name: name(&body.name)?,
         description: body.description.trim().to_owned(),
@@ -350,11 +351,11 @@ pub async fn edit(
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<EditHeartbeat>,
+    body: Result<web::Json<EditHeartbeat>, actix_web::Error>,
 ) -> Result<HttpResponse, ApiError> {
     may_change(&caller)?;
     let id = heartbeat_id(&path)?;
-    let body = body.into_inner();
+    let body = read_body(body)?;
     let scope = &caller.0.scope;
     let mut conn = conn(&state).await?;
     let current = heartbeats::find(&mut conn, scope, id)

@@ -79,8 +79,10 @@ pub async fn set_role(
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Admin, "change members' roles")?;
     let user = user_of(&user)?;
-    let role = role_of(&form)?;
     let mut conn = state.conn().await?;
+    // Another team's member is not found, whatever the form says.
+    lifeline_store::members::find(&mut conn, &member.scope, user).await?;
+    let role = role_of(&form)?;
     let before = actions::members::set_role(&mut conn, &member.caller(), user, role).await?;
     let notice = if before.role == role {
         format!(
