@@ -56,6 +56,16 @@ impl FromRequest for ApiCaller {
             };
             drop(conn);
             super::rate_limit::check(state, found.key_id).await?;
+            // A read-only key changes nothing: refused here, before the request's body is read,
+            // so the answer is 403 whatever the body holds.
+            let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+            if !reads && !found.scope.role().at_least(Role::Member) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "this API key is read-only",
+                ));
+            }
             Ok(ApiCaller(Caller {
                 scope: found.scope,
                 actor: Actor::ApiKey(found.key_id),
