@@ -63,7 +63,7 @@ impl FromRequest for ApiCaller {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "forbidden",
-                    "this API key is read-only",
+                    "this API key is read-only: it reads as a team viewer and changes nothing",
                 ));
             }
             Ok(ApiCaller(Caller {
