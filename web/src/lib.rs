@@ -21,6 +21,7 @@ pub mod settings;
 mod state;
 mod statics;
 mod teams;
+mod timing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -155,6 +156,8 @@ pub async fn start(
         App::new()
             .app_data(app_state.clone())
             .wrap(from_fn(cookies::middleware))
+            // Outermost, so the time includes every other middleware.
+            .wrap(from_fn(timing::middleware))
             .configure(routes::configure)
             .configure(|cfg| ops.configure(cfg))
             .default_service(web::to(not_found))

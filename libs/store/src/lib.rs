@@ -14,6 +14,7 @@ mod decisions;
 pub mod error;
 pub mod health;
 pub mod heartbeats;
+pub mod history;
 pub mod incidents;
 pub mod keys;
 mod label;
