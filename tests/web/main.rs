@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod channels;
+mod detail;
 mod heartbeats;
 mod isolation;
 mod passwords;

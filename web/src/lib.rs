@@ -22,6 +22,7 @@ pub mod settings;
 mod state;
 mod statics;
 mod teams;
+mod timing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -166,6 +167,8 @@ pub async fn start(
             .app_data(api::json_config())
             .app_data(api::query_config())
             .wrap(from_fn(cookies::middleware))
+            // Outermost, so the time includes every other middleware.
+            .wrap(from_fn(timing::middleware))
             .configure(routes::configure)
             .configure(|cfg| ops.configure(cfg))
             .default_service(web::to(not_found))

@@ -202,3 +202,34 @@ pub async fn recent_outages(conn: &mut PgConn, limit: i64) -> Result<Vec<Outage>
         })
         .collect())
 }
+
+/// Recorded outages that overlap `[from, to)`, newest first, at most `limit`. Outages are
+/// Lifeline's own, not a team's data, so any page may show them; the caller passes a window
+/// within the plan's history so that a team sees no further back than its pings.
+pub async fn outages_between(
+    conn: &mut PgConn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Outage>, StoreError> {
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = outages::table
+        .filter(outages::started_at.lt(to))
+        .filter(outages::ended_at.gt(from))
+        .order(outages::started_at.desc())
+        .limit(limit)
+        .select((
+            outages::started_at,
+            outages::ended_at,
+            outages::shifted_heartbeats,
+        ))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(started_at, ended_at, shifted_heartbeats)| Outage {
+            started_at,
+            ended_at,
+            shifted_heartbeats,
+        })
+        .collect())
+}

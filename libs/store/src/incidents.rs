@@ -124,7 +124,7 @@ pub struct Incident {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = incidents)]
-struct IncidentRow {
+pub(crate) struct IncidentRow {
     id: uuid::Uuid,
     kind: String,
     reason: String,

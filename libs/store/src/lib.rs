@@ -7,7 +7,6 @@
 
 pub mod accounts;
 pub mod api_keys;
-pub mod api_pings;
 pub mod audit;
 pub mod channels;
 pub mod coverage;
@@ -16,6 +15,7 @@ mod decisions;
 pub mod error;
 pub mod health;
 pub mod heartbeats;
+pub mod history;
 pub mod incidents;
 pub mod invitations;
 pub mod keys;

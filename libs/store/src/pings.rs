@@ -290,7 +290,7 @@ pub struct Ping {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = pings)]
-struct PingRow {
+pub(crate) struct PingRow {
     id: i64,
     received_at: DateTime<Utc>,
     kind: String,
@@ -322,7 +322,7 @@ impl TryFrom<PingRow> for Ping {
 }
 
 /// The team's pings of one heartbeat that its plan still shows.
-fn visible(
+pub(crate) fn visible(
     scope: &TeamScope,
     heartbeat: HeartbeatId,
 ) -> pings::BoxedQuery<'static, diesel::pg::Pg> {

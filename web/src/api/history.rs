@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use lifeline_store::api_pings::{self, PingCursor};
+use lifeline_store::history::{self, PingCursor};
 use lifeline_store::{StoreError, heartbeats, incidents};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -126,7 +126,7 @@ pub async fn pings(
     heartbeats::find(&mut conn, scope, id)
         .await
         .map_err(on_heartbeat(&path))?;
-    let (pings, next) = api_pings::pings_page(&mut conn, scope, id, cursor, limit).await?;
+    let (pings, next) = history::pings_page(&mut conn, scope, id, cursor, limit).await?;
     Ok(HttpResponse::Ok().json(PingList {
         pings: pings.into_iter().map(PingJson::from).collect(),
         next_cursor: next.map(|c| c.to_string()),

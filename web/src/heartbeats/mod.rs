@@ -1,12 +1,17 @@
 //! The heartbeat pages: the list (with its live status poll), creating, editing, pausing,
-//! resuming and deleting. The detail page lives in its own module.
+//! resuming and deleting, and the detail page with its chart, log and history.
 
+mod chart;
 mod create;
 mod delete;
+mod detail;
 mod edit;
 mod form;
 mod list;
 mod monitoring;
+mod range;
+mod rotate;
+mod snippets;
 mod statuses;
 pub(crate) mod view;
 
@@ -25,7 +30,10 @@ pub fn routes(r: &mut Routes<'_>) {
         .post("/heartbeats/{id}/resume", monitoring::resume)
         .get("/heartbeats/{id}/delete", delete::confirm)
         .post("/heartbeats/{id}/delete", delete::submit);
-    // The detail page's `/heartbeats/{id}` goes here, after every fixed path above.
+    // The detail page and its rotation last: the fixed paths above win over `{id}`.
+    r.get("/heartbeats/{id}", detail::page)
+        .get("/heartbeats/{id}/rotate", rotate::confirm)
+        .post("/heartbeats/{id}/rotate", rotate::rotate);
 }
 
 #[cfg(test)]
