@@ -92,44 +92,50 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
+    /// The element, once the page has it (pages load after a click or a form; waiting here
+    /// keeps the steps from racing the navigation).
+    pub async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await;
+        match found {
+            Ok(element) => element,
+            Err(e) => panic!("{css} on {}: {e}", self.path().await),
+        }
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
-        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        let field = self.element(css).await;
         field.clear().await.unwrap();
         field.send_keys(text).await.unwrap();
     }
 
     pub async fn click(&self, css: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
-            .await
-            .unwrap();
+        self.element(css).await.click().await.unwrap();
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .attr(name)
-            .await
-            .unwrap()
+        self.element(css).await.attr(name).await.unwrap()
     }
 
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        self.element(css).await.text().await.unwrap()
     }
 
     pub async fn count(&self, css: &str) -> usize {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
+    /// Waits until the browser is on a page whose path satisfies `want` (after a click that
+    /// submits a form), and returns the path.
+    pub async fn arrive(&self, want: impl Fn(&str) -> bool) -> String {
+        let reached = wait_until(Duration::from_secs(10), async || want(&self.path().await)).await;
+        let path = self.path().await;
+        assert!(reached, "still on {path}");
+        path
     }
 
     pub async fn path(&self) -> String {

@@ -27,7 +27,7 @@ async fn a_new_team_monitors_its_first_job() {
     browser
         .click("form[action='/signup'] button[type=submit]")
         .await;
-    assert_eq!(browser.path().await, "/heartbeats");
+    browser.arrive(|p| p == "/heartbeats").await;
     assert!(browser.text("main").await.contains("No heartbeats yet"));
     browser.screenshot("02-empty-list").await;
 
@@ -40,8 +40,9 @@ async fn a_new_team_monitors_its_first_job() {
     browser
         .click("form[action='/heartbeats/new'] button[type=submit]")
         .await;
-    let detail = browser.path().await;
-    assert!(detail.starts_with("/heartbeats/"), "{detail}");
+    let detail = browser
+        .arrive(|p| p.starts_with("/heartbeats/") && p != "/heartbeats/new")
+        .await;
 
     // Read its URL, ping it like a job would.
     let ping_url = browser
@@ -57,6 +58,7 @@ async fn a_new_team_monitors_its_first_job() {
 
     // Up, with a success mark on the chart.
     browser.goto(&format!("{web}{detail}")).await;
+    browser.screenshot("04-detail-up").await;
     assert_eq!(
         browser
             .attr(".status[data-status]", "data-status")
@@ -65,7 +67,6 @@ async fn a_new_team_monitors_its_first_job() {
         Some("up")
     );
     assert!(browser.count("svg[data-chart] [data-kind=success]").await >= 1);
-    browser.screenshot("04-detail-up").await;
 
     // The list shows it up too.
     browser.goto(&format!("{web}/heartbeats")).await;
@@ -86,7 +87,7 @@ async fn a_new_team_monitors_its_first_job() {
             "form[action='{detail}/rotate'] button[type=submit]"
         ))
         .await;
-    assert_eq!(browser.path().await, detail);
+    browser.arrive(|p| p == detail).await;
     let new_url = browser
         .attr("[data-ping-url]", "data-ping-url")
         .await
@@ -103,13 +104,13 @@ async fn a_new_team_monitors_its_first_job() {
 
     // Log out and in again.
     browser.click("[data-logout]").await;
-    assert_eq!(browser.path().await, "/login");
+    browser.arrive(|p| p == "/login").await;
     browser.fill("input[name=email]", "ada@example.com").await;
     browser.fill("input[name=password]", PASSWORD).await;
     browser
         .click("form[action='/login'] button[type=submit]")
         .await;
-    assert_eq!(browser.path().await, "/heartbeats");
+    browser.arrive(|p| p == "/heartbeats").await;
     assert!(browser.text("main").await.contains("nightly-backup"));
 
     // A second team; switching between the two.
@@ -173,7 +174,7 @@ async fn a_new_team_monitors_its_first_job() {
     browser
         .click("form[action^='/invitations/'] button[type=submit]")
         .await;
-    assert_eq!(browser.path().await, "/heartbeats");
+    browser.arrive(|p| p == "/heartbeats").await;
     let main = browser.text("main").await;
     assert!(
         main.contains("nightly-backup"),
