@@ -55,7 +55,8 @@ fn pg_interval(d: chrono::Duration) -> diesel::data_types::PgInterval {
 }
 
 /// A hole in coverage that was closed: deadlines after `started_at` moved by its length.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = outages)]
 pub struct Outage {
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
@@ -183,24 +184,12 @@ pub async fn prune_beacons(conn: &mut PgConn, now: DateTime<Utc>) -> Result<usiz
 
 /// Recorded outages, newest first.
 pub async fn recent_outages(conn: &mut PgConn, limit: i64) -> Result<Vec<Outage>, StoreError> {
-    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = outages::table
+    Ok(outages::table
         .order(outages::started_at.desc())
         .limit(limit)
-        .select((
-            outages::started_at,
-            outages::ended_at,
-            outages::shifted_heartbeats,
-        ))
+        .select(Outage::as_select())
         .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(started_at, ended_at, shifted_heartbeats)| Outage {
-            started_at,
-            ended_at,
-            shifted_heartbeats,
-        })
-        .collect())
+        .await?)
 }
 
 /// Recorded outages that overlap `[from, to)`, newest first, at most `limit`. Outages are
@@ -212,24 +201,12 @@ pub async fn outages_between(
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<Outage>, StoreError> {
-    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, i64)> = outages::table
+    Ok(outages::table
         .filter(outages::started_at.lt(to))
         .filter(outages::ended_at.gt(from))
         .order(outages::started_at.desc())
         .limit(limit)
-        .select((
-            outages::started_at,
-            outages::ended_at,
-            outages::shifted_heartbeats,
-        ))
+        .select(Outage::as_select())
         .load(conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(started_at, ended_at, shifted_heartbeats)| Outage {
-            started_at,
-            ended_at,
-            shifted_heartbeats,
-        })
-        .collect())
+        .await?)
 }
