@@ -47,6 +47,12 @@ impl From<StoreError> for PageError {
     }
 }
 
+/// An id from the path (or a form field naming an object): anything that is not one is a page
+/// that does not exist, like an id of another team's object.
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, PageError> {
+    raw.trim().parse().map_err(|_| PageError::NotFound)
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

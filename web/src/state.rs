@@ -7,7 +7,6 @@ use lifeline_notify::Notifier;
 use lifeline_store::{PgPool, PooledConn, RedisKeys};
 use redis::aio::ConnectionManager;
 
-use crate::error::PageError;
 use crate::login_limit::LoginLimiter;
 use crate::settings::WebSettings;
 
@@ -27,11 +26,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub async fn conn(&self) -> Result<PooledConn, PageError> {
-        Ok(self
-            .pool
-            .get()
-            .await
-            .map_err(lifeline_store::StoreError::from)?)
+    /// A pooled connection; both pages (`PageError`) and the API (`ApiError`) turn the store's
+    /// error into their own answer with `?`.
+    pub async fn conn(&self) -> Result<PooledConn, lifeline_store::StoreError> {
+        Ok(self.pool.get().await?)
     }
 }

@@ -46,7 +46,7 @@ impl FromRequest for ApiCaller {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::bad_request("no state"))?;
-            let mut conn = state.pool.get().await.map_err(StoreError::from)?;
+            let mut conn = state.conn().await?;
             let found = match TeamScope::for_api_key(&mut conn, &hash).await {
                 Ok(found) => found,
                 Err(StoreError::NotFound) => {

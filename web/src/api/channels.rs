@@ -4,7 +4,6 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lifeline_domain::{ChannelId, ChannelKind, Role};
-use lifeline_store::StoreError;
 use lifeline_store::channels::{self, Channel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -78,7 +77,7 @@ pub struct CreateChannel {
     security(("bearer" = []))
 )]
 pub async fn list(caller: ApiCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await.map_err(StoreError::from)?;
+    let mut conn = state.conn().await?;
     let found = channels::list(&mut conn, &caller.0.scope).await?;
     Ok(HttpResponse::Ok().json(ChannelList {
         channels: found.iter().map(ChannelJson::from).collect(),
@@ -109,7 +108,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.0.scope.require(Role::Admin, "manage channels")?;
     let body = read_body(body)?;
-    let mut conn = state.pool.get().await.map_err(StoreError::from)?;
+    let mut conn = state.conn().await?;
     let (channel, secret) = actions::channels::create(
         &state,
         &mut conn,

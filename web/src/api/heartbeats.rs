@@ -10,7 +10,7 @@ use lifeline_domain::{ChannelId, HeartbeatName, Role, RunLimits, Schedule};
 use lifeline_store::heartbeats::{
     self, Heartbeat, HeartbeatChanges, HeartbeatCursor, NewHeartbeat,
 };
-use lifeline_store::{PgConn, StoreError, TeamScope, channels};
+use lifeline_store::{PgConn, TeamScope, channels};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -208,10 +208,6 @@ async fn json_of(
     Ok(HeartbeatJson::of(hb, &state.settings.ping_url, channels))
 }
 
-async fn conn(state: &AppState) -> Result<lifeline_store::PooledConn, ApiError> {
-    Ok(state.pool.get().await.map_err(StoreError::from)?)
-}
-
 /// The team's heartbeats by name (then id), a page at a time.
 #[utoipa::path(
     get,
@@ -236,7 +232,7 @@ pub async fn list(
     let limit = query.limit(LIST_DEFAULT, LIST_MAX)?;
     let cursor = query.cursor::<HeartbeatCursor>()?;
     let scope = &caller.0.scope;
-    let mut conn = conn(&state).await?;
+    let mut conn = state.conn().await?;
     let (page, next) = heartbeats::list_page(&mut conn, scope, cursor, limit).await?;
     let ids: Vec<_> = page.iter().map(|hb| hb.id).collect();
     let mut channels: HashMap<_, _> = heartbeats::channel_ids_of(&mut conn, scope, &ids).await?;
@@ -286,7 +282,7 @@ pub async fn create(
         channels: body.channels,
     };
     let scope = &caller.0.scope;
-    let mut conn = conn(&state).await?;
+    let mut conn = state.conn().await?;
     check_channels(&mut conn, scope, &new.channels).await?;
     let hb = actions::heartbeats::create(&state, &mut conn, &caller.0, new).await?;
     let json = json_of(&state, &mut conn, scope, &hb).await?;
@@ -320,7 +316,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = heartbeat_id(&path)?;
     let scope = &caller.0.scope;
-    let mut conn = conn(&state).await?;
+    let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, scope, id)
         .await
         .map_err(on_heartbeat(&path))?;
@@ -357,7 +353,7 @@ pub async fn edit(
     let id = heartbeat_id(&path)?;
     let body = read_body(body)?;
     let scope = &caller.0.scope;
-    let mut conn = conn(&state).await?;
+    let mut conn = state.conn().await?;
     let current = heartbeats::find(&mut conn, scope, id)
         .await
         .map_err(on_heartbeat(&path))?;
@@ -427,7 +423,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     may_change(&caller)?;
     let id = heartbeat_id(&path)?;
-    let mut conn = conn(&state).await?;
+    let mut conn = state.conn().await?;
     actions::heartbeats::delete(&state, &mut conn, &caller.0, id)
         .await
         .map_err(on_heartbeat(&path))?;
@@ -451,7 +447,7 @@ async fn act(
     may_change(&caller)?;
     let id = heartbeat_id(&path)?;
     let scope = &caller.0.scope;
-    let mut conn = conn(&state).await?;
+    let mut conn = state.conn().await?;
     let done = match verb {
         Verb::Pause => actions::heartbeats::pause(&mut conn, &caller.0, id).await,
         Verb::Resume => actions::heartbeats::resume(&state, &mut conn, &caller.0, id).await,

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lifeline_store::history::{self, PingCursor};
-use lifeline_store::{StoreError, heartbeats, incidents};
+use lifeline_store::{heartbeats, incidents};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -122,7 +122,7 @@ pub async fn pings(
     let limit = query.limit(PINGS_DEFAULT, PINGS_MAX)?;
     let cursor = query.cursor::<PingCursor>()?;
     let scope = &caller.0.scope;
-    let mut conn = state.pool.get().await.map_err(StoreError::from)?;
+    let mut conn = state.conn().await?;
     heartbeats::find(&mut conn, scope, id)
         .await
         .map_err(on_heartbeat(&path))?;
@@ -166,7 +166,7 @@ pub async fn incidents(
     }
     .limit(INCIDENTS_DEFAULT, INCIDENTS_MAX)?;
     let scope = &caller.0.scope;
-    let mut conn = state.pool.get().await.map_err(StoreError::from)?;
+    let mut conn = state.conn().await?;
     heartbeats::find(&mut conn, scope, id)
         .await
         .map_err(on_heartbeat(&path))?;

@@ -10,7 +10,7 @@ use lifeline_domain::Role;
 use lifeline_store::api_keys::{self, ApiKeyEntry};
 
 use crate::actions;
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::heartbeats::view::{ago, iso};
 use crate::page::{Nav, done, render_status};
@@ -184,7 +184,7 @@ pub async fn revoke(
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Admin, MANAGE)?;
-    let id = uuid::Uuid::parse_str(path.trim()).map_err(|_| PageError::NotFound)?;
+    let id: uuid::Uuid = path_id(&path)?;
     let mut conn = state.conn().await?;
     let key = actions::api_keys::revoke(&mut conn, &member.caller(), id).await?;
     Ok(done(

@@ -6,10 +6,9 @@ use chrono::Utc;
 use lifeline_domain::Role;
 use lifeline_store::channels;
 
-use super::channel_id;
 use super::view::ChannelView;
 use crate::actions::channels as actions;
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::page::{Nav, done, render};
 use crate::session::Member;
@@ -28,7 +27,7 @@ pub async fn form(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let channel = channels::find(&mut conn, &member.scope, id).await?;
     member.require(Role::Admin, "manage channels")?;
@@ -48,7 +47,7 @@ pub async fn submit(
     id: web::Path<String>,
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     actions::delete(&mut conn, &member.caller(), id).await?;
     Ok(done(&state, "/channels", "Channel deleted."))

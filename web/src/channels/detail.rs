@@ -7,10 +7,9 @@ use chrono::Utc;
 use lifeline_domain::HeartbeatId;
 use lifeline_store::{channels, heartbeats, notifications};
 
-use super::channel_id;
 use super::view::{ChannelView, DeliveryView};
 use crate::actions::channels::{self as actions, Confirmation};
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::heartbeats::view::status_label;
 use crate::page::{Nav, done, render};
@@ -45,7 +44,7 @@ pub async fn page(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let channel = channels::find(&mut conn, &member.scope, id).await?;
     let attached_ids = channels::heartbeat_ids(&mut conn, &member.scope, id).await?;
@@ -88,11 +87,11 @@ pub async fn attach(
     id: web::Path<String>,
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let wanted = form
         .all("heartbeats")
         .into_iter()
-        .map(|h| h.parse::<HeartbeatId>().map_err(|_| PageError::NotFound))
+        .map(path_id::<HeartbeatId>)
         .collect::<Result<Vec<_>, _>>()?;
     let mut conn = state.conn().await?;
     let changed = actions::attach(&mut conn, &member.caller(), id, &wanted).await?;
@@ -124,7 +123,7 @@ pub async fn test(
     id: web::Path<String>,
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     actions::send_test(&state, &mut conn, &member.caller(), id).await?;
     Ok(done(
@@ -142,7 +141,7 @@ pub async fn resend_confirmation(
     id: web::Path<String>,
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let (channel, confirmation) =
         actions::resend_confirmation(&state, &mut conn, &member.caller(), id).await?;

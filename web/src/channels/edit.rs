@@ -8,10 +8,9 @@ use chrono::Utc;
 use lifeline_domain::Role;
 use lifeline_store::{StoreError, channels};
 
-use super::channel_id;
 use super::view::ChannelView;
 use crate::actions::channels::{self as actions, Confirmation};
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::page::{Nav, done, render, render_status};
 use crate::session::Member;
@@ -32,7 +31,7 @@ pub async fn form(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let channel = channels::find(&mut conn, &member.scope, id).await?;
     member.require(Role::Admin, "manage channels")?;
@@ -51,7 +50,7 @@ pub async fn submit(
     id: web::Path<String>,
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let id = channel_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let edited = actions::edit(
         &state,

@@ -10,9 +10,6 @@ mod list;
 mod new;
 mod view;
 
-use lifeline_domain::ChannelId;
-
-use crate::error::PageError;
 use crate::routes::Routes;
 
 pub fn routes(r: &mut Routes<'_>) {
@@ -31,9 +28,4 @@ pub fn routes(r: &mut Routes<'_>) {
     r.post("/channels/{id}/edit", edit::submit);
     r.get("/channels/{id}/delete", delete::form);
     r.post("/channels/{id}/delete", delete::submit);
-}
-
-/// A channel id from the path; anything else is a page that does not exist.
-fn channel_id(raw: &str) -> Result<ChannelId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
 }

@@ -8,9 +8,9 @@ use askama::Template;
 use lifeline_domain::Role;
 use lifeline_store::heartbeats::{self, Heartbeat};
 
-use super::edit::heartbeat_id;
 use crate::actions;
 use crate::error::PageError;
+use crate::error::path_id;
 use crate::form::PostedForm;
 use crate::page::{Nav, done, render_status};
 use crate::session::Member;
@@ -45,7 +45,7 @@ pub async fn confirm(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, WHAT)?;
-    let id = heartbeat_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
     render_status(&page(&member, &state, &hb, false), StatusCode::OK)
@@ -58,7 +58,7 @@ pub async fn submit(
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, WHAT)?;
-    let id = heartbeat_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
     if form.text("confirm") != "delete" {

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use lifeline_domain::duration::{human, human_rounded};
-use lifeline_domain::{HeartbeatId, IncidentKind, Status};
+use lifeline_domain::{IncidentKind, Status};
 use lifeline_store::coverage::Outage;
 use lifeline_store::heartbeats::{self, StatusChangeEntry};
 use lifeline_store::history::{self, OverviewQuery, PingCursor, TimelineQuery};
@@ -19,7 +19,7 @@ use super::chart::{self, Chart, kind_label, utc};
 use super::range::{self, Range};
 use super::snippets::Snippets;
 use super::view::{HeartbeatView, iso, status_label};
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::links::query;
 use crate::page::{Nav, render};
 use crate::session::Member;
@@ -35,11 +35,6 @@ const LISTED: i64 = 20;
 pub struct DetailQuery {
     range: Option<String>,
     before: Option<String>,
-}
-
-/// A heartbeat id from the path: anything that is not one is a page that does not exist.
-pub fn heartbeat_id(raw: &str) -> Result<HeartbeatId, PageError> {
-    HeartbeatId::parse(raw).map_err(|_| PageError::NotFound)
 }
 
 pub struct RangeLink {
@@ -142,7 +137,7 @@ pub async fn page(
     path: web::Path<String>,
     params: web::Query<DetailQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let id = heartbeat_id(&path)?;
+    let id = path_id(&path)?;
     let retention_days = member.scope.plan().limits().retention_days;
     let chosen = range::choose(params.range.as_deref(), retention_days)?;
     let before: Option<PingCursor> = params

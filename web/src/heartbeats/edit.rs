@@ -2,24 +2,19 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use lifeline_domain::{HeartbeatId, Role};
+use lifeline_domain::Role;
 use lifeline_store::heartbeats::{self, Heartbeat, HeartbeatChanges};
 use lifeline_store::{StoreError, channels};
 
 use super::form::{FieldErrors, FormPage, HeartbeatForm, channel_choices};
 use crate::actions;
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::page::{Nav, done, render, render_status};
 use crate::session::Member;
 use crate::state::AppState;
 
 const WHAT: &str = "edit heartbeats";
-
-/// The heartbeat id of a path; an id that is not one is simply not found.
-pub fn heartbeat_id(raw: &str) -> Result<HeartbeatId, PageError> {
-    raw.parse().map_err(|_| PageError::NotFound)
-}
 
 fn page(
     member: &Member,
@@ -47,7 +42,7 @@ pub async fn form(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, WHAT)?;
-    let id = heartbeat_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
     let chosen = heartbeats::channel_ids(&mut conn, &member.scope, id).await?;
@@ -69,7 +64,7 @@ pub async fn submit(
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, WHAT)?;
-    let id = heartbeat_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
     let team_channels = channels::list(&mut conn, &member.scope).await?;

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use lifeline_domain::Role;
 
-use super::edit::heartbeat_id;
 use crate::actions;
 use crate::error::PageError;
+use crate::error::path_id;
 use crate::form::PostedForm;
 use crate::page::done;
 use crate::session::Member;
@@ -18,7 +18,7 @@ pub async fn pause(
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, "pause heartbeats")?;
-    let id = heartbeat_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = actions::heartbeats::pause(&mut conn, &member.caller(), id).await?;
     Ok(done(
@@ -38,7 +38,7 @@ pub async fn resume(
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, "resume heartbeats")?;
-    let id = heartbeat_id(&id)?;
+    let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = actions::heartbeats::resume(&state, &mut conn, &member.caller(), id).await?;
     let notice = if hb.timing.last_ping_at.is_some() {

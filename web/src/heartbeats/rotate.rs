@@ -7,9 +7,9 @@ use askama::Template;
 use lifeline_domain::Role;
 use lifeline_store::heartbeats;
 
-use super::detail::heartbeat_id;
 use crate::actions;
 use crate::error::PageError;
+use crate::error::path_id;
 use crate::form::PostedForm;
 use crate::page::{Nav, done, render};
 use crate::session::Member;
@@ -31,7 +31,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = heartbeat_id(&path)?;
+    let id = path_id(&path)?;
     let mut conn = state.conn().await?;
     // Another team's heartbeat is "not found" whatever the role; only then is the role checked.
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
@@ -50,7 +50,7 @@ pub async fn rotate(
     path: web::Path<String>,
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let id = heartbeat_id(&path)?;
+    let id = path_id(&path)?;
     let mut conn = state.conn().await?;
     heartbeats::find(&mut conn, &member.scope, id).await?;
     member.require(Role::Member, WHAT)?;

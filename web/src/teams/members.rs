@@ -1,12 +1,12 @@
 //! The team page's member forms: invite, revoke an invitation, change a role, remove.
 
 use actix_web::{HttpResponse, web};
-use lifeline_domain::{Email, Label, Role, UserId};
+use lifeline_domain::{Email, Label, Role};
 use lifeline_store::members;
 
 use super::confirm::{self, Confirm};
 use crate::actions;
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::page::done;
 use crate::session::Member;
@@ -14,10 +14,6 @@ use crate::state::AppState;
 
 fn role_of(form: &PostedForm) -> Result<Role, PageError> {
     Role::parse_label(form.text("role")).map_err(|e| PageError::Invalid(e.to_string()))
-}
-
-fn user_of(path: &str) -> Result<UserId, PageError> {
-    path.parse().map_err(|_| PageError::NotFound)
 }
 
 pub async fn invite(
@@ -58,7 +54,7 @@ pub async fn revoke(
     _form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Admin, "revoke invitations")?;
-    let id: uuid::Uuid = id.parse().map_err(|_| PageError::NotFound)?;
+    let id: uuid::Uuid = path_id(&id)?;
     let mut conn = state.conn().await?;
     let revoked = actions::members::revoke_invitation(&mut conn, &member.caller(), id).await?;
     Ok(done(
@@ -78,7 +74,7 @@ pub async fn set_role(
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Admin, "change members' roles")?;
-    let user = user_of(&user)?;
+    let user = path_id(&user)?;
     let mut conn = state.conn().await?;
     // Another team's member is not found, whatever the form says.
     lifeline_store::members::find(&mut conn, &member.scope, user).await?;
@@ -108,7 +104,7 @@ pub async fn remove(
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Admin, "remove members")?;
-    let user = user_of(&user)?;
+    let user = path_id(&user)?;
     if user == member.user.id {
         return Err(PageError::Invalid(
             "to leave the team yourself, use \"Leave the team\" on the team page".to_owned(),

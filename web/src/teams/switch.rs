@@ -2,7 +2,7 @@ use actix_web::{HttpResponse, web};
 use lifeline_domain::TeamId;
 use lifeline_store::TeamScope;
 
-use crate::error::PageError;
+use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
 use crate::session::SignedIn;
 use crate::state::AppState;
@@ -14,10 +14,7 @@ pub async fn submit(
     signed_in: SignedIn,
     form: PostedForm,
 ) -> Result<HttpResponse, PageError> {
-    let team: TeamId = form
-        .text("team_id")
-        .parse()
-        .map_err(|_| PageError::NotFound)?;
+    let team: TeamId = path_id(form.text("team_id"))?;
     let mut conn = state.conn().await?;
     TeamScope::for_member(&mut conn, signed_in.user.id, team).await?;
     let mut res = crate::page::done(&state, "/heartbeats", "Switched team.");
