@@ -87,16 +87,25 @@ fn back_to(req: &HttpRequest) -> String {
 impl SignedIn {
     async fn load(req: &HttpRequest) -> Result<SignedIn, PageError> {
         let state = state_of(req)?;
+        let mut conn = state.conn().await?;
+        Self::load_on(req, &state, &mut conn).await
+    }
+
+    /// The session of `req`, checked on `conn` (which `Member` goes on using).
+    async fn load_on(
+        req: &HttpRequest,
+        state: &AppState,
+        conn: &mut PgConn,
+    ) -> Result<SignedIn, PageError> {
         let login = || PageError::LoginRequired {
             back_to: back_to(req),
         };
         let token = req.cookie(cookies::SESSION).ok_or_else(login)?;
         let claims = state.sessions.verify(token.value()).map_err(|_| login())?;
-        let mut conn = state.conn().await?;
-        if is_revoked(&state, &mut conn, claims.jti).await? {
+        if is_revoked(state, conn, claims.jti).await? {
             return Err(login());
         }
-        let (user, valid_after) = match accounts::session_user(&mut conn, claims.user()).await {
+        let (user, valid_after) = match accounts::session_user(conn, claims.user()).await {
             Ok(found) => found,
             Err(StoreError::NotFound) => return Err(login()),
             Err(e) => return Err(e.into()),
@@ -108,7 +117,7 @@ impl SignedIn {
         Ok(SignedIn {
             user,
             claims,
-            csrf: CsrfToken::of(req, &state),
+            csrf: CsrfToken::of(req, state),
             flash: cookies::flash_of(req),
         })
     }
@@ -141,22 +150,23 @@ impl FromRequest for Member {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let signed_in = SignedIn::load(&req).await?;
             let state = state_of(&req)?;
             let mut conn = state.conn().await?;
-            let teams = accounts::memberships(&mut conn, signed_in.user.id).await?;
-            let chosen: Option<TeamId> = req
+            let signed_in = SignedIn::load_on(&req, &state, &mut conn).await?;
+            // The cookie only chooses among the user's own teams; the scope comes from the
+            // membership row.
+            let wanted: Option<TeamId> = req
                 .cookie(cookies::TEAM)
-                .and_then(|c| c.value().parse().ok())
-                .filter(|id| teams.iter().any(|t| t.team_id == *id));
-            let Some(team) = chosen.or_else(|| teams.first().map(|t| t.team_id)) else {
+                .and_then(|c| c.value().parse().ok());
+            let (teams, scope) =
+                TeamScope::for_member_among(&mut conn, signed_in.user.id, wanted).await?;
+            let Some(scope) = scope else {
                 return Err(PageError::Forbidden(
                     "you are not a member of any team: ask a team's admin for an invitation, or \
                      create a team at /teams/new"
                         .to_owned(),
                 ));
             };
-            let scope = TeamScope::for_member(&mut conn, signed_in.user.id, team).await?;
             Ok(Member {
                 user: signed_in.user,
                 scope,

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{Plan, Role, TeamId, UserId};
 
+use crate::accounts::Membership;
 use crate::label::stored;
 use crate::schema::{api_keys, memberships, teams};
 use crate::{PgConn, StoreError};
@@ -70,6 +71,26 @@ impl TeamScope {
             .first(conn)
             .await?;
         Self::build(team, &plan, stored(&role)?)
+    }
+
+    /// For a signed-in user looking at one of their teams: their memberships (for the team
+    /// switcher) and the scope of `wanted` if they are a member of it, else of their first team,
+    /// from the same rows (one query). `None` when they belong to no team.
+    pub async fn for_member_among(
+        conn: &mut PgConn,
+        user: UserId,
+        wanted: Option<TeamId>,
+    ) -> Result<(Vec<Membership>, Option<Self>), StoreError> {
+        let teams = crate::accounts::memberships(conn, user).await?;
+        let chosen = wanted
+            .and_then(|id| teams.iter().find(|t| t.team_id == id))
+            .or(teams.as_slice().first());
+        let scope = chosen.map(|t| Self {
+            team_id: t.team_id,
+            plan: t.plan,
+            role: t.role,
+        });
+        Ok((teams, scope))
     }
 
     /// For a management API call: the team of an unrevoked key. Read-write keys act as a team
