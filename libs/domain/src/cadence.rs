@@ -15,33 +15,91 @@ pub enum Cadence {
     Learned(LearnedCadence),
 }
 
-/// What a model expects after a ping, as offsets from it: the next ping becomes improbable after
-/// `late_after` (the early warning) and counts as missing after `down_after`. The heartbeat's
-/// fixed schedule is kept beside it: it is what the team configured, and what the heartbeat
-/// falls back to when the model goes away.
+/// What a model expects after one ping, as offsets from it: most next pings come by
+/// `expected_by`, the next ping becomes improbable after `warn_after` (the early warning) and
+/// counts as missing after `down_after`; a run started now is unusually long after
+/// `run_warning_after`. It also carries the model's verdict on the ping itself (its payload).
+/// The heartbeat's fixed schedule is kept beside it: it is what the team configured, and what
+/// the heartbeat falls back to when the model goes away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LearnedCadence {
-    late_after: Duration,
+    expected_by: Duration,
+    warn_after: Duration,
     down_after: Duration,
+    run_warning_after: Option<Duration>,
+    payload: Option<PayloadSurprise>,
     fixed: Schedule,
 }
 
+/// A successful ping whose body is far from the sizes the job usually sends: a job that
+/// "succeeds" while doing nothing, or suddenly does far more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadSurprise {
+    pub size: u64,
+    /// The typical size the model learned.
+    pub usual: u64,
+}
+
 impl LearnedCadence {
-    /// Both offsets must be positive, at most 400 days (never open-ended), and in order.
+    /// Offsets must be positive, at most 400 days (never open-ended), and in order:
+    /// `expected_by <= warn_after <= down_after`.
     pub fn new(
-        late_after: Duration,
+        expected_by: Duration,
+        warn_after: Duration,
         down_after: Duration,
         fixed: Schedule,
     ) -> Result<Self, ScheduleError> {
-        let (late, down) = (late_after.num_seconds(), down_after.num_seconds());
-        if !(1..=MAX_SECS).contains(&late) || !(late..=MAX_SECS).contains(&down) {
-            return Err(ScheduleError::Learned { late, down });
+        let (expected, warn, down) = (
+            expected_by.num_seconds(),
+            warn_after.num_seconds(),
+            down_after.num_seconds(),
+        );
+        if !(1..=warn).contains(&expected)
+            || !(1..=MAX_SECS).contains(&warn)
+            || !(warn..=MAX_SECS).contains(&down)
+        {
+            return Err(ScheduleError::Learned { late: warn, down });
         }
         Ok(Self {
-            late_after,
+            expected_by,
+            warn_after,
             down_after,
+            run_warning_after: None,
+            payload: None,
             fixed,
         })
+    }
+
+    /// A run started now is far longer than usual after `after` (at most 400 days).
+    pub fn with_run_warning(mut self, after: Option<Duration>) -> Self {
+        self.run_warning_after =
+            after.map(|a| a.clamp(Duration::seconds(1), Duration::seconds(MAX_SECS)));
+        self
+    }
+
+    pub fn with_payload_surprise(mut self, surprise: Option<PayloadSurprise>) -> Self {
+        self.payload = surprise;
+        self
+    }
+
+    pub fn expected_by(&self) -> Duration {
+        self.expected_by
+    }
+
+    pub fn warn_after(&self) -> Duration {
+        self.warn_after
+    }
+
+    pub fn down_after(&self) -> Duration {
+        self.down_after
+    }
+
+    pub fn run_warning_after(&self) -> Option<Duration> {
+        self.run_warning_after
+    }
+
+    pub fn payload_surprise(&self) -> Option<PayloadSurprise> {
+        self.payload
     }
 }
 
@@ -56,7 +114,7 @@ impl Cadence {
     pub fn due_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Cadence::Fixed(s) => s.due_at(at),
-            Cadence::Learned(l) => at + l.late_after,
+            Cadence::Learned(l) => at + l.warn_after,
         }
     }
 
@@ -88,6 +146,13 @@ impl Cadence {
         }
     }
 
+    pub fn learned(&self) -> Option<&LearnedCadence> {
+        match self {
+            Cadence::Fixed(_) => None,
+            Cadence::Learned(l) => Some(l),
+        }
+    }
+
     /// What the heartbeat expects, for reasons and alerts.
     pub fn describe(&self) -> String {
         match self {
@@ -95,8 +160,8 @@ impl Cadence {
                 format!("every {} + {} grace", human(s.interval()), human(s.grace()))
             }
             Cadence::Learned(l) => format!(
-                "within {} as learned from its history, down after {}",
-                human(l.late_after),
+                "usually within {} as learned from its history, down after {}",
+                human(l.expected_by),
                 human(l.down_after)
             ),
         }
@@ -122,9 +187,9 @@ mod tests {
 
     #[test]
     fn a_learned_cadence_sets_its_own_deadlines_and_keeps_the_fixed_one() {
-        let learned =
-            LearnedCadence::new(Duration::seconds(3000), Duration::seconds(5000), hourly())
-                .unwrap_or_else(|e| panic!("{e}"));
+        let s = Duration::seconds;
+        let learned = LearnedCadence::new(s(2900), s(3000), s(5000), hourly())
+            .unwrap_or_else(|e| panic!("{e}"));
         let cadence = Cadence::Learned(learned);
         assert_eq!(cadence.due_at(t(0)), t(3000));
         assert_eq!(cadence.alert_at(t(0)), t(5000));
@@ -134,8 +199,10 @@ mod tests {
     #[test]
     fn learned_offsets_are_bounded_and_ordered() {
         let s = |secs| Duration::seconds(secs);
-        assert!(LearnedCadence::new(s(0), s(10), hourly()).is_err());
-        assert!(LearnedCadence::new(s(20), s(10), hourly()).is_err());
-        assert!(LearnedCadence::new(s(10), s(MAX_SECS + 1), hourly()).is_err());
+        assert!(LearnedCadence::new(s(0), s(0), s(10), hourly()).is_err());
+        assert!(LearnedCadence::new(s(5), s(20), s(10), hourly()).is_err());
+        assert!(LearnedCadence::new(s(30), s(20), s(40), hourly()).is_err());
+        assert!(LearnedCadence::new(s(5), s(10), s(MAX_SECS + 1), hourly()).is_err());
+        assert!(LearnedCadence::new(s(5), s(10), s(10), hourly()).is_ok());
     }
 }

@@ -79,10 +79,65 @@ impl DownCause {
     }
 }
 
+/// Why an AI heartbeat got an early warning. For an AI heartbeat, `late` is the warned state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarnCause {
+    /// The next ping became improbable: most come by `expected_by`, none by `deadline`; it will
+    /// be down at `down_at`.
+    Silent {
+        expected_by: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+        down_at: Option<DateTime<Utc>>,
+    },
+    /// A run is taking far longer than the job's runs usually do.
+    LongRun {
+        started_at: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    },
+    /// A successful ping whose payload is far from the usual size.
+    Payload { size: u64, usual: u64 },
+}
+
+impl WarnCause {
+    /// One line for the incident and the warning.
+    pub fn describe(&self) -> String {
+        let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        match *self {
+            WarnCause::Silent {
+                expected_by,
+                deadline,
+                down_at,
+            } => {
+                let down = down_at.map_or(String::new(), |d| {
+                    format!(" — it will be marked down at {}", time(d))
+                });
+                format!(
+                    "usually pings by {} (95% of runs); it is {} with no ping{down}",
+                    time(expected_by),
+                    time(deadline),
+                )
+            }
+            WarnCause::LongRun {
+                started_at,
+                deadline,
+            } => format!(
+                "run started {} is still going after {}, far longer than its runs usually take",
+                time(started_at),
+                human(deadline - started_at),
+            ),
+            WarnCause::Payload { size, usual } => format!(
+                "the job reported success with a {size}-byte payload; it usually sends about {usual} bytes"
+            ),
+        }
+    }
+}
+
 /// A status change the scheduler makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transition {
     Late,
+    /// Late for an AI heartbeat: the early warning.
+    Warn(WarnCause),
     Down(DownCause),
 }
 
@@ -95,7 +150,19 @@ impl HeartbeatTiming {
             Status::New | Status::Down | Status::Paused => None,
         };
         let run = self.run_problem().map(|cause| cause.deadline());
-        [silence, run.flatten()].into_iter().flatten().min()
+        let long_run = self.long_run_warning().map(|(_, deadline)| deadline);
+        [silence, run.flatten(), long_run]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// For an AI heartbeat that is up with a run in progress: when the run becomes unusually
+    /// long, with its start.
+    fn long_run_warning(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let after = self.cadence.learned()?.run_warning_after()?;
+        let started_at = self.started_at.filter(|_| self.status == Status::Up)?;
+        Some((started_at, started_at + after))
     }
 
     /// The deadline of the run in progress, as the cause it would have. Only watched heartbeats
@@ -136,6 +203,15 @@ impl HeartbeatTiming {
             self.go_down();
             return Some(Transition::Down(cause));
         }
+        if let Some((started_at, deadline)) = self.long_run_warning().filter(|w| w.1 <= now)
+            && self.status_at(now) == Status::Up
+        {
+            self.status = Status::Late;
+            return Some(Transition::Warn(WarnCause::LongRun {
+                started_at,
+                deadline,
+            }));
+        }
         match (self.status, self.status_at(now)) {
             (Status::Up | Status::Late, Status::Down) => {
                 let deadline = self.alert_at.unwrap_or(now);
@@ -144,7 +220,15 @@ impl HeartbeatTiming {
             }
             (Status::Up, Status::Late) => {
                 self.status = Status::Late;
-                Some(Transition::Late)
+                let learned = self.cadence.learned().copied();
+                Some(match (learned, self.last_ping_at, self.due_at) {
+                    (Some(l), Some(last), Some(deadline)) => Transition::Warn(WarnCause::Silent {
+                        expected_by: last + l.expected_by(),
+                        deadline,
+                        down_at: self.alert_at,
+                    }),
+                    _ => Transition::Late,
+                })
             }
             _ => None,
         }
@@ -359,7 +443,7 @@ mod tests {
                 let change = hb.check(t(now));
                 prop_assert!(hb.next_check_at().is_none_or(|n| n > t(now)));
                 match change {
-                    Some(Transition::Late) => prop_assert_eq!((before, hb.status), (Status::Up, Status::Late)),
+                    Some(Transition::Late | Transition::Warn(_)) => prop_assert_eq!((before, hb.status), (Status::Up, Status::Late)),
                     Some(Transition::Down(_)) => prop_assert_eq!(hb.status, Status::Down),
                     None => prop_assert_eq!(hb.status, before),
                 }

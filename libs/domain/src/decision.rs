@@ -6,8 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::deadline::{DownCause, Transition};
-use crate::{HeartbeatTiming, PingEffect, PingKind, RunLimits, Schedule, Status};
+use crate::deadline::{DownCause, Transition, WarnCause};
+use crate::{
+    Cadence, HeartbeatTiming, LearnedCadence, PingEffect, PingKind, RunLimits, Schedule, Status,
+};
 
 /// Everything decided for one heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct Decision {
     pub timing: HeartbeatTiming,
     pub change: Option<StatusChange>,
     pub incident: Option<IncidentChange>,
+    /// What happens to the heartbeat's `early_warning` incident (AI heartbeats only).
+    pub warning: Option<WarningChange>,
     /// A deadline moved earlier than the one the scheduler knew: it must look again now, not at
     /// its next planned pass.
     pub wake_scheduler: bool,
@@ -40,6 +44,8 @@ pub enum ChangeReason {
     FailureSignal,
     /// The interval passed without a ping.
     IntervalPassed,
+    /// An AI heartbeat's early warning.
+    Warned(WarnCause),
     /// A deadline passed: silence, a stalled run or a run too long.
     Missed(DownCause),
     PausedByOperator,
@@ -56,6 +62,7 @@ impl ChangeReason {
             ChangeReason::ResumedByPing => "resumed by ping".to_owned(),
             ChangeReason::FailureSignal => "failure signal".to_owned(),
             ChangeReason::IntervalPassed => "interval passed".to_owned(),
+            ChangeReason::Warned(cause) => format!("early warning: {}", cause.describe()),
             ChangeReason::Missed(cause) => cause.describe(timing),
             ChangeReason::PausedByOperator => "paused by operator".to_owned(),
             ChangeReason::ResumedByOperator => "resumed by operator".to_owned(),
@@ -78,12 +85,32 @@ pub enum IncidentChange {
     Resolve { at: DateTime<Utc>, notify: bool },
 }
 
+/// What happens to an AI heartbeat's `early_warning` incident. One overdue period has at most
+/// one: it opens when the heartbeat goes late and closes when a usual ping comes ("back on
+/// track", told to every channel) or when the heartbeat goes down or is paused (quietly: the
+/// down alert or the team's choice supersedes it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WarningChange {
+    Open {
+        cause: WarnCause,
+        reason: String,
+        at: DateTime<Utc>,
+    },
+    Resolve {
+        at: DateTime<Utc>,
+        notify: bool,
+    },
+}
+
 /// A ping as the rules see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ping {
     pub kind: PingKind,
     pub exit_code: Option<u8>,
     pub at: DateTime<Utc>,
+    /// For an AI heartbeat with a model: what the model expects after this ping, and its verdict
+    /// on the ping's payload. `None` keeps the heartbeat's cadence as it is.
+    pub learned: Option<LearnedCadence>,
 }
 
 /// The pings of one heartbeat committed together, applied in arrival order.
@@ -96,6 +123,8 @@ pub struct PingBatch {
     failure: Option<DownCause>,
     /// The latest ping applied.
     last_at: Option<DateTime<Utc>>,
+    /// A payload surprise that warned within this batch.
+    surprise: Option<WarnCause>,
 }
 
 impl PingBatch {
@@ -107,6 +136,7 @@ impl PingBatch {
             reason: ChangeReason::Ping,
             failure: None,
             last_at: None,
+            surprise: None,
         }
     }
 
@@ -114,7 +144,24 @@ impl PingBatch {
     pub fn apply(&mut self, ping: Ping) -> PingEffect {
         let was_paused = self.timing.status == Status::Paused;
         let was_down = self.timing.status == Status::Down;
+        if let Some(learned) = ping.learned {
+            self.timing.cadence = Cadence::Learned(learned);
+        }
         let effect = self.timing.apply_ping(ping.kind, ping.at);
+        if let Some(surprise) = ping.learned.and_then(|l| l.payload_surprise())
+            && ping.kind == PingKind::Success
+            && self.timing.last_ping_at == Some(ping.at)
+        {
+            // It came, but did nothing (or far too much): warned, and down if no usual ping
+            // follows by the deadline.
+            self.timing.status = Status::Late;
+            self.surprise = Some(WarnCause::Payload {
+                size: surprise.size,
+                usual: surprise.usual,
+            });
+        } else if ping.kind.ends_run() {
+            self.surprise = None;
+        }
         let down = self.timing.status == Status::Down;
         self.last_at = self.last_at.max(Some(ping.at));
         if was_paused {
@@ -147,9 +194,26 @@ impl PingBatch {
             None if recovered => Some(IncidentChange::Resolve { at, notify: true }),
             None => None,
         };
+        let warned = before.status == Status::Late && before.cadence.learned().is_some();
+        let warning = match (self.surprise, timing.status) {
+            (Some(cause), _) if !warned => Some(WarningChange::Open {
+                cause,
+                reason: cause.describe(),
+                at,
+            }),
+            (Some(_), _) => None,
+            (None, Status::Up) if warned => Some(WarningChange::Resolve { at, notify: true }),
+            (None, Status::Down) if warned => Some(WarningChange::Resolve { at, notify: false }),
+            _ => None,
+        };
+        let reason = match self.surprise {
+            Some(cause) if !warned => ChangeReason::Warned(cause),
+            _ => self.reason,
+        };
         Decision {
-            change: changed(&before, &timing, self.reason),
+            change: changed(&before, &timing, reason),
             incident,
+            warning,
             wake_scheduler: moved_earlier(&before, &timing),
             timing,
         }
@@ -183,9 +247,19 @@ impl HeartbeatTiming {
     /// stored, and its next check is then in the future.
     pub fn decide(&self, until: DateTime<Utc>, now: DateTime<Utc>) -> Decision {
         let mut after = *self;
-        let (reason, incident) = match after.check(until) {
+        let warned = self.status == Status::Late && self.cadence.learned().is_some();
+        let (reason, incident, warning) = match after.check(until) {
             // Without a transition the status stays, so the reason is never written.
-            None | Some(Transition::Late) => (ChangeReason::IntervalPassed, None),
+            None | Some(Transition::Late) => (ChangeReason::IntervalPassed, None, None),
+            Some(Transition::Warn(cause)) => (
+                ChangeReason::Warned(cause),
+                None,
+                Some(WarningChange::Open {
+                    cause,
+                    reason: cause.describe(),
+                    at: now,
+                }),
+            ),
             Some(Transition::Down(cause)) => (
                 ChangeReason::Missed(cause),
                 Some(IncidentChange::Open {
@@ -193,11 +267,16 @@ impl HeartbeatTiming {
                     reason: cause.describe(&after),
                     at: now,
                 }),
+                warned.then_some(WarningChange::Resolve {
+                    at: now,
+                    notify: false,
+                }),
             ),
         };
         Decision {
             change: changed(self, &after, reason),
             incident,
+            warning,
             wake_scheduler: false,
             timing: after,
         }
@@ -211,6 +290,10 @@ impl HeartbeatTiming {
         Decision {
             change: changed(self, &after, ChangeReason::PausedByOperator),
             incident: Some(IncidentChange::Resolve {
+                at: now,
+                notify: false,
+            }),
+            warning: Some(WarningChange::Resolve {
                 at: now,
                 notify: false,
             }),
@@ -231,20 +314,49 @@ impl HeartbeatTiming {
         now: DateTime<Utc>,
     ) -> Decision {
         let mut after = *self;
-        after.cadence = after.cadence.with_fixed(schedule);
         after.limits = limits;
+        after.recount(self.cadence.with_fixed(schedule), now);
+        self.decide_recounted(after, ChangeReason::ScheduleChanged, now)
+    }
+
+    /// The analyzer trained a model (or it went away: a downgrade, AI mode turned off): the
+    /// deadlines of the current period are counted again from the last ping with `cadence`, as
+    /// [`Self::decide_reschedule`] does for a new schedule.
+    pub fn decide_relearn(&self, cadence: Cadence, now: DateTime<Utc>) -> Decision {
+        let mut after = *self;
+        after.recount(cadence, now);
+        self.decide_recounted(after, ChangeReason::ScheduleChanged, now)
+    }
+
+    fn recount(&mut self, cadence: Cadence, now: DateTime<Utc>) {
+        self.cadence = cadence;
         if matches!(self.status, Status::Up | Status::Late)
             && let Some(last) = self.last_ping_at
         {
-            after.due_at = Some(after.cadence.due_at(last));
-            after.alert_at = Some(after.cadence.alert_at(last));
-            if self.status == Status::Late && after.due_at.is_some_and(|due| now < due) {
-                after.status = Status::Up;
+            self.due_at = Some(cadence.due_at(last));
+            self.alert_at = Some(cadence.alert_at(last));
+            if self.status == Status::Late && self.due_at.is_some_and(|due| now < due) {
+                self.status = Status::Up;
             }
         }
+    }
+
+    fn decide_recounted(
+        &self,
+        after: HeartbeatTiming,
+        reason: ChangeReason,
+        now: DateTime<Utc>,
+    ) -> Decision {
+        // A warning whose deadline the new expectations put back in the future is over, quietly:
+        // nothing the job did changed, only what Lifeline expects of it.
+        let warned = self.status == Status::Late && self.cadence.learned().is_some();
         Decision {
-            change: changed(self, &after, ChangeReason::ScheduleChanged),
+            change: changed(self, &after, reason),
             incident: None,
+            warning: (warned && after.status == Status::Up).then_some(WarningChange::Resolve {
+                at: now,
+                notify: false,
+            }),
             wake_scheduler: moved_earlier(self, &after),
             timing: after,
         }
@@ -257,6 +369,7 @@ impl HeartbeatTiming {
         Decision {
             change: changed(self, &after, ChangeReason::ResumedByOperator),
             incident: None,
+            warning: None,
             wake_scheduler: moved_earlier(self, &after),
             timing: after,
         }
@@ -278,6 +391,7 @@ mod tests {
             kind,
             exit_code: None,
             at: t(at),
+            learned: None,
         }
     }
 
@@ -329,6 +443,7 @@ mod tests {
             kind: PingKind::Fail,
             exit_code: Some(3),
             at: t(50),
+            learned: None,
         };
         let d = batch(up, &[fail]);
         assert_eq!(
@@ -495,5 +610,169 @@ mod tests {
         let d = hourly().decide_reschedule(ten_minutes, RunLimits::default(), t(0));
         assert_eq!((d.timing.status, d.timing.due_at), (Status::New, None));
         assert_eq!(d.timing.cadence.fixed(), ten_minutes);
+    }
+
+    mod learned {
+        use super::*;
+        use crate::{LearnedCadence, PayloadSurprise};
+        use chrono::Duration;
+
+        /// Usually within 50 min, warned at 55, down at 80; a run is long after 20 min.
+        fn learned() -> LearnedCadence {
+            let m = |minutes| Duration::minutes(minutes);
+            let fixed = Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}"));
+            LearnedCadence::new(m(50), m(55), m(80), fixed)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .with_run_warning(Some(m(20)))
+        }
+
+        fn ai_ping(kind: PingKind, at: i64, surprise: Option<PayloadSurprise>) -> Ping {
+            Ping {
+                learned: Some(learned().with_payload_surprise(surprise)),
+                ..ping(kind, at)
+            }
+        }
+
+        fn up_at_zero() -> HeartbeatTiming {
+            batch(hourly(), &[ai_ping(PingKind::Success, 0, None)]).timing
+        }
+
+        #[test]
+        fn a_ping_takes_its_deadlines_from_the_model() {
+            let hb = up_at_zero();
+            assert_eq!((hb.due_at, hb.alert_at), (Some(t(3300)), Some(t(4800))));
+            assert_eq!(hb.next_check_at(), Some(t(3300)));
+        }
+
+        #[test]
+        fn silence_warns_once_then_goes_down_and_the_warning_closes_quietly() {
+            let hb = up_at_zero();
+            let warned = hb.decide(t(3300), t(3300));
+            assert_eq!(warned.timing.status, Status::Late);
+            let Some(WarningChange::Open { cause, reason, at }) = &warned.warning else {
+                panic!("no warning: {warned:?}");
+            };
+            assert_eq!(*at, t(3300));
+            assert_eq!(
+                *cause,
+                WarnCause::Silent {
+                    expected_by: t(3000),
+                    deadline: t(3300),
+                    down_at: Some(t(4800)),
+                }
+            );
+            assert_eq!(
+                reason,
+                "usually pings by 2027-01-15 08:50 UTC (95% of runs); it is 2027-01-15 08:55 UTC \
+                 with no ping — it will be marked down at 2027-01-15 09:20 UTC"
+            );
+            assert_eq!(warned.incident, None);
+            // Nothing more until the down deadline.
+            assert_eq!(warned.timing.next_check_at(), Some(t(4800)));
+            let down = warned.timing.decide(t(4800), t(4800));
+            assert_eq!(down.timing.status, Status::Down);
+            assert!(matches!(down.incident, Some(IncidentChange::Open { .. })));
+            assert_eq!(
+                down.warning,
+                Some(WarningChange::Resolve {
+                    at: t(4800),
+                    notify: false
+                })
+            );
+        }
+
+        #[test]
+        fn a_ping_after_the_warning_is_back_on_track() {
+            let warned = up_at_zero().decide(t(3300), t(3300)).timing;
+            let back = batch(warned, &[ai_ping(PingKind::Success, 3400, None)]);
+            assert_eq!(back.timing.status, Status::Up);
+            assert_eq!(
+                back.warning,
+                Some(WarningChange::Resolve {
+                    at: t(3400),
+                    notify: true
+                })
+            );
+        }
+
+        #[test]
+        fn fixed_heartbeats_go_late_without_a_warning() {
+            let mut hb = hourly();
+            hb.apply_ping(PingKind::Success, t(0));
+            let late = hb.decide(t(3600), t(3600));
+            assert_eq!(late.timing.status, Status::Late);
+            assert_eq!(late.warning, None);
+            let back = batch(late.timing, &[ping(PingKind::Success, 3700)]);
+            assert_eq!(back.warning, None);
+        }
+
+        #[test]
+        fn a_surprising_payload_warns_at_the_ping_until_a_usual_one() {
+            let surprise = PayloadSurprise {
+                size: 0,
+                usual: 48_000,
+            };
+            let hb = up_at_zero();
+            let d = batch(hb, &[ai_ping(PingKind::Success, 3000, Some(surprise))]);
+            assert_eq!(d.timing.status, Status::Late);
+            assert!(matches!(
+                d.warning,
+                Some(WarningChange::Open {
+                    cause: WarnCause::Payload {
+                        size: 0,
+                        usual: 48_000
+                    },
+                    ..
+                })
+            ));
+            // Another empty run: still the same warning, not a second one.
+            let again = batch(
+                d.timing,
+                &[ai_ping(PingKind::Success, 6000, Some(surprise))],
+            );
+            assert_eq!((again.timing.status, again.warning), (Status::Late, None));
+            // Down if nothing usual comes by the deadline counted from the last ping.
+            assert_eq!(again.timing.next_check_at(), Some(t(6000 + 4800)));
+            let usual = batch(again.timing, &[ai_ping(PingKind::Success, 9000, None)]);
+            assert_eq!(usual.timing.status, Status::Up);
+            assert!(matches!(
+                usual.warning,
+                Some(WarningChange::Resolve { notify: true, .. })
+            ));
+        }
+
+        #[test]
+        fn a_run_far_longer_than_usual_warns() {
+            let hb = up_at_zero();
+            let started = batch(hb, &[ai_ping(PingKind::Start, 1000, None)]).timing;
+            assert_eq!(started.next_check_at(), Some(t(1000 + 1200)));
+            let d = started.decide(t(2200), t(2200));
+            assert_eq!(d.timing.status, Status::Late);
+            assert!(matches!(
+                d.warning,
+                Some(WarningChange::Open {
+                    cause: WarnCause::LongRun { .. },
+                    ..
+                })
+            ));
+            // The warned run is then left to the down deadline.
+            assert_eq!(d.timing.next_check_at(), Some(t(4800)));
+        }
+
+        #[test]
+        fn relearning_counts_the_period_again_and_ends_a_stale_warning_quietly() {
+            let warned = up_at_zero().decide(t(3300), t(3300)).timing;
+            let fixed = Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}"));
+            let d = warned.decide_relearn(Cadence::Fixed(fixed), t(3400));
+            assert_eq!(d.timing.status, Status::Up);
+            assert_eq!(d.timing.due_at, Some(t(3600)));
+            assert_eq!(
+                d.warning,
+                Some(WarningChange::Resolve {
+                    at: t(3400),
+                    notify: false
+                })
+            );
+        }
     }
 }

@@ -22,9 +22,11 @@ pub mod timing;
 pub mod token;
 
 pub use alerting::{ChannelKind, IncidentKind, NotificationKind, NotificationStatus};
-pub use cadence::{Cadence, LearnedCadence};
-pub use deadline::{DownCause, Transition};
-pub use decision::{ChangeReason, Decision, IncidentChange, Ping, PingBatch, StatusChange};
+pub use cadence::{Cadence, LearnedCadence, PayloadSurprise};
+pub use deadline::{DownCause, Transition, WarnCause};
+pub use decision::{
+    ChangeReason, Decision, IncidentChange, Ping, PingBatch, StatusChange, WarningChange,
+};
 pub use heartbeat::{HeartbeatMode, HeartbeatName};
 pub use ids::{ChannelId, HeartbeatId, IncidentId, InstanceId, NotificationId, TeamId, UserId};
 pub use labels::{Label, UnknownValue};

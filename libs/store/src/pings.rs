@@ -150,6 +150,7 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
             kind: ping.kind,
             exit_code: ping.exit_code,
             at: ping.received_at,
+            learned: None,
         });
         outcome[i] = Recorded::Stored;
         rows.push(ping, *team, effect.duration.map(|d| d.num_milliseconds()));

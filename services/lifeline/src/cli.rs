@@ -35,12 +35,60 @@ pub enum Command {
     /// Operator commands for scripts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// AI heartbeats' analyzer.
+    #[command(subcommand)]
+    Analyzer(AnalyzerCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AnalyzerCommand {
+    /// Offline evaluation: learn from TRAIN, walk through TEST as the live service would, and
+    /// print one JSON line per alert it would have sent, when it would have sent it:
+    /// `{"at", "kind": "early_warning" | "down", "expected_by", "reason"}`.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// History to learn from: CSV with the header `received_at,kind,body_size` (RFC 3339 UTC;
+    /// success, start or fail), in time order.
+    #[arg(long, value_name = "TRAIN.csv")]
+    pub train: std::path::PathBuf,
+    /// History to walk through, after TRAIN, in the same format.
+    #[arg(long, value_name = "TEST.csv")]
+    pub test: std::path::PathBuf,
+    /// The job's IANA time zone (its local time of day and weekday).
+    #[arg(long, value_name = "IANA_TZ")]
+    pub tz: chrono_tz::Tz,
+    /// The heartbeat's configured interval, in seconds: the fallback and cap.
+    #[arg(long, value_name = "SECONDS")]
+    pub fallback_interval: i64,
+    /// The heartbeat's configured grace, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub fallback_grace: i64,
+    /// Stop walking at this instant (RFC 3339) instead of the last TEST row.
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The predictor: `combined` (the product), `linfa` (the Gaussian mixture alone) or `fixed`
+    /// (no learning: plain interval + grace, the baseline).
+    #[arg(long, value_enum, default_value = "combined")]
+    pub model: ReplayModel,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ReplayModel {
+    Combined,
+    Linfa,
+    Fixed,
 }
 
 impl Command {
     /// Commands whose output is meant for scripts log only warnings.
     pub fn is_quiet(&self) -> bool {
-        matches!(self, Command::Admin(_) | Command::Demo { .. })
+        matches!(
+            self,
+            Command::Admin(_) | Command::Demo { .. } | Command::Analyzer(_)
+        )
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cli;
 pub mod demo;
+pub mod replay;
 pub mod settings;
 
 use anyhow::Context;

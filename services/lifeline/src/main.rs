@@ -1,5 +1,5 @@
 use clap::Parser;
-use lifeline::cli::{Cli, Command};
+use lifeline::cli::{AnalyzerCommand, Cli, Command};
 use lifeline::{Roles, Settings};
 use lifeline_ops::logs::{self, LogSettings};
 use lifeline_settings::Source;
@@ -7,6 +7,16 @@ use lifeline_settings::Source;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Offline and self-contained: needs no configuration, database or logs.
+    if let Command::Analyzer(AnalyzerCommand::Replay(args)) = &cli.command {
+        return match lifeline::replay::run(args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lifeline analyzer replay: {e:#}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     // The only read of the process environment; everything below gets its settings from here.
     let env = Source::process();
     logs::init(&LogSettings::from_source(&env), cli.command.is_quiet());
@@ -43,6 +53,7 @@ async fn main() -> std::process::ExitCode {
         Command::All => lifeline::serve(settings, Roles::ALL).await,
         Command::Demo { output } => lifeline::demo::run(&settings, output).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
+        Command::Analyzer(AnalyzerCommand::Replay(_)) => Ok(()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

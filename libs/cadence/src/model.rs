@@ -1,0 +1,306 @@
+//! A heartbeat's learned model: trained from its features, stored as JSON in `ai_models.params`,
+//! and evaluated after every ping into the domain's [`LearnedCadence`] — when the next ping is
+//! expected, when to warn, when it is down, when a run is too long, and whether this ping's
+//! payload is a surprise. Loading a model never needs the history again.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use lifeline_domain::{LearnedCadence, PayloadSurprise, PingKind, Schedule};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Phase, add_secs};
+use crate::features::{Features, HistoryPing, Unusual, extract};
+use crate::mixture::{Mixture, circular};
+use crate::tail::{FALSE_WARNINGS_PER_WEEK, Tail, median};
+use crate::timetable::Timetable;
+
+/// Bumped when the stored shape or its meaning changes; older models are retrained.
+pub const VERSION: i32 = 1;
+
+/// Which predictor decides. `Combined` is the product; `Linfa` (the Gaussian mixture alone) is
+/// kept for the evaluation that chose the combination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    Combined,
+    Linfa,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub version: i32,
+    pub strategy: Strategy,
+    pub tz: Tz,
+    pub trained_at: DateTime<Utc>,
+    /// The pings trained on: first and last instant, and how many.
+    pub window_from: DateTime<Utc>,
+    pub window_until: DateTime<Utc>,
+    pub pings_used: usize,
+    pub gaps: GapModel,
+    pub runs: Option<RunModel>,
+    pub sizes: Option<SizeModel>,
+}
+
+/// When the next success or failure comes after one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GapModel {
+    timetable: Timetable,
+    /// Spread of log gaps around the timetable's usual one.
+    tail: Tail,
+    mixture: Option<Mixture>,
+    /// Gaps per week in the history: the false-warning budget is per week, not per gap.
+    per_week: f64,
+    /// The median gap, for what the dashboard shows.
+    pub typical_secs: f64,
+}
+
+/// How long runs (start → success) take.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunModel {
+    /// Median log run time of the latest runs: runs that grow with their data are judged
+    /// against the recent ones.
+    recent_log: f64,
+    /// Spread of each run's log time around the median of the runs before it.
+    tail: Tail,
+    mixture: Option<Mixture>,
+    per_week: f64,
+    pub typical_secs: f64,
+}
+
+/// How big successful pings' bodies are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SizeModel {
+    mixture: Mixture,
+    per_week: f64,
+    pub typical_bytes: u64,
+}
+
+/// Where each expectation stands after one ping, as instants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    pub expected_from: DateTime<Utc>,
+    pub expected_by: DateTime<Utc>,
+    pub warn_at: DateTime<Utc>,
+    pub down_at: DateTime<Utc>,
+}
+
+/// Runs needed before run times are judged.
+const MIN_RUNS: usize = 5;
+/// Runs that make up "recent" for a job whose runs grow.
+const RECENT_RUNS: usize = 5;
+/// A payload is a surprise only this many times smaller or larger than the nearest usual size
+/// (besides being improbable): small drifts are the job's business, not an alarm.
+const PAYLOAD_FACTOR: f64 = 4.0;
+
+impl Model {
+    /// Trains on `pings` (time order) as of `now`. `None` when they hold no gap at all; callers
+    /// check [`crate::Progress`] for eligibility first.
+    pub fn train(
+        pings: &[HistoryPing],
+        unusual: &Unusual,
+        tz: Tz,
+        now: DateTime<Utc>,
+        strategy: Strategy,
+    ) -> Option<Model> {
+        let features = extract(pings, tz, unusual);
+        let (first, last) = (features.first?, features.last?);
+        let weeks = ((last - first).num_seconds() as f64 / (7.0 * 86_400.0)).max(1.0 / 7.0);
+        Some(Model {
+            version: VERSION,
+            strategy,
+            tz,
+            trained_at: now,
+            window_from: first,
+            window_until: last,
+            pings_used: pings.len(),
+            gaps: GapModel::train(&features, weeks)?,
+            runs: RunModel::train(&features.runs, weeks),
+            sizes: SizeModel::train(&features, weeks),
+        })
+    }
+
+    /// What the model expects after a ping at `at` and what it thinks of the ping, with the
+    /// heartbeat's configured schedule as fallback and cap.
+    pub fn after_ping(
+        &self,
+        at: DateTime<Utc>,
+        kind: PingKind,
+        body_size: u64,
+        fixed: Schedule,
+    ) -> Option<LearnedCadence> {
+        let surprise = (kind == PingKind::Success)
+            .then(|| self.payload_surprise(body_size))
+            .flatten();
+        Some(
+            self.cadence_after(at, fixed)?
+                .with_payload_surprise(surprise),
+        )
+    }
+
+    /// What the model expects after a ping at `at`, without judging the ping itself: for
+    /// counting the current period's deadlines again after training.
+    pub fn cadence_after(&self, at: DateTime<Utc>, fixed: Schedule) -> Option<LearnedCadence> {
+        let e = self.expect_after(at, fixed);
+        let offset = |t: DateTime<Utc>| t - at;
+        let learned = LearnedCadence::new(
+            offset(e.expected_by),
+            offset(e.warn_at),
+            offset(e.down_at),
+            fixed,
+        )
+        .ok()?;
+        Some(learned.with_run_warning(self.run_warning_after()))
+    }
+
+    /// The expected window, warning and down instants after a ping at `at`.
+    ///
+    /// The fixed interval + grace stays a cap: down comes at the learned bound instead of the
+    /// fixed deadline only where the history shows gaps beyond the fixed deadline (it lies
+    /// inside the job's normal variation), and earlier where the job is more regular than the
+    /// fixed schedule says.
+    pub fn expect_after(&self, at: DateTime<Utc>, fixed: Schedule) -> Expectation {
+        let g = &self.gaps;
+        let phase = Phase::of(at, self.tz);
+        let (low, high, warn, seen) = match (self.strategy, &g.mixture) {
+            (Strategy::Linfa, Some(m)) => {
+                let c = m.given(&circular(phase.day_secs(), phase.weekday()));
+                let p = FALSE_WARNINGS_PER_WEEK / g.per_week.max(1.0);
+                (
+                    c.upper(0.95),
+                    c.upper(0.05),
+                    c.upper(p),
+                    c.upper(1.0 / (g.tail.samples as f64 + 1.0)),
+                )
+            }
+            _ => {
+                let usual = g.timetable.usual_log_gap(phase);
+                let t = &g.tail;
+                (
+                    usual + t.low,
+                    usual + t.high,
+                    usual + t.warning(g.per_week),
+                    usual + t.max,
+                )
+            }
+        };
+        let (low, high, seen) = (low.exp(), high.exp(), seen.exp());
+        let warn = warn.exp() + slack(high);
+        // The learned down: as far past the warning as the warning is past the usual window.
+        let learned_down = warn + (warn - high).max(slack(high));
+        let fixed_secs = (fixed.interval() + fixed.grace()).num_seconds() as f64;
+        let down = if seen > fixed_secs {
+            learned_down
+        } else {
+            learned_down.min(fixed_secs)
+        };
+        let warn = warn.min(down);
+        let high = high.min(warn);
+        // Whole seconds: the instants are shown to people and stored as offsets.
+        let t = |secs: f64| add_secs(at, secs.round(), self.tz).max(at + Duration::seconds(1));
+        Expectation {
+            expected_from: t(low.min(high)),
+            expected_by: t(high),
+            warn_at: t(warn),
+            down_at: t(down),
+        }
+    }
+
+    /// After a start, how long until the run is unusually long.
+    pub fn run_warning_after(&self) -> Option<Duration> {
+        let r = self.runs.as_ref()?;
+        let log = match (self.strategy, &r.mixture) {
+            (Strategy::Linfa, Some(m)) => m
+                .given(&[])
+                .upper(FALSE_WARNINGS_PER_WEEK / r.per_week.max(1.0)),
+            _ => r.recent_log + r.tail.warning(r.per_week),
+        };
+        let secs = log.exp();
+        Some(Duration::seconds((secs + slack(secs)).ceil() as i64))
+    }
+
+    /// A successful ping's body size far from every usual size.
+    pub fn payload_surprise(&self, body_size: u64) -> Option<PayloadSurprise> {
+        let s = self.sizes.as_ref()?;
+        let y = (body_size as f64 + 1.0).ln();
+        let c = s.mixture.given(&[]);
+        let p = FALSE_WARNINGS_PER_WEEK / s.per_week.max(1.0);
+        let improbable = c.survival(y) < p || c.survival(y) > 1.0 - p;
+        let far = c.nearest(y).1 > PAYLOAD_FACTOR.ln();
+        (improbable && far).then_some(PayloadSurprise {
+            size: body_size,
+            usual: s.typical_bytes,
+        })
+    }
+}
+
+/// Room past a learned bound that no history justifies but every clock needs: a minute, plus
+/// 1% of the gap for long ones (a daily job gets a quarter of an hour).
+fn slack(secs: f64) -> f64 {
+    60.0 + 0.01 * secs
+}
+
+impl GapModel {
+    fn train(f: &Features, weeks: f64) -> Option<GapModel> {
+        let fitted = Timetable::fit(&f.gaps)?;
+        let tail = Tail::learn(&fitted.residuals)?;
+        let rows: Vec<Vec<f64>> = f
+            .gaps
+            .iter()
+            .filter(|g| g.secs > 0.0)
+            .map(|g| {
+                let mut row = vec![g.secs.ln()];
+                row.extend(circular(g.from.day_secs(), g.from.weekday()));
+                row
+            })
+            .collect();
+        let mut secs: Vec<f64> = f.gaps.iter().map(|g| g.secs).collect();
+        Some(GapModel {
+            timetable: fitted.table,
+            tail,
+            mixture: Mixture::train(&rows),
+            per_week: f.gaps.len() as f64 / weeks,
+            typical_secs: median(&mut secs),
+        })
+    }
+}
+
+impl RunModel {
+    fn train(runs: &[f64], weeks: f64) -> Option<RunModel> {
+        let logs: Vec<f64> = runs.iter().map(|r| r.max(1.0).ln()).collect();
+        if logs.len() < MIN_RUNS {
+            return None;
+        }
+        let residuals: Vec<f64> = (1..logs.len())
+            .map(|i| {
+                let mut before = logs[i.saturating_sub(RECENT_RUNS)..i].to_vec();
+                logs[i] - median(&mut before)
+            })
+            .collect();
+        let mut recent = logs[logs.len() - RECENT_RUNS..].to_vec();
+        let mut all = runs.to_vec();
+        Some(RunModel {
+            recent_log: median(&mut recent),
+            tail: Tail::learn(&residuals)?,
+            mixture: Mixture::train(&logs.iter().map(|l| vec![*l]).collect::<Vec<_>>()),
+            per_week: runs.len() as f64 / weeks,
+            typical_secs: median(&mut all),
+        })
+    }
+}
+
+impl SizeModel {
+    /// Only jobs that usually send a body are watched for an empty one.
+    fn train(f: &Features, weeks: f64) -> Option<SizeModel> {
+        let with_body = f.sizes.iter().filter(|s| **s > 0.0).count();
+        if f.sizes.len() < MIN_RUNS || with_body * 2 < f.sizes.len() {
+            return None;
+        }
+        let rows: Vec<Vec<f64>> = f.sizes.iter().map(|s| vec![(s + 1.0).ln()]).collect();
+        let mut sizes = f.sizes.clone();
+        Some(SizeModel {
+            mixture: Mixture::train(&rows)?,
+            per_week: f.sizes.len() as f64 / weeks,
+            typical_bytes: median(&mut sizes).round() as u64,
+        })
+    }
+}
