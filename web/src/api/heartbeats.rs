@@ -279,6 +279,7 @@ pub async fn create(
         description: body.description.trim().to_owned(),
         schedule: schedule(body.interval, body.grace)?,
         limits: limits(body.max_runtime, body.progress_timeout)?,
+        time_zone: None,
         channels: body.channels,
     };
     let scope = &caller.0.scope;

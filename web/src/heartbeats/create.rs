@@ -84,6 +84,7 @@ pub async fn submit(
         description: checked.description,
         schedule: checked.schedule,
         limits: checked.limits,
+        time_zone: None,
         channels: checked.channels,
     };
     match actions::heartbeats::create(&state, &mut conn, &member.caller(), new).await {

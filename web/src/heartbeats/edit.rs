@@ -84,6 +84,7 @@ pub async fn submit(
         description: Some(checked.description),
         schedule: rescheduled.then_some((checked.schedule, checked.limits)),
         channels: Some(checked.channels),
+        time_zone: None,
     };
     match actions::heartbeats::edit(&state, &mut conn, &member.caller(), id, changes).await {
         Ok(hb) => Ok(done(
