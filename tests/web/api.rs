@@ -855,6 +855,113 @@ async fn the_openapi_document_describes_every_api_route() {
         "bearer"
     );
     assert!(doc["components"]["schemas"]["HeartbeatJson"]["properties"]["ping_url"].is_object());
+    for schema in ["HeartbeatJson", "CreateHeartbeat", "EditHeartbeat"] {
+        let field = &doc["components"]["schemas"][schema]["properties"]["time_zone"];
+        assert!(field.is_object(), "{schema} lists time_zone: {doc}");
+        assert!(
+            field["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("IANA"),
+            "{schema}: {field}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeats_time_zone_is_set_read_and_cleared_through_the_api() {
+    let web = TestWeb::start().await;
+    let scope = team(&web, Plan::Premium).await;
+    let (_, key) = key(&web, &scope, false).await;
+    let api = Script::new(&web, Some(&key));
+    const UNKNOWN: &str =
+        r#"unknown time zone "Europe/Pariss": use an IANA name such as Europe/Paris"#;
+
+    let created = api
+        .post(
+            "/api/v1/heartbeats",
+            json!({"name": "payroll", "interval": 86400, "grace": 3600, "time_zone": "Europe/Paris"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["time_zone"], "Europe/Paris");
+    let path = format!(
+        "/api/v1/heartbeats/{}",
+        created.body["id"].as_str().unwrap()
+    );
+    assert_eq!(api.get(&path).await.body["time_zone"], "Europe/Paris");
+    let plain = api
+        .post(
+            "/api/v1/heartbeats",
+            json!({"name": "cleanup", "interval": 3600, "grace": 60}),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::CREATED);
+    assert_eq!(plain.body["time_zone"], Value::Null, "the team's zone");
+    let listed = api.get("/api/v1/heartbeats").await;
+    let zones: Vec<&Value> = listed.body["heartbeats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hb| &hb["time_zone"])
+        .collect();
+    assert_eq!(zones, [&Value::Null, &json!("Europe/Paris")], "by name");
+
+    // An unknown zone is a value out of range, as a bad interval is: 422 `invalid`.
+    let refused = api
+        .post(
+            "/api/v1/heartbeats",
+            json!({"name": "x", "interval": 60, "grace": 0, "time_zone": "Europe/Pariss"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_code(), "invalid");
+    assert_eq!(refused.message(), UNKNOWN);
+    let refused = api
+        .patch(&path, json!({"time_zone": "Europe/Pariss"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_code(), "invalid");
+    assert_eq!(refused.message(), UNKNOWN);
+    let wrong_type = api.patch(&path, json!({"time_zone": 2})).await;
+    assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_type.error_code(), "bad_request");
+    assert_eq!(api.get(&path).await.body["time_zone"], "Europe/Paris");
+    assert_eq!(
+        api.get("/api/v1/heartbeats").await.body["heartbeats"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "nothing was created"
+    );
+
+    // Changed, kept when absent, and cleared with null (back to the team's zone).
+    let changed = api
+        .patch(&path, json!({"time_zone": "America/New_York"}))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["time_zone"], "America/New_York");
+    let renamed = api.patch(&path, json!({"name": "payroll (us)"})).await;
+    assert_eq!(renamed.body["time_zone"], "America/New_York");
+    let cleared = api.patch(&path, json!({"time_zone": null})).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.body["time_zone"], Value::Null);
+    assert_eq!(api.get(&path).await.body["time_zone"], Value::Null);
+    let id = path.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(
+        heartbeats::effective_time_zone(&mut web.db.conn().await, &scope, id)
+            .await
+            .unwrap()
+            .as_str(),
+        "UTC"
+    );
+
+    let entries = audit::list(&mut web.db.conn().await, &scope, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(entries[0].detail["time_zone"], Value::Null);
+    assert_eq!(entries[2].detail["time_zone"], "America/New_York");
 }
 
 /// The new key on the page that answered the create form.

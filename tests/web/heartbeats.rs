@@ -1,10 +1,12 @@
 //! Creating, editing, pausing, resuming and deleting heartbeats from the dashboard, the form's
-//! human durations, the plan limit, roles, and the list's status poll.
+//! human durations and time zone, the plan limit, roles, and the list's status poll.
 
-use lifeline_domain::{ChannelKind, Email, HeartbeatId, HeartbeatName, Role, Schedule};
+use lifeline_domain::{
+    ChannelKind, Email, HeartbeatId, HeartbeatName, Role, Schedule, TimeZoneName,
+};
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
-use lifeline_store::{TeamScope, accounts, audit, users};
+use lifeline_store::{TeamScope, accounts, audit, teams, users};
 use lifeline_testkit::{PATIENCE, Page, TestWeb, WebClient, local_settings, wait_until};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -322,6 +324,162 @@ async fn editing_changes_the_schedule() {
     assert_eq!(
         audited(&web, &scope).await,
         ["team.create", "heartbeat.create", "heartbeat.edit"]
+    );
+}
+
+/// What the detail page says the heartbeat's zone is: (the zone, whether it is the team's).
+async fn shown_time_zone(browser: &mut WebClient, id: HeartbeatId) -> (String, bool) {
+    let page = browser.get(&format!("/heartbeats/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let marker = "data-time-zone=\"";
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no time zone on the page: {}", page.body))
+        + marker.len();
+    let end = page.body[start..].find('"').unwrap() + start;
+    let fact_end = page.body[end..].find("</dd>").unwrap() + end;
+    let teams = page.body[end..fact_end].contains("(team default)");
+    (page.body[start..end].to_owned(), teams)
+}
+
+/// An unknown zone's message as askama escapes it (`"` is `&#34;` or `&quot;`).
+fn says_unknown_zone(page: &Page, typed: &str) -> bool {
+    ["&#34;", "&quot;"].iter().any(|quote| {
+        page.contains(&format!(
+            "Unknown time zone {quote}{typed}{quote}: use an IANA name such as Europe/Paris"
+        ))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_has_its_own_time_zone_or_follows_the_teams() {
+    let web = TestWeb::start().await;
+    let mut browser = owner(&web, "tz@example.com").await;
+    let scope = team_of(&web, "tz@example.com").await;
+    let paris = TimeZoneName::parse("Europe/Paris").unwrap();
+
+    let form = browser.get("/heartbeats/new").await;
+    assert!(
+        form.contains(r#"name="time_zone" value="""#),
+        "blank by default: {}",
+        form.body
+    );
+    assert!(form.contains(r#"placeholder="team default (UTC)""#));
+    assert!(form.contains(r#"list="time-zones""#));
+    assert!(form.contains(r#"<option value="Europe/Paris">"#));
+
+    let page = browser
+        .post(
+            "/heartbeats/new",
+            &[
+                ("name", "payroll"),
+                ("interval", "1d"),
+                ("grace", "1h"),
+                ("time_zone", "Europe/Paris"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let id = id_in(&page);
+    assert_eq!(find(&web, &scope, id).await.time_zone, Some(paris));
+    assert_eq!(
+        shown_time_zone(&mut browser, id).await,
+        ("Europe/Paris".to_owned(), false)
+    );
+    let edit = format!("/heartbeats/{id}/edit");
+    let form = browser.get(&edit).await;
+    assert!(
+        form.contains(r#"name="time_zone" value="Europe/Paris""#),
+        "{}",
+        form.body
+    );
+
+    // A name that is not a zone is explained beside the field and kept; nothing changes.
+    let fields = |zone: &'static str| {
+        [
+            ("name", "payroll"),
+            ("interval", "1d"),
+            ("grace", "1h"),
+            ("time_zone", zone),
+        ]
+    };
+    let bad = browser.post(&edit, &fields("Europe/Pariss")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(says_unknown_zone(&bad, "Europe/Pariss"), "{}", bad.body);
+    assert!(bad.contains(r#"name="time_zone" value="Europe/Pariss""#));
+    assert!(bad.contains("aria-invalid"));
+    assert_eq!(find(&web, &scope, id).await.time_zone, Some(paris));
+    let bad = browser
+        .post(
+            "/heartbeats/new",
+            &[
+                ("name", "other"),
+                ("interval", "1d"),
+                ("grace", "1h"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(says_unknown_zone(&bad, "Mars/Olympus"), "{}", bad.body);
+    assert_eq!(stored(&web, &scope).await.len(), 1, "nothing was created");
+
+    // Letter case is forgiven; the name is stored as the tz database spells it.
+    let page = browser.post(&edit, &fields("america/new_york")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(
+        find(&web, &scope, id)
+            .await
+            .time_zone
+            .map(|z| z.to_string()),
+        Some("America/New_York".to_owned())
+    );
+
+    // Cleared, it follows the team's zone, whatever that becomes.
+    let page = browser.post(&edit, &fields("")).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(find(&web, &scope, id).await.time_zone, None);
+    assert_eq!(
+        shown_time_zone(&mut browser, id).await,
+        ("UTC".to_owned(), true)
+    );
+    teams::set_time_zone(
+        &mut web.db.conn().await,
+        &scope,
+        TimeZoneName::parse("Asia/Tokyo").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shown_time_zone(&mut browser, id).await,
+        ("Asia/Tokyo".to_owned(), true)
+    );
+    let form = browser.get(&edit).await;
+    assert!(
+        form.contains(r#"name="time_zone" value="""#),
+        "{}",
+        form.body
+    );
+    assert!(form.contains(r#"placeholder="team default (Asia/Tokyo)""#));
+
+    // The audit log keeps the zone each change left.
+    let entries = audit::list(&mut web.db.conn().await, &scope, None, 100)
+        .await
+        .unwrap();
+    let zones: Vec<Value> = entries
+        .iter()
+        .rev()
+        .filter(|e| e.action.starts_with("heartbeat."))
+        .map(|e| e.detail["time_zone"].clone())
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            Value::from("Europe/Paris"),
+            Value::from("America/New_York"),
+            Value::Null
+        ]
     );
 }
 

@@ -564,3 +564,127 @@ async fn deleting_a_team_takes_its_exact_name_and_an_owner() {
     let page = admin.get("/account").await;
     assert!(page.contains("You are not in any team"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_set_the_teams_time_zone_and_heartbeats_without_one_follow_it() {
+    let (web, smtp) = with_mail().await;
+    let mut owner = web.client();
+    owner.sign_up("olive@example.com", PASSWORD, "Acme").await;
+    let mut admin = joined(&web, &smtp, &mut owner, "adam@example.com", "admin").await;
+    let mut member = joined(&web, &smtp, &mut owner, "mia@example.com", "member").await;
+    let team_id: lifeline_domain::TeamId = owner.cookie("ll_team").unwrap().parse().unwrap();
+    let scope = TeamScope::for_operator(&mut web.db.conn().await, team_id)
+        .await
+        .unwrap();
+    let hb = heartbeats::create(
+        &mut web.db.conn().await,
+        &scope,
+        NewHeartbeat::new(
+            HeartbeatName::parse("payroll").unwrap(),
+            Schedule::from_secs(86_400, 3_600).unwrap(),
+        ),
+    )
+    .await
+    .unwrap();
+
+    let page = owner.get("/team").await;
+    assert!(
+        page.contains(r#"data-team-time-zone="UTC""#),
+        "every team starts in UTC: {}",
+        page.body
+    );
+    assert!(page.contains(r#"action="/team/time-zone""#));
+    assert!(page.contains(r#"<option value="Europe/Paris">"#));
+
+    // Members see the zone but may not change it.
+    let page = member.get("/team").await;
+    assert!(page.contains(r#"data-team-time-zone="UTC""#));
+    assert!(
+        !page.contains(r#"action="/team/time-zone""#),
+        "{}",
+        page.body
+    );
+    let refused = member
+        .post("/team/time-zone", &[("time_zone", "Asia/Tokyo")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    // Admins may.
+    admin.get("/team").await;
+    let saved = admin
+        .post("/team/time-zone", &[("time_zone", "Europe/Paris")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location(), Some("/team"));
+    let page = admin.follow(&saved).await;
+    assert!(
+        page.contains(r#"data-team-time-zone="Europe/Paris""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains("time zone is now Europe/Paris"),
+        "{}",
+        page.body
+    );
+    assert!(page.contains(r#"name="time_zone" value="Europe/Paris""#));
+
+    // A name that is not a zone: the page again, the message beside the field, the text kept.
+    let bad = admin
+        .post("/team/time-zone", &[("time_zone", "Europe/Pariss")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        ["&#34;", "&quot;"].iter().any(|q| bad.contains(&format!(
+            "Unknown time zone {q}Europe/Pariss{q}: use an IANA name such as Europe/Paris"
+        ))),
+        "{}",
+        bad.body
+    );
+    assert!(bad.contains("data-time-zone-error"));
+    assert!(bad.contains(r#"name="time_zone" value="Europe/Pariss""#));
+    assert!(
+        bad.contains(r#"data-team-time-zone="Europe/Paris""#),
+        "unchanged"
+    );
+    let blank = admin.post("/team/time-zone", &[("time_zone", " ")]).await;
+    assert_eq!(
+        blank.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a team always has one"
+    );
+
+    // The owner too; letter case is forgiven.
+    owner.get("/team").await;
+    let saved = owner
+        .post("/team/time-zone", &[("time_zone", "america/new_york")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let detail = owner.get(&format!("/heartbeats/{}", hb.id)).await;
+    assert!(
+        detail.contains(r#"data-time-zone="America/New_York">America/New_York <span class="muted">(team default)</span>"#),
+        "the heartbeat has none of its own: {}",
+        detail.body
+    );
+    assert_eq!(
+        heartbeats::effective_time_zone(&mut web.db.conn().await, &scope, hb.id)
+            .await
+            .unwrap()
+            .as_str(),
+        "America/New_York"
+    );
+
+    // Audited like other team changes.
+    let audit = owner.get("/audit").await;
+    assert!(
+        audit.contains(r#"data-action="team.time_zone""#),
+        "{}",
+        audit.body
+    );
+    assert!(
+        audit.contains("from: UTC, to: Europe/Paris"),
+        "{}",
+        audit.body
+    );
+    assert!(audit.contains("from: Europe/Paris, to: America/New_York"));
+}

@@ -73,6 +73,16 @@ impl PostedForm {
     }
 }
 
+/// A message as a sentence: the domain's errors start in lower case ("interval must be …"),
+/// forms show them on their own beside a field.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 impl FromRequest for PostedForm {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, PageError>>>>;

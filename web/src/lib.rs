@@ -22,6 +22,7 @@ pub mod settings;
 mod state;
 mod statics;
 mod teams;
+mod time_zones;
 mod timing;
 
 use std::net::SocketAddr;

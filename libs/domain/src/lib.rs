@@ -1,7 +1,7 @@
 //! Lifeline's rules as pure code: plans and their limits, heartbeat statuses and deadline math,
-//! the decisions a ping, a passing deadline or an operator makes, ping signals, tokens, names
-//! and the words stored for every enum. Nothing here does I/O, so all of it is unit-tested; the
-//! storage crate loads rows, asks these rules, and writes what they decided.
+//! the decisions a ping, a passing deadline or an operator makes, ping signals, tokens, names,
+//! time zones and the words stored for every enum. Nothing here does I/O, so all of it is
+//! unit-tested; the storage crate loads rows, asks these rules, and writes what they decided.
 //! `docs/architecture.md` describes where this crate sits.
 
 pub mod alerting;
@@ -18,6 +18,7 @@ pub mod status;
 pub mod team;
 #[cfg(test)]
 mod test_support;
+pub mod time_zone;
 pub mod timing;
 pub mod token;
 
@@ -34,5 +35,6 @@ pub use ping::{PingKind, Signal};
 pub use plan::{Plan, PlanLimits};
 pub use status::Status;
 pub use team::{Email, InvalidInput, MemberChangeRefused, Role, TeamName};
+pub use time_zone::{TimeZoneName, UnknownTimeZone};
 pub use timing::{HeartbeatTiming, PingEffect, RunLimits, RunLimitsError, Schedule, ScheduleError};
 pub use token::PingToken;

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
     ChannelId, Decision, HeartbeatId, HeartbeatMode, HeartbeatName, HeartbeatTiming, PingToken,
-    RunLimits, Schedule, Status, TeamId,
+    RunLimits, Schedule, Status, TeamId, TimeZoneName,
 };
 use serde::Serialize;
 
 use crate::decisions::{self, Decided};
-use crate::label::stored;
+use crate::label::{stored, stored_time_zone};
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
 use crate::timing_rows::TimingFields;
 use crate::{PgConn, StoreError, TeamScope};
@@ -25,6 +25,8 @@ pub struct Heartbeat {
     pub description: String,
     pub token: String,
     pub mode: HeartbeatMode,
+    /// Its own time zone; `None` follows the team's (`in_zone_of_team`, `effective_time_zone`).
+    pub time_zone: Option<TimeZoneName>,
     /// Status, deadlines, schedule and run limits: the domain's state of this heartbeat.
     pub timing: HeartbeatTiming,
     /// When the scheduler looks at it next (the earliest deadline), if it is watched.
@@ -43,6 +45,7 @@ impl Serialize for Heartbeat {
             name: &'a str,
             description: &'a str,
             mode: HeartbeatMode,
+            time_zone: Option<TimeZoneName>,
             interval_secs: i64,
             grace_secs: i64,
             status: Status,
@@ -63,6 +66,7 @@ impl Serialize for Heartbeat {
             name: &self.name,
             description: &self.description,
             mode: self.mode,
+            time_zone: self.time_zone,
             interval_secs: schedule.interval_secs(),
             grace_secs: schedule.grace_secs(),
             status: t.status,
@@ -89,6 +93,7 @@ struct HeartbeatRow {
     description: String,
     token: String,
     mode: String,
+    time_zone: Option<String>,
     #[diesel(embed)]
     timing: TimingFields,
     next_check_at: Option<DateTime<Utc>>,
@@ -105,6 +110,7 @@ impl TryFrom<HeartbeatRow> for Heartbeat {
             description: r.description,
             token: r.token,
             mode: stored(&r.mode)?,
+            time_zone: r.time_zone.as_deref().map(stored_time_zone).transpose()?,
             timing: HeartbeatTiming::try_from(&r.timing)?,
             next_check_at: r.next_check_at,
             created_at: r.created_at,
@@ -116,6 +122,12 @@ impl Heartbeat {
     /// The interval + grace the team configured.
     pub fn schedule(&self) -> Schedule {
         self.timing.cadence.fixed()
+    }
+
+    /// The zone its local times are in: its own, else `team_zone` (the team's, from
+    /// `teams::time_zone`). `effective_time_zone` asks the database for both at once.
+    pub fn in_zone_of_team(&self, team_zone: TimeZoneName) -> TimeZoneName {
+        self.time_zone.unwrap_or(team_zone)
     }
 
     /// The lookup hash of its token, as ingest caches and revocations know it.
@@ -143,18 +155,21 @@ pub struct NewHeartbeat {
     pub description: String,
     pub schedule: Schedule,
     pub limits: RunLimits,
+    /// Its own time zone; `None` follows the team's.
+    pub time_zone: Option<TimeZoneName>,
     /// Channels (of the same team) that get its alerts.
     pub channels: Vec<ChannelId>,
 }
 
 impl NewHeartbeat {
-    /// A heartbeat without run limits or channels.
+    /// A heartbeat without run limits or channels, in its team's time zone.
     pub fn new(name: HeartbeatName, schedule: Schedule) -> Self {
         Self {
             name,
             description: String::new(),
             schedule,
             limits: RunLimits::default(),
+            time_zone: None,
             channels: Vec::new(),
         }
     }
@@ -203,6 +218,7 @@ pub async fn create(
                 heartbeats::max_runtime_secs.eq(new.limits.max_runtime().map(duration_secs)),
                 heartbeats::progress_timeout_secs
                     .eq(new.limits.progress_timeout().map(duration_secs)),
+                heartbeats::time_zone.eq(new.time_zone.map(|z| z.as_str())),
             ))
             .returning(HeartbeatRow::as_returning())
             .get_result(conn)
@@ -304,6 +320,23 @@ pub async fn list(conn: &mut PgConn, scope: &TeamScope) -> Result<Vec<Heartbeat>
         .collect()
 }
 
+/// The time zone the heartbeat's local times are in: its own, or else its team's (the zone AI
+/// heartbeats learn times of day and weekdays in). One query for both columns.
+pub async fn effective_time_zone(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+) -> Result<TimeZoneName, StoreError> {
+    let (own, team): (Option<String>, String) = heartbeats::table
+        .inner_join(teams::table)
+        .filter(heartbeats::team_id.eq(scope.team_id().as_uuid()))
+        .filter(heartbeats::id.eq(id.as_uuid()))
+        .select((heartbeats::time_zone, teams::time_zone))
+        .first(conn)
+        .await?;
+    stored_time_zone(own.as_deref().unwrap_or(&team))
+}
+
 /// The team's heartbeats, and nobody else's.
 fn scoped(scope: &TeamScope) -> heartbeats::BoxedQuery<'static, diesel::pg::Pg> {
     heartbeats::table
@@ -401,6 +434,8 @@ pub struct HeartbeatChanges {
     pub schedule: Option<(Schedule, RunLimits)>,
     /// Replaces the channels that get its alerts (all of the team).
     pub channels: Option<Vec<ChannelId>>,
+    /// `Some(Some(zone))` sets its own time zone, `Some(None)` returns it to the team's.
+    pub time_zone: Option<Option<TimeZoneName>>,
 }
 
 /// Edits a heartbeat. A new schedule moves its deadlines as the domain decides; the caller wakes
@@ -473,10 +508,12 @@ async fn update(
             .map(HeartbeatName::into_string)
             .unwrap_or(current.name);
         let description = changes.description.unwrap_or(current.description);
+        let time_zone = changes.time_zone.unwrap_or(current.time_zone);
         diesel::update(heartbeats::table.find(id.as_uuid()))
             .set((
                 heartbeats::name.eq(name),
                 heartbeats::description.eq(description),
+                heartbeats::time_zone.eq(time_zone.map(|z| z.as_str())),
                 heartbeats::updated_at.eq(diesel::dsl::now),
             ))
             .returning(HeartbeatRow::as_returning())

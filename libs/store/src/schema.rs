@@ -8,6 +8,7 @@ diesel::table! {
         stripe_customer_id -> Nullable<Text>,
         stripe_subscription_id -> Nullable<Text>,
         created_at -> Timestamptz,
+        time_zone -> Text,
     }
 }
 
@@ -53,6 +54,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         next_check_at -> Nullable<Timestamptz>,
+        time_zone -> Nullable<Text>,
     }
 }
 

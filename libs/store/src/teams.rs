@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use lifeline_domain::{Plan, Role, TeamId, TeamName, UserId};
+use lifeline_domain::{Plan, Role, TeamId, TeamName, TimeZoneName, UserId};
 use serde::Serialize;
 
 use crate::audit::Actor;
-use crate::label::stored;
+use crate::label::{stored, stored_time_zone};
 use crate::schema::{heartbeats, teams};
 use crate::{PgConn, StoreError, TeamScope};
 
@@ -14,6 +14,8 @@ pub struct Team {
     pub id: TeamId,
     pub name: String,
     pub plan: Plan,
+    /// The zone of its heartbeats that have none of their own.
+    pub time_zone: TimeZoneName,
     pub created_at: DateTime<Utc>,
 }
 
@@ -23,6 +25,7 @@ struct TeamRow {
     id: uuid::Uuid,
     name: String,
     plan: String,
+    time_zone: String,
     created_at: DateTime<Utc>,
 }
 
@@ -33,6 +36,7 @@ impl TryFrom<TeamRow> for Team {
             id: TeamId::from_uuid(row.id),
             name: row.name,
             plan: stored(&row.plan)?,
+            time_zone: stored_time_zone(&row.time_zone)?,
             created_at: row.created_at,
         })
     }
@@ -104,6 +108,40 @@ pub async fn rename(
             .await?;
         diesel::update(teams::table.find(team))
             .set(teams::name.eq(&name))
+            .execute(conn)
+            .await?;
+        Ok(old)
+    })
+    .await
+}
+
+/// The scope's team's time zone: the zone of its heartbeats that have none of their own.
+pub async fn time_zone(conn: &mut PgConn, scope: &TeamScope) -> Result<TimeZoneName, StoreError> {
+    let name: String = teams::table
+        .find(scope.team_id().as_uuid())
+        .select(teams::time_zone)
+        .first(conn)
+        .await?;
+    stored_time_zone(&name)
+}
+
+/// Sets the scope's team's time zone. Returns the old one's name (as stored: a name this binary
+/// no longer knows can still be replaced).
+pub async fn set_time_zone(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    zone: TimeZoneName,
+) -> Result<String, StoreError> {
+    let team = scope.team_id().as_uuid();
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let old: String = teams::table
+            .find(team)
+            .select(teams::time_zone)
+            .for_update()
+            .first(conn)
+            .await?;
+        diesel::update(teams::table.find(team))
+            .set(teams::time_zone.eq(zone.as_str()))
             .execute(conn)
             .await?;
         Ok(old)

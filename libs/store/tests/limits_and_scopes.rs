@@ -1,8 +1,9 @@
-//! Store rules that no HTTP test reaches yet: plan limits and team scopes.
+//! Store rules that no HTTP test reaches yet: plan limits, team scopes, and the time zone a
+//! heartbeat's local times are in (which the analyzer will ask for).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule, TeamId, TeamName};
-use lifeline_store::heartbeats::{self, NewHeartbeat};
+use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule, TeamId, TeamName, TimeZoneName};
+use lifeline_store::heartbeats::{self, HeartbeatChanges, NewHeartbeat};
 use lifeline_store::{StoreError, TeamScope, teams, users};
 use lifeline_testkit::TestDb;
 
@@ -71,4 +72,85 @@ async fn a_scope_needs_a_membership() {
             .unwrap(),
         me
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_is_in_its_own_time_zone_or_else_its_teams() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let zone = |name: &str| TimeZoneName::parse(name).unwrap();
+    let team = teams::create(&mut conn, &TeamName::parse("Zones").unwrap(), Plan::Premium)
+        .await
+        .unwrap();
+    assert_eq!(team.time_zone, TimeZoneName::UTC, "a new team is in UTC");
+    let scope = TeamScope::for_operator(&mut conn, team.id).await.unwrap();
+    let new = NewHeartbeat::new(
+        HeartbeatName::parse("report").unwrap(),
+        Schedule::from_secs(86_400, 600).unwrap(),
+    );
+    let hb = heartbeats::create(&mut conn, &scope, new).await.unwrap();
+    assert_eq!(hb.time_zone, None);
+    let effective = async |conn: &mut _| {
+        heartbeats::effective_time_zone(conn, &scope, hb.id)
+            .await
+            .unwrap()
+    };
+    assert_eq!(effective(&mut conn).await, TimeZoneName::UTC);
+
+    // The team's zone moves the heartbeats that have none of their own.
+    let old = teams::set_time_zone(&mut conn, &scope, zone("Europe/Paris"))
+        .await
+        .unwrap();
+    assert_eq!(old, "UTC");
+    assert_eq!(
+        teams::time_zone(&mut conn, &scope).await.unwrap(),
+        zone("Europe/Paris")
+    );
+    assert_eq!(effective(&mut conn).await, zone("Europe/Paris"));
+
+    // Its own zone wins, and clearing it follows the team's again.
+    let own = HeartbeatChanges {
+        time_zone: Some(Some(zone("Asia/Tokyo"))),
+        ..HeartbeatChanges::default()
+    };
+    let edited = heartbeats::edit(&mut conn, &scope, hb.id, own)
+        .await
+        .unwrap();
+    assert_eq!(edited.time_zone, Some(zone("Asia/Tokyo")));
+    assert_eq!(
+        edited.in_zone_of_team(zone("Europe/Paris")),
+        zone("Asia/Tokyo")
+    );
+    assert_eq!(effective(&mut conn).await, zone("Asia/Tokyo"));
+    let untouched = HeartbeatChanges {
+        description: Some("monthly".to_owned()),
+        ..HeartbeatChanges::default()
+    };
+    let edited = heartbeats::edit(&mut conn, &scope, hb.id, untouched)
+        .await
+        .unwrap();
+    assert_eq!(
+        edited.time_zone,
+        Some(zone("Asia/Tokyo")),
+        "absent keeps it"
+    );
+    let cleared = HeartbeatChanges {
+        time_zone: Some(None),
+        ..HeartbeatChanges::default()
+    };
+    let edited = heartbeats::edit(&mut conn, &scope, hb.id, cleared)
+        .await
+        .unwrap();
+    assert_eq!(edited.time_zone, None);
+    assert_eq!(effective(&mut conn).await, zone("Europe/Paris"));
+
+    // Another team's heartbeat has no zone to tell.
+    let other = teams::create(&mut conn, &TeamName::parse("Other").unwrap(), Plan::Free)
+        .await
+        .unwrap();
+    let other = TeamScope::for_operator(&mut conn, other.id).await.unwrap();
+    assert!(matches!(
+        heartbeats::effective_time_zone(&mut conn, &other, hb.id).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -224,6 +224,8 @@ async fn heartbeat(
                 description: String::new(),
                 schedule: Schedule::from_secs(interval, grace)?,
                 limits: RunLimits::from_secs(max_runtime, progress_timeout)?,
+                // The team's zone; the dashboard and the API set a heartbeat's own.
+                time_zone: None,
                 channels,
             };
             let scope = TeamScope::for_operator(conn, team)

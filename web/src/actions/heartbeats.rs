@@ -17,6 +17,7 @@ fn described(hb: &Heartbeat) -> serde_json::Value {
         "name": hb.name,
         "interval_secs": schedule.interval_secs(),
         "grace_secs": schedule.grace_secs(),
+        "time_zone": hb.time_zone,
     })
 }
 

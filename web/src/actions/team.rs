@@ -1,6 +1,6 @@
-//! Team changes: create, rename, delete.
+//! Team changes: create, rename, time zone, delete.
 
-use lifeline_domain::{Role, TeamName, UserId};
+use lifeline_domain::{Role, TeamName, TimeZoneName, UserId};
 use lifeline_store::audit::{self, Actor};
 use lifeline_store::teams::{self, Team};
 use lifeline_store::{PgConn, StoreError, TeamScope, tokens};
@@ -8,6 +8,9 @@ use serde_json::json;
 
 use super::{Caller, announce, record};
 use crate::state::AppState;
+
+/// What the role check names when it refuses.
+pub const CHANGE_TIME_ZONE: &str = "change the team's time zone";
 
 /// Creates another team owned by `user`.
 pub async fn create(conn: &mut PgConn, user: UserId, name: &TeamName) -> Result<Team, StoreError> {
@@ -34,6 +37,24 @@ pub async fn rename(conn: &mut PgConn, caller: &Caller, name: &TeamName) -> Resu
         "team.rename",
         caller.scope.team_id(),
         json!({ "from": old, "to": name.as_str() }),
+    )
+    .await
+}
+
+/// Sets the zone of the team's heartbeats that have none of their own.
+pub async fn set_time_zone(
+    conn: &mut PgConn,
+    caller: &Caller,
+    zone: TimeZoneName,
+) -> Result<(), StoreError> {
+    caller.scope.require(Role::Admin, CHANGE_TIME_ZONE)?;
+    let old = teams::set_time_zone(conn, &caller.scope, zone).await?;
+    record(
+        conn,
+        caller,
+        "team.time_zone",
+        caller.scope.team_id(),
+        json!({ "from": old, "to": zone.as_str() }),
     )
     .await
 }

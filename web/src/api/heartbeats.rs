@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use lifeline_domain::{ChannelId, HeartbeatName, Role, RunLimits, Schedule};
+use lifeline_domain::{ChannelId, HeartbeatName, Role, RunLimits, Schedule, TimeZoneName};
 use lifeline_store::heartbeats::{
     self, Heartbeat, HeartbeatChanges, HeartbeatCursor, NewHeartbeat,
 };
@@ -47,6 +47,10 @@ pub struct HeartbeatJson {
     pub max_runtime: Option<i64>,
     /// Longest a run may go without a progress ping, in seconds.
     pub progress_timeout: Option<i64>,
+    /// The IANA time zone its times of day and weekdays are counted in (AI heartbeats learn
+    /// them); `null`: the team's zone.
+    #[schema(value_type = Option<String>, example = "Europe/Paris")]
+    pub time_zone: Option<TimeZoneName>,
     pub last_ping_at: Option<DateTime<Utc>>,
     /// When the next ping is expected.
     pub due_at: Option<DateTime<Utc>>,
@@ -71,6 +75,7 @@ impl HeartbeatJson {
             grace: schedule.grace_secs(),
             max_runtime: t.limits.max_runtime().map(|d| d.num_seconds()),
             progress_timeout: t.limits.progress_timeout().map(|d| d.num_seconds()),
+            time_zone: hb.time_zone,
             last_ping_at: t.last_ping_at,
             due_at: t.due_at,
             started_at: t.started_at,
@@ -104,6 +109,10 @@ pub struct CreateHeartbeat {
     pub max_runtime: Option<i64>,
     #[serde(default)]
     pub progress_timeout: Option<i64>,
+    /// An IANA time zone such as `Europe/Paris`; absent or `null`: the team's zone.
+    #[serde(default)]
+    #[schema(example = "Europe/Paris")]
+    pub time_zone: Option<String>,
     /// Channel ids of the team that get its alerts.
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
@@ -111,7 +120,8 @@ pub struct CreateHeartbeat {
 }
 
 /// Any subset of the fields; those absent keep their value. `max_runtime` and
-/// `progress_timeout` may be `null` to remove the limit; `channels` replaces the whole list.
+/// `progress_timeout` may be `null` to remove the limit, `time_zone` `null` to follow the team's
+/// zone again; `channels` replaces the whole list.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditHeartbeat {
@@ -125,6 +135,10 @@ pub struct EditHeartbeat {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     pub progress_timeout: Option<Option<i64>>,
+    /// An IANA time zone such as `Europe/Paris`; `null`: the team's zone.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "Europe/Paris")]
+    pub time_zone: Option<Option<String>>,
     #[schema(value_type = Option<Vec<String>>)]
     pub channels: Option<Vec<ChannelId>>,
 }
@@ -150,6 +164,7 @@ impl EditHeartbeat {
         !self.touches_schedule()
             && self.name.is_none()
             && self.description.is_none()
+            && self.time_zone.is_none()
             && self.channels.is_none()
     }
 }
@@ -167,6 +182,11 @@ fn name(raw: &str) -> Result<HeartbeatName, ApiError> {
 
 fn schedule(interval: i64, grace: i64) -> Result<Schedule, ApiError> {
     Schedule::from_secs(interval, grace).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+/// A zone out of the tz database is a value out of range (422), as a bad interval is.
+fn time_zone(raw: &str) -> Result<TimeZoneName, ApiError> {
+    TimeZoneName::parse(raw).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
 fn limits(max_runtime: Option<i64>, progress_timeout: Option<i64>) -> Result<RunLimits, ApiError> {
@@ -262,7 +282,7 @@ pub async fn list(
         (status = 401, description = "No valid key", body = ErrorBody),
         (status = 403, description = "Read-only key (`forbidden`), or the plan's heartbeat limit (`plan_limit`)", body = ErrorBody),
         (status = 409, description = "Conflicts with an existing row", body = ErrorBody),
-        (status = 422, description = "A name, interval, grace, limit or channel that is not allowed", body = ErrorBody),
+        (status = 422, description = "A name, interval, grace, limit, time zone or channel that is not allowed", body = ErrorBody),
         (status = 429, description = "Rate limit", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -279,6 +299,7 @@ pub async fn create(
         description: body.description.trim().to_owned(),
         schedule: schedule(body.interval, body.grace)?,
         limits: limits(body.max_runtime, body.progress_timeout)?,
+        time_zone: body.time_zone.as_deref().map(time_zone).transpose()?,
         channels: body.channels,
     };
     let scope = &caller.0.scope;
@@ -323,8 +344,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(json_of(&state, &mut conn, scope, &hb).await?))
 }
 
-/// Changes any subset of name, description, schedule, run limits and channels. A new schedule
-/// moves the deadlines from the last ping.
+/// Changes any subset of name, description, schedule, run limits, time zone and channels. A new
+/// schedule moves the deadlines from the last ping.
 #[utoipa::path(
     patch,
     path = "/api/v1/heartbeats/{id}",
@@ -389,6 +410,9 @@ pub async fn edit(
                     .unwrap_or_else(|| secs(limits_now.progress_timeout())),
             )?,
         ));
+    }
+    if let Some(wanted) = &body.time_zone {
+        changes.time_zone = Some(wanted.as_deref().map(time_zone).transpose()?);
     }
     if let Some(wanted) = body.channels {
         check_channels(&mut conn, scope, &wanted).await?;
@@ -545,6 +569,13 @@ mod tests {
         assert_eq!(edit.max_runtime, Some(Some(60)));
         let edit: EditHeartbeat = serde_json::from_str("{}").unwrap();
         assert!(edit.is_empty());
+        let edit: EditHeartbeat = serde_json::from_str(r#"{"time_zone": null}"#).unwrap();
+        assert_eq!(
+            edit.time_zone,
+            Some(None),
+            "null returns to the team's zone"
+        );
+        assert!(!edit.is_empty());
         let err = serde_json::from_str::<EditHeartbeat>(r#"{"intervl": 60}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `intervl`"), "{err}");
     }

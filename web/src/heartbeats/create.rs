@@ -3,10 +3,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use lifeline_domain::Role;
+use lifeline_store::StoreError;
 use lifeline_store::heartbeats::{self, NewHeartbeat};
-use lifeline_store::{StoreError, channels};
 
-use super::form::{FieldErrors, FormPage, HeartbeatForm, channel_choices};
+use super::form::{FieldErrors, FormPage, HeartbeatForm, TeamChoices, channel_choices};
 use crate::actions;
 use crate::error::PageError;
 use crate::form::PostedForm;
@@ -19,7 +19,7 @@ const WHAT: &str = "create heartbeats";
 fn page(
     member: &Member,
     values: HeartbeatForm,
-    team_channels: &[channels::Channel],
+    team: &TeamChoices,
     errors: FieldErrors,
     plan_limit: Option<String>,
 ) -> FormPage {
@@ -29,7 +29,9 @@ fn page(
         action: "/heartbeats/new".to_owned(),
         submit: "Create heartbeat",
         cancel: "/heartbeats".to_owned(),
-        channels: channel_choices(team_channels, &values),
+        channels: channel_choices(&team.channels, &values),
+        team_time_zone: team.time_zone,
+        time_zones: crate::time_zones::suggestions(),
         values,
         errors,
         plan_limit,
@@ -39,7 +41,7 @@ fn page(
 pub async fn form(member: Member, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, WHAT)?;
     let mut conn = state.conn().await?;
-    let team_channels = channels::list(&mut conn, &member.scope).await?;
+    let team = TeamChoices::load(&mut conn, &member.scope).await?;
     // Say so before the user fills in the form, not after.
     let plan = member.scope.plan();
     let at_limit = match plan.limits().max_heartbeats {
@@ -55,7 +57,7 @@ pub async fn form(member: Member, state: web::Data<AppState>) -> Result<HttpResp
         &page(
             &member,
             HeartbeatForm::defaults(),
-            &team_channels,
+            &team,
             FieldErrors::default(),
             at_limit,
         ),
@@ -70,12 +72,12 @@ pub async fn submit(
 ) -> Result<HttpResponse, PageError> {
     member.require(Role::Member, WHAT)?;
     let mut conn = state.conn().await?;
-    let team_channels = channels::list(&mut conn, &member.scope).await?;
+    let team = TeamChoices::load(&mut conn, &member.scope).await?;
     let values = HeartbeatForm::posted(&form);
-    let checked = match values.check(&team_channels) {
+    let checked = match values.check(&team.channels) {
         Ok(checked) => checked,
         Err(errors) => {
-            let again = page(&member, values, &team_channels, errors, None);
+            let again = page(&member, values, &team, errors, None);
             return render_status(&again, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
@@ -84,6 +86,7 @@ pub async fn submit(
         description: checked.description,
         schedule: checked.schedule,
         limits: checked.limits,
+        time_zone: checked.time_zone,
         channels: checked.channels,
     };
     match actions::heartbeats::create(&state, &mut conn, &member.caller(), new).await {
@@ -99,7 +102,7 @@ pub async fn submit(
             let again = page(
                 &member,
                 values,
-                &team_channels,
+                &team,
                 FieldErrors::default(),
                 Some(message),
             );
@@ -107,13 +110,7 @@ pub async fn submit(
         }
         // A channel deleted between the check and the insert.
         Err(StoreError::NotFound) => {
-            let again = page(
-                &member,
-                values,
-                &team_channels,
-                FieldErrors::channel_gone(),
-                None,
-            );
+            let again = page(&member, values, &team, FieldErrors::channel_gone(), None);
             render_status(&again, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e.into()),

@@ -1,7 +1,7 @@
-//! `/heartbeats/{id}`: one heartbeat with its ping URL and snippets to use it, the timeline
-//! chart over a chosen range, the ping log a page at a time, its incidents and status changes,
-//! and the periods when Lifeline itself could not receive pings. Nothing older than the plan's
-//! history shows: every store query used here applies the retention cut-off.
+//! `/heartbeats/{id}`: one heartbeat with its ping URL and snippets to use it, its time zone,
+//! the timeline chart over a chosen range, the ping log a page at a time, its incidents and
+//! status changes, and the periods when Lifeline itself could not receive pings. Nothing older
+//! than the plan's history shows: every store query used here applies the retention cut-off.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -13,6 +13,7 @@ use lifeline_store::heartbeats::{self, StatusChangeEntry};
 use lifeline_store::history::{self, OverviewQuery, PingCursor, TimelineQuery};
 use lifeline_store::incidents::Incident;
 use lifeline_store::pings::Ping;
+use lifeline_store::teams;
 use serde::Deserialize;
 
 use super::chart::{self, Chart, kind_label, utc};
@@ -91,6 +92,9 @@ struct DetailPage {
     nav: Nav,
     hb: HeartbeatView,
     description: String,
+    /// The zone its local times are in, and whether that is the team's (it has none of its own).
+    time_zone: String,
+    time_zone_is_teams: bool,
     paused: bool,
     ping_url: String,
     never_pinged: bool,
@@ -161,6 +165,10 @@ pub async fn page(
         overview_query(chosen.range, before, gap_after, now),
     )
     .await?;
+    let time_zone = match hb.time_zone {
+        Some(own) => own,
+        None => teams::time_zone(&mut conn, &member.scope).await?,
+    };
     drop(conn);
 
     let chart = chart::build(
@@ -200,6 +208,8 @@ pub async fn page(
         nav: Nav::member(&member, "heartbeats"),
         hb: HeartbeatView::of(&hb, now),
         description: hb.description.clone(),
+        time_zone: time_zone.to_string(),
+        time_zone_is_teams: hb.time_zone.is_none(),
         paused: hb.timing.status == Status::Paused,
         // Pings the plan no longer shows still count: such a heartbeat did ping.
         never_pinged: hb.timing.last_ping_at.is_none() && loaded.log.is_empty(),

@@ -3,10 +3,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use lifeline_domain::Role;
+use lifeline_store::StoreError;
 use lifeline_store::heartbeats::{self, Heartbeat, HeartbeatChanges};
-use lifeline_store::{StoreError, channels};
 
-use super::form::{FieldErrors, FormPage, HeartbeatForm, channel_choices};
+use super::form::{FieldErrors, FormPage, HeartbeatForm, TeamChoices, channel_choices};
 use crate::actions;
 use crate::error::{PageError, path_id};
 use crate::form::PostedForm;
@@ -20,7 +20,7 @@ fn page(
     member: &Member,
     hb: &Heartbeat,
     values: HeartbeatForm,
-    team_channels: &[channels::Channel],
+    team: &TeamChoices,
     errors: FieldErrors,
 ) -> FormPage {
     FormPage {
@@ -29,7 +29,9 @@ fn page(
         action: format!("/heartbeats/{}/edit", hb.id),
         submit: "Save changes",
         cancel: format!("/heartbeats/{}", hb.id),
-        channels: channel_choices(team_channels, &values),
+        channels: channel_choices(&team.channels, &values),
+        team_time_zone: team.time_zone,
+        time_zones: crate::time_zones::suggestions(),
         values,
         errors,
         plan_limit: None,
@@ -46,15 +48,9 @@ pub async fn form(
     let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
     let chosen = heartbeats::channel_ids(&mut conn, &member.scope, id).await?;
-    let team_channels = channels::list(&mut conn, &member.scope).await?;
+    let team = TeamChoices::load(&mut conn, &member.scope).await?;
     let values = HeartbeatForm::of(&hb, &chosen);
-    render(&page(
-        &member,
-        &hb,
-        values,
-        &team_channels,
-        FieldErrors::default(),
-    ))
+    render(&page(&member, &hb, values, &team, FieldErrors::default()))
 }
 
 pub async fn submit(
@@ -67,12 +63,12 @@ pub async fn submit(
     let id = path_id(&id)?;
     let mut conn = state.conn().await?;
     let hb = heartbeats::find(&mut conn, &member.scope, id).await?;
-    let team_channels = channels::list(&mut conn, &member.scope).await?;
+    let team = TeamChoices::load(&mut conn, &member.scope).await?;
     let values = HeartbeatForm::posted(&form);
-    let checked = match values.check(&team_channels) {
+    let checked = match values.check(&team.channels) {
         Ok(checked) => checked,
         Err(errors) => {
-            let again = page(&member, &hb, values, &team_channels, errors);
+            let again = page(&member, &hb, values, &team, errors);
             return render_status(&again, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
@@ -84,6 +80,8 @@ pub async fn submit(
         description: Some(checked.description),
         schedule: rescheduled.then_some((checked.schedule, checked.limits)),
         channels: Some(checked.channels),
+        // The form shows the heartbeat's own zone, so an empty field means the team's.
+        time_zone: Some(checked.time_zone),
     };
     match actions::heartbeats::edit(&state, &mut conn, &member.caller(), id, changes).await {
         Ok(hb) => Ok(done(
@@ -94,13 +92,7 @@ pub async fn submit(
         // Deleted meanwhile, or a channel deleted between the check and the save.
         Err(StoreError::NotFound) => {
             heartbeats::find(&mut conn, &member.scope, id).await?;
-            let again = page(
-                &member,
-                &hb,
-                values,
-                &team_channels,
-                FieldErrors::channel_gone(),
-            );
+            let again = page(&member, &hb, values, &team, FieldErrors::channel_gone());
             render_status(&again, StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e.into()),

@@ -1,14 +1,15 @@
 //! The heartbeat form, shared by `/heartbeats/new` and `/heartbeats/{id}/edit`: the fields as the
-//! user typed them, their checks (durations in human units), and the page that shows them again
-//! with a message beside each field that needs fixing.
+//! user typed them, their checks (durations in human units, an IANA time zone), and the page
+//! that shows them again with a message beside each field that needs fixing.
 
 use askama::Template;
 use lifeline_domain::duration::{self, human};
-use lifeline_domain::{ChannelId, HeartbeatName, RunLimits, Schedule};
-use lifeline_store::channels::Channel;
+use lifeline_domain::{ChannelId, HeartbeatName, RunLimits, Schedule, TimeZoneName};
+use lifeline_store::channels::{self, Channel};
 use lifeline_store::heartbeats::Heartbeat;
+use lifeline_store::{PgConn, StoreError, TeamScope, teams};
 
-use crate::form::PostedForm;
+use crate::form::{PostedForm, capitalized};
 use crate::page::Nav;
 
 /// Longest description kept (it is shown in alerts, so a paragraph at most).
@@ -25,6 +26,8 @@ pub struct HeartbeatForm {
     pub max_runtime: String,
     pub progress_timeout: String,
     pub description: String,
+    /// An IANA name; empty follows the team's zone.
+    pub time_zone: String,
     /// The ids of the checked channels.
     pub channels: Vec<String>,
 }
@@ -36,7 +39,25 @@ pub struct Checked {
     pub schedule: Schedule,
     pub limits: RunLimits,
     pub description: String,
+    /// `None`: the team's zone.
+    pub time_zone: Option<TimeZoneName>,
     pub channels: Vec<ChannelId>,
+}
+
+/// What the form offers from the team: the channels a heartbeat may alert, and the zone a
+/// heartbeat without one of its own is in.
+pub struct TeamChoices {
+    pub channels: Vec<Channel>,
+    pub time_zone: TimeZoneName,
+}
+
+impl TeamChoices {
+    pub async fn load(conn: &mut PgConn, scope: &TeamScope) -> Result<Self, StoreError> {
+        Ok(TeamChoices {
+            channels: channels::list(conn, scope).await?,
+            time_zone: teams::time_zone(conn, scope).await?,
+        })
+    }
 }
 
 /// What is wrong with which field; shown beside the field and listed on top.
@@ -93,6 +114,7 @@ impl HeartbeatForm {
             max_runtime: limits.max_runtime().map(human).unwrap_or_default(),
             progress_timeout: limits.progress_timeout().map(human).unwrap_or_default(),
             description: hb.description.clone(),
+            time_zone: hb.time_zone.map(|z| z.to_string()).unwrap_or_default(),
             channels: channels.iter().map(ToString::to_string).collect(),
         }
     }
@@ -105,6 +127,7 @@ impl HeartbeatForm {
             max_runtime: form.text("max_runtime").to_owned(),
             progress_timeout: form.text("progress_timeout").to_owned(),
             description: form.text("description").to_owned(),
+            time_zone: form.text("time_zone").to_owned(),
             channels: form
                 .all("channels")
                 .into_iter()
@@ -174,6 +197,12 @@ impl HeartbeatForm {
                 format!("Description: at most {MAX_DESCRIPTION} characters"),
             );
         }
+        let time_zone = match self.time_zone.trim() {
+            "" => None,
+            typed => TimeZoneName::parse(typed)
+                .map_err(|e| errors.add("time_zone", crate::time_zones::refused(&e)))
+                .ok(),
+        };
         let mut channels = Vec::new();
         for id in &self.channels {
             match team_channels.iter().find(|c| c.id.to_string() == *id) {
@@ -190,6 +219,7 @@ impl HeartbeatForm {
                 schedule,
                 limits,
                 description: self.description.clone(),
+                time_zone,
                 channels,
             }),
             _ => Err(errors),
@@ -220,14 +250,6 @@ fn optional(
     duration::parse(text)
         .map(|d| Some(d.num_seconds()))
         .map_err(|e| (field, format!("{label}: {e}")))
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// One checkbox of the channel list.
@@ -269,6 +291,10 @@ pub struct FormPage {
     /// Where "Cancel" goes.
     pub cancel: String,
     pub values: HeartbeatForm,
+    /// The team's zone, which an empty time zone follows.
+    pub team_time_zone: TimeZoneName,
+    /// The names the time zone field suggests.
+    pub time_zones: &'static [&'static str],
     pub channels: Vec<ChannelChoice>,
     pub errors: FieldErrors,
     /// The plan's heartbeat limit is reached: the store's message, which names the plan.
@@ -294,8 +320,10 @@ mod tests {
             ("grace", "1h 30m"),
             ("max_runtime", "2h"),
             ("progress_timeout", ""),
+            ("time_zone", " Europe/Paris "),
         ]);
         let checked = form.check(&[]).unwrap();
+        assert_eq!(checked.time_zone.map(|z| z.as_str()), Some("Europe/Paris"));
         assert_eq!(checked.name.as_str(), "nightly backup");
         assert_eq!(checked.schedule.interval_secs(), 300);
         assert_eq!(checked.schedule.grace_secs(), 5_400);
@@ -307,6 +335,17 @@ mod tests {
     }
 
     #[test]
+    fn a_blank_time_zone_follows_the_team() {
+        let form = posted(&[
+            ("name", "a"),
+            ("interval", "1h"),
+            ("grace", "0"),
+            ("time_zone", "  "),
+        ]);
+        assert_eq!(form.check(&[]).unwrap().time_zone, None);
+    }
+
+    #[test]
     fn every_wrong_field_is_reported_beside_it() {
         let form = posted(&[
             ("name", ""),
@@ -314,6 +353,7 @@ mod tests {
             ("grace", "-1h"),
             ("max_runtime", "0s"),
             ("progress_timeout", "soon"),
+            ("time_zone", "Europe/Pariss"),
             ("channels", "not-a-channel"),
         ]);
         let errors = form.check(&[]).unwrap_err();
@@ -325,7 +365,11 @@ mod tests {
         assert!(errors.get("grace").unwrap().contains("negative"));
         assert!(errors.get("progress_timeout").unwrap().contains("\"soon\""));
         assert!(errors.get("channels").is_some());
-        assert_eq!(errors.messages().count(), 5);
+        assert_eq!(
+            errors.get("time_zone"),
+            Some("Unknown time zone \"Europe/Pariss\": use an IANA name such as Europe/Paris")
+        );
+        assert_eq!(errors.messages().count(), 6);
 
         let zero = posted(&[("name", "a"), ("interval", "0s"), ("grace", "0")]);
         let errors = zero.check(&[]).unwrap_err();

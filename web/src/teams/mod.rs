@@ -1,4 +1,4 @@
-//! Teams: the team page (plan, members, invitations), creating and switching teams, accepting
+//! Teams: the team page (name, time zone, plan, members, invitations), creating and switching teams, accepting
 //! invitations, and the audit log.
 
 mod audit;
@@ -17,6 +17,7 @@ pub fn routes(r: &mut Routes<'_>) {
         .post("/teams/new", new::submit)
         .get("/team", page::page)
         .post("/team/rename", page::rename)
+        .post("/team/time-zone", page::set_time_zone)
         .post("/team/leave", page::leave)
         .post("/team/delete", page::delete)
         .post("/team/invitations", members::invite)

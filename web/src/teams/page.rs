@@ -1,17 +1,18 @@
-//! `/team`: the team's name, plan and limits, members and invitations, and the forms that
-//! change them (each handled in `members.rs` or here).
+//! `/team`: the team's name, time zone, plan and limits, members and invitations, and the forms
+//! that change them (each handled in `members.rs` or here).
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::Utc;
-use lifeline_domain::{Plan, PlanLimits, Role, TeamName};
+use lifeline_domain::{Plan, PlanLimits, Role, TeamName, TimeZoneName};
 use lifeline_store::{accounts, invitations, members, teams};
 
 use crate::actions;
 use crate::error::PageError;
 use crate::form::PostedForm;
 use crate::heartbeats::view::{ago, iso, until};
-use crate::page::{Nav, done, render};
+use crate::page::{Nav, done, render, render_status};
 use crate::session::Member;
 use crate::state::AppState;
 
@@ -51,6 +52,12 @@ struct TeamPage {
     nav: Nav,
     team_id: String,
     name: String,
+    /// The team's zone (what heartbeats without one of their own follow).
+    time_zone: String,
+    /// The time zone field: the zone, or what was typed when it was refused, and why.
+    time_zone_value: String,
+    time_zone_error: Option<String>,
+    time_zones: &'static [&'static str],
     plan: &'static str,
     retention_days: u32,
     heartbeats_used: String,
@@ -88,12 +95,27 @@ fn used(used: i64, max: Option<u32>) -> String {
     }
 }
 
+/// A time zone the form refused: what was typed, and why.
+struct RefusedZone {
+    typed: String,
+    message: String,
+}
+
 pub async fn page(member: Member, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    render(&team_page(&member, &state, None).await?)
+}
+
+async fn team_page(
+    member: &Member,
+    state: &AppState,
+    refused_zone: Option<RefusedZone>,
+) -> Result<TeamPage, PageError> {
     let mut conn = state.conn().await?;
     let scope = &member.scope;
     let plan = scope.plan();
     let limits: PlanLimits = plan.limits();
     let usage = teams::usage(&mut conn, scope).await?;
+    let time_zone = teams::time_zone(&mut conn, scope).await?.to_string();
     let now = Utc::now();
     let me = member.role();
     let members = members::list(&mut conn, scope)
@@ -149,10 +171,18 @@ pub async fn page(member: Member, state: web::Data<AppState>) -> Result<HttpResp
         })
         .collect();
     let grantable = |r: &&Role| me.may_change_member(Role::Viewer, Some(**r)).is_ok();
-    render(&TeamPage {
-        nav: Nav::member(&member, "team"),
+    let (time_zone_value, time_zone_error) = match refused_zone {
+        Some(refused) => (refused.typed, Some(refused.message)),
+        None => (time_zone.clone(), None),
+    };
+    Ok(TeamPage {
+        nav: Nav::member(member, "team"),
         team_id: scope.team_id().to_string(),
         name: member.team_name().to_owned(),
+        time_zone,
+        time_zone_value,
+        time_zone_error,
+        time_zones: crate::time_zones::suggestions(),
         plan: plan_name(plan),
         retention_days: limits.retention_days,
         heartbeats_used: used(usage.heartbeats, limits.max_heartbeats),
@@ -174,6 +204,37 @@ pub async fn page(member: Member, state: web::Data<AppState>) -> Result<HttpResp
             .map(|r| r.as_str())
             .collect(),
     })
+}
+
+/// Sets the team's time zone; a name that is not one shows the page again with the message
+/// beside the field and what was typed kept.
+pub async fn set_time_zone(
+    member: Member,
+    state: web::Data<AppState>,
+    form: PostedForm,
+) -> Result<HttpResponse, PageError> {
+    member.require(Role::Admin, actions::team::CHANGE_TIME_ZONE)?;
+    let typed = form.text("time_zone");
+    let zone = match TimeZoneName::parse(typed) {
+        Ok(zone) => zone,
+        Err(e) => {
+            let refused = RefusedZone {
+                typed: typed.to_owned(),
+                message: crate::time_zones::refused(&e),
+            };
+            let again = team_page(&member, &state, Some(refused)).await?;
+            return render_status(&again, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let mut conn = state.conn().await?;
+    actions::team::set_time_zone(&mut conn, &member.caller(), zone).await?;
+    Ok(done(
+        &state,
+        "/team",
+        &format!(
+            "The team's time zone is now {zone}: heartbeats without one of their own follow it."
+        ),
+    ))
 }
 
 pub async fn rename(

@@ -1,0 +1,2 @@
+ALTER TABLE heartbeats DROP COLUMN time_zone;
+ALTER TABLE teams DROP COLUMN time_zone;
