@@ -1,7 +1,7 @@
 //! What the model learns from: a heartbeat's pings turned into the gaps between finished runs
 //! (with the local time each gap started at), run times (`start` → success) and body sizes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 use lifeline_domain::PingKind;
 
@@ -19,6 +19,9 @@ pub struct HistoryPing {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gap {
     pub from: Phase,
+    /// The local calendar day the gap started on (days since 1 January of year 1), which
+    /// tells one day's or week's pings from another's.
+    pub day: i32,
     pub secs: f64,
 }
 
@@ -81,6 +84,7 @@ pub fn extract(pings: &[HistoryPing], tz: Tz, unusual: &Unusual) -> Features {
                 if let Some(prev) = previous.filter(|prev| !overlaps(&unusual.down, *prev, p.at)) {
                     f.gaps.push(Gap {
                         from: Phase::of(prev, tz),
+                        day: prev.with_timezone(&tz).date_naive().num_days_from_ce(),
                         secs: gap_secs(prev, p.at, tz),
                     });
                 }

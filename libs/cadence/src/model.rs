@@ -57,10 +57,10 @@ pub struct GapModel {
 /// How long runs (start → success) take.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunModel {
-    /// Median log run time of the latest runs: runs that grow with their data are judged
-    /// against the recent ones.
+    /// Median log run time: of the latest runs where runs grow with their data, of all
+    /// otherwise.
     recent_log: f64,
-    /// Spread of each run's log time around the median of the runs before it.
+    /// Spread of each run's log time around that median.
     tail: Tail,
     mixture: Option<Mixture>,
     per_week: f64,
@@ -119,6 +119,34 @@ impl Model {
         })
     }
 
+    /// One line on what was learned, for logs and the replay's `--verbose`.
+    pub fn describe(&self) -> String {
+        let g = &self.gaps;
+        let runs = self.runs.as_ref().map_or(String::new(), |r| {
+            let warn = self.run_warning_after().map_or(0, |d| d.num_seconds());
+            format!(
+                "; runs typically {:.0} s, warned after {warn} s",
+                r.typical_secs
+            )
+        });
+        let sizes = self.sizes.as_ref().map_or(String::new(), |s| {
+            format!("; payload typically {} B", s.typical_bytes)
+        });
+        format!(
+            "{} pings {} .. {}; gaps typically {:.0} s by {:?}, spread {:.3} .. {:.3}, warning at {:.3}, max {:.3}, {:.0}/week{runs}{sizes}",
+            self.pings_used,
+            self.window_from.format("%m-%d %H:%M"),
+            self.window_until.format("%m-%d %H:%M"),
+            g.typical_secs,
+            g.timetable.conditioning,
+            g.tail.low,
+            g.tail.high,
+            g.tail.warning(g.per_week),
+            g.tail.max,
+            g.per_week,
+        )
+    }
+
     /// What the model expects after a ping at `at` and what it thinks of the ping, with the
     /// heartbeat's configured schedule as fallback and cap.
     pub fn after_ping(
@@ -154,10 +182,9 @@ impl Model {
 
     /// The expected window, warning and down instants after a ping at `at`.
     ///
-    /// The fixed interval + grace stays a cap: down comes at the learned bound instead of the
-    /// fixed deadline only where the history shows gaps beyond the fixed deadline (it lies
-    /// inside the job's normal variation), and earlier where the job is more regular than the
-    /// fixed schedule says.
+    /// Down comes at the fixed interval + grace the team chose, except where the history shows
+    /// gaps beyond it (the fixed deadline lies inside the job's normal variation): then at the
+    /// learned bound. The early warning is where AI mode is earlier.
     pub fn expect_after(&self, at: DateTime<Utc>, fixed: Schedule) -> Expectation {
         let g = &self.gaps;
         let phase = Phase::of(at, self.tz);
@@ -188,20 +215,20 @@ impl Model {
         // The learned down: as far past the warning as the warning is past the usual window.
         let learned_down = warn + (warn - high).max(slack(high));
         let fixed_secs = (fixed.interval() + fixed.grace()).num_seconds() as f64;
-        let down = if seen > fixed_secs {
-            learned_down
-        } else {
-            learned_down.min(fixed_secs)
-        };
-        let warn = warn.min(down);
-        let high = high.min(warn);
         // Whole seconds: the instants are shown to people and stored as offsets.
         let t = |secs: f64| add_secs(at, secs.round(), self.tz).max(at + Duration::seconds(1));
+        let down_at = if seen > fixed_secs {
+            t(learned_down).max(fixed.alert_at(at))
+        } else {
+            fixed.alert_at(at)
+        };
+        let warn_at = t(warn).min(down_at);
+        let expected_by = t(high).min(warn_at);
         Expectation {
-            expected_from: t(low.min(high)),
-            expected_by: t(high),
-            warn_at: t(warn),
-            down_at: t(down),
+            expected_from: t(low).min(expected_by),
+            expected_by,
+            warn_at,
+            down_at,
         }
     }
 
@@ -270,16 +297,27 @@ impl RunModel {
         if logs.len() < MIN_RUNS {
             return None;
         }
-        let residuals: Vec<f64> = (1..logs.len())
+        // Judged against the runs just before, for runs that grow with their data; against all
+        // of them when that predicts as well (a steady job's recent runs are only noise).
+        let overall = median(&mut logs.clone());
+        let recent: Vec<f64> = (1..logs.len())
             .map(|i| {
                 let mut before = logs[i.saturating_sub(RECENT_RUNS)..i].to_vec();
                 logs[i] - median(&mut before)
             })
             .collect();
-        let mut recent = logs[logs.len() - RECENT_RUNS..].to_vec();
+        let steady: Vec<f64> = logs.iter().map(|l| l - overall).collect();
+        let error = |r: &[f64]| r.iter().map(|v| v.abs()).sum::<f64>() / r.len() as f64;
+        let growing = error(&recent) < 0.9 * error(&steady);
+        let residuals = if growing { recent } else { steady };
+        let mut latest = logs[logs.len() - RECENT_RUNS..].to_vec();
         let mut all = runs.to_vec();
         Some(RunModel {
-            recent_log: median(&mut recent),
+            recent_log: if growing {
+                median(&mut latest)
+            } else {
+                overall
+            },
             tail: Tail::learn(&residuals)?,
             mixture: Mixture::train(&logs.iter().map(|l| vec![*l]).collect::<Vec<_>>()),
             per_week: runs.len() as f64 / weeks,

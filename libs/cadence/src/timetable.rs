@@ -1,11 +1,16 @@
-//! The empirical estimate of "time until the next ping" conditioned on when the last one came:
-//! the usual (median, log) gap for each quarter hour of the job's local week, from the gaps that
-//! started within two hours of it. This is what catches calendar schedules — weekdays only, busy
-//! by day and quiet at night — that no single interval can express.
+//! The empirical estimate of "time until the next ping" conditioned on when the last one came.
+//! For a ping at some local time, every other day (or week) of the history is asked: what gap
+//! followed *your* ping nearest to that time? The median answer is the usual gap. This catches
+//! calendar schedules that no single interval can express — weekdays only, busy by day and
+//! quiet at night, a business day's last ping followed by the night — because each day answers
+//! with its own ping at that time: at 16:55 on a Friday it is the last ping of the week.
 //!
-//! Three conditionings compete on leave-one-out error: by time of week, by time of day, or none.
-//! Finer is chosen only when it predicts clearly better, so a job without a weekly rhythm is
-//! not fitted to the two or three samples each hour of its week has.
+//! Three conditionings compete, each judged on days (or weeks) it did not learn from: by time
+//! of week, by time of day, or none. A finer one is chosen only when it predicts clearly
+//! better, so a job without a weekly rhythm is not fitted to the three samples each hour of
+//! its week has.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,12 +18,11 @@ use crate::calendar::{DAY_SECS, Phase, WEEK_SECS};
 use crate::features::Gap;
 use crate::tail::median;
 
-const SLOT_SECS: u32 = 900;
-const WEEK_SLOTS: usize = (WEEK_SECS / SLOT_SECS) as usize;
-const DAY_SLOTS: usize = (DAY_SECS / SLOT_SECS) as usize;
-/// Gaps that started within this many slots (two hours) either side are neighbours.
-const BAND: usize = 8;
-/// A finer conditioning must cut the leave-one-out error by this factor to be chosen.
+/// The table's resolution: the usual gap is kept for every five minutes of the day or week.
+const SLOT_SECS: u32 = 300;
+/// A day's ping counts as "at that time" within two hours of it.
+const BAND_SECS: u32 = 2 * 3600;
+/// A finer conditioning must cut the prediction error by this factor to be chosen.
 const BETTER_BY: f64 = 0.9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,159 +32,176 @@ pub enum Conditioning {
     None,
 }
 
-/// Usual log gap per slot of the conditioning (672 for a week, 96 for a day, 1 for none).
+impl Conditioning {
+    fn cycle_secs(self) -> u32 {
+        match self {
+            Conditioning::Week => WEEK_SECS,
+            Conditioning::Day => DAY_SECS,
+            Conditioning::None => SLOT_SECS,
+        }
+    }
+
+    /// Where in its day or week a gap started.
+    fn phase(self, phase: Phase) -> u32 {
+        match self {
+            Conditioning::Week => phase.week_secs(),
+            Conditioning::Day => phase.day_secs(),
+            Conditioning::None => 0,
+        }
+    }
+
+    /// Which day or week it started in. Day numbers count from a Monday, so weeks do too.
+    fn period(self, gap: &Gap) -> i32 {
+        match self {
+            Conditioning::Week => gap.day.div_euclid(7),
+            Conditioning::Day => gap.day,
+            Conditioning::None => 0,
+        }
+    }
+}
+
+/// Usual log gap per five minutes of the conditioning's cycle (2,016 for a week, 288 for a
+/// day, 1 for none).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timetable {
     pub conditioning: Conditioning,
     usual: Vec<f64>,
 }
 
-/// The table and each gap's leave-one-out residual (log gap minus the usual log gap predicted
-/// without it), from which the spread is learned.
+/// The table and each gap's out-of-sample residual (its log gap minus the usual one predicted
+/// from the other days or weeks), from which the spread is learned.
 pub struct Fitted {
     pub table: Timetable,
     pub residuals: Vec<f64>,
 }
 
+/// The gaps of one conditioning, by period, each period's sorted by where they started.
 struct Level {
-    slots: usize,
-    /// Log gaps by the slot they started in.
-    buckets: Vec<Vec<f64>>,
+    conditioning: Conditioning,
+    periods: Vec<(i32, Vec<(u32, f64)>)>,
+    overall: f64,
 }
 
 impl Level {
-    fn new(conditioning: Conditioning, gaps: &[(Phase, f64)]) -> Self {
-        let slots = match conditioning {
-            Conditioning::Week => WEEK_SLOTS,
-            Conditioning::Day => DAY_SLOTS,
-            Conditioning::None => 1,
-        };
-        let mut buckets = vec![Vec::new(); slots];
-        for (phase, log_gap) in gaps {
-            buckets[slot(conditioning, *phase)].push(*log_gap);
+    fn new(conditioning: Conditioning, gaps: &[(Gap, f64)], overall: f64) -> Self {
+        let mut by_period: BTreeMap<i32, Vec<(u32, f64)>> = BTreeMap::new();
+        for (gap, log) in gaps {
+            by_period
+                .entry(conditioning.period(gap))
+                .or_default()
+                .push((conditioning.phase(gap.from), *log));
         }
-        Level { slots, buckets }
-    }
-
-    fn neighbours(&self, slot: usize) -> Vec<f64> {
-        if self.slots == 1 {
-            return self.buckets[0].clone();
-        }
-        (0..=2 * BAND)
-            .flat_map(|d| &self.buckets[(slot + self.slots + d - BAND) % self.slots])
-            .copied()
-            .collect()
-    }
-
-    /// The usual log gap of every slot (`None` where fewer than two neighbours exist) and how
-    /// many neighbours it came from.
-    fn usual(&self) -> Vec<(Option<f64>, usize)> {
-        (0..self.slots)
-            .map(|s| {
-                let mut n = self.neighbours(s);
-                ((n.len() >= 2).then(|| median(&mut n)), n.len())
+        let periods = by_period
+            .into_iter()
+            .map(|(p, mut v)| {
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                (p, v)
             })
-            .collect()
+            .collect();
+        Level {
+            conditioning,
+            periods,
+            overall,
+        }
     }
 
-    /// The prediction for a gap from its own slot, leaving the gap itself out. With many
-    /// neighbours one more or less does not move the median, and copying them for every gap
-    /// would make training quadratic.
-    fn leave_one_out(
-        &self,
-        slot: usize,
-        own: f64,
-        (usual, count): (Option<f64>, usize),
-    ) -> Option<f64> {
-        match count {
-            0..=2 => None,
-            3..=16 => {
-                let mut n = self.neighbours(slot);
-                if let Some(i) = n.iter().position(|v| *v == own) {
-                    n.swap_remove(i);
-                }
-                Some(median(&mut n))
-            }
-            _ => usual,
+    /// The usual log gap after a ping at `phase`, asking every period but `skip`.
+    fn predict(&self, phase: u32, skip: Option<i32>) -> Option<f64> {
+        if self.conditioning == Conditioning::None {
+            return Some(self.overall);
         }
+        let mut answers: Vec<f64> = self
+            .periods
+            .iter()
+            .filter(|(p, _)| Some(*p) != skip)
+            .filter_map(|(_, pings)| nearest(pings, phase))
+            .collect();
+        (!answers.is_empty()).then(|| median(&mut answers))
     }
 }
 
-fn slot(conditioning: Conditioning, phase: Phase) -> usize {
-    match conditioning {
-        Conditioning::Week => (phase.week_secs() / SLOT_SECS) as usize,
-        Conditioning::Day => (phase.day_secs() / SLOT_SECS) as usize,
-        Conditioning::None => 0,
-    }
+/// The log gap after the ping nearest to `phase` in one period, if one is within the band.
+fn nearest(pings: &[(u32, f64)], phase: u32) -> Option<f64> {
+    let i = pings.partition_point(|(p, _)| *p < phase);
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| pings.get(j))
+        .map(|(p, log)| (p.abs_diff(phase), *log))
+        .filter(|(d, _)| *d <= BAND_SECS)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, log)| log)
 }
 
 impl Timetable {
-    /// `None` without gaps. `gaps` with positive lengths only.
+    /// `None` without gaps. Gaps of zero length are skipped.
     pub fn fit(gaps: &[Gap]) -> Option<Fitted> {
-        let logs: Vec<(Phase, f64)> = gaps
+        let logs: Vec<(Gap, f64)> = gaps
             .iter()
             .filter(|g| g.secs > 0.0)
-            .map(|g| (g.from, g.secs.ln()))
+            .map(|g| (*g, g.secs.ln()))
             .collect();
-        if logs.is_empty() {
+        let overall = median(&mut logs.iter().map(|(_, l)| *l).collect::<Vec<_>>());
+        if !overall.is_finite() || logs.is_empty() {
             return None;
         }
-        // Coarse to fine; each level falls back to the coarser one where it has no prediction.
-        let mut best: Option<(f64, Timetable, Vec<f64>)> = None;
-        let mut coarser: Option<(Timetable, Vec<f64>)> = None;
+        // Coarse to fine; a finer level answers with the coarser one where it has no answer.
+        let mut best: Option<(f64, Fitted)> = None;
+        let mut coarser: Option<(Level, Vec<f64>)> = None;
         for conditioning in [Conditioning::None, Conditioning::Day, Conditioning::Week] {
-            let level = Level::new(conditioning, &logs);
-            let usual_own = level.usual();
-            let usual: Vec<f64> = usual_own
-                .iter()
-                .enumerate()
-                .map(|(s, (u, _))| {
-                    u.or_else(|| {
-                        coarser
-                            .as_ref()
-                            .map(|(t, _)| t.usual_at_slot(conditioning, s))
-                    })
-                    .unwrap_or_else(|| logs[0].1)
-                })
-                .collect();
-            let table = Timetable {
-                conditioning,
-                usual,
-            };
+            let level = Level::new(conditioning, &logs, overall);
             let residuals: Vec<f64> = logs
                 .iter()
                 .enumerate()
-                .map(|(i, (phase, own))| {
-                    let s = slot(conditioning, *phase);
-                    let predicted = level
-                        .leave_one_out(s, *own, usual_own[s])
-                        .or_else(|| coarser.as_ref().map(|(_, r)| own - r[i]))
-                        .unwrap_or(*own);
-                    own - predicted
+                .map(|(i, (gap, log))| {
+                    let phase = conditioning.phase(gap.from);
+                    let period = Some(conditioning.period(gap));
+                    match level.predict(phase, period) {
+                        Some(usual) => log - usual,
+                        None => coarser.as_ref().map_or(log - overall, |(_, r)| r[i]),
+                    }
                 })
                 .collect();
             let error = residuals.iter().map(|r| r.abs()).sum::<f64>() / residuals.len() as f64;
-            if best.as_ref().is_none_or(|(e, _, _)| error < e * BETTER_BY) {
-                best = Some((error, table.clone(), residuals.clone()));
+            if best.as_ref().is_none_or(|(e, _)| error < e * BETTER_BY) {
+                let table = Timetable::tabulate(&level, coarser.as_ref().map(|(l, _)| l));
+                best = Some((
+                    error,
+                    Fitted {
+                        table,
+                        residuals: residuals.clone(),
+                    },
+                ));
             }
-            coarser = Some((table, residuals));
+            coarser = Some((level, residuals));
         }
-        best.map(|(_, table, residuals)| Fitted { table, residuals })
+        best.map(|(_, fitted)| fitted)
     }
 
-    /// For a coarser table: its value at the finer level's slot `s`.
-    fn usual_at_slot(&self, finer: Conditioning, s: usize) -> f64 {
-        let secs = s as u32 * SLOT_SECS;
-        let phase = Phase::from_week_secs(match finer {
-            Conditioning::Week => secs,
-            _ => secs % DAY_SECS,
-        });
-        self.usual_log_gap(phase)
+    fn tabulate(level: &Level, coarser: Option<&Level>) -> Timetable {
+        let c = level.conditioning;
+        let slots = c.cycle_secs() / SLOT_SECS;
+        let usual = (0..slots)
+            .map(|s| {
+                let phase = s * SLOT_SECS + SLOT_SECS / 2;
+                level
+                    .predict(phase, None)
+                    .or_else(|| {
+                        coarser.and_then(|l| l.predict(phase % l.conditioning.cycle_secs(), None))
+                    })
+                    .unwrap_or(level.overall)
+            })
+            .collect();
+        Timetable {
+            conditioning: c,
+            usual,
+        }
     }
 
     /// The usual log gap after a ping at `phase`.
     pub fn usual_log_gap(&self, phase: Phase) -> f64 {
-        self.usual[slot(self.conditioning, phase).min(self.usual.len() - 1)]
+        let slot = (self.conditioning.phase(phase) / SLOT_SECS) as usize;
+        self.usual[slot.min(self.usual.len() - 1)]
     }
 }
 
@@ -188,36 +209,49 @@ impl Timetable {
 mod tests {
     use super::*;
 
-    fn gap(weekday: u32, hour: u32, secs: f64) -> Gap {
+    /// A gap starting at `secs` into local day `day` (day 0 is a Monday).
+    fn gap(day: i32, secs: u32, len: f64) -> Gap {
         Gap {
-            from: Phase::from_week_secs(weekday * DAY_SECS + hour * 3600),
-            secs,
+            from: Phase::from_week_secs(day.rem_euclid(7) as u32 * DAY_SECS + secs),
+            // 1 January 2024 (day 738,886 from the common era's start) was a Monday.
+            day: 738_886 + day,
+            secs: len,
         }
     }
 
     #[test]
     fn a_steady_job_needs_no_calendar() {
-        let gaps: Vec<Gap> = (0..2000)
-            .map(|i| gap((i / 288) % 7, (i / 12) % 24, 300.0 + (i % 7) as f64))
+        let gaps: Vec<Gap> = (0..4000)
+            .map(|i: i32| {
+                let jitter = (i as u64).wrapping_mul(2_654_435_761) >> 7 & 7;
+                gap(i / 288, (i % 288) as u32 * 300, 300.0 + jitter as f64)
+            })
             .collect();
         let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
         assert_eq!(fitted.table.conditioning, Conditioning::None);
         let usual = fitted.table.usual_log_gap(Phase::from_week_secs(0)).exp();
-        assert!((usual - 303.0).abs() < 2.0, "{usual}");
+        assert!((usual - 303.5).abs() < 2.0, "{usual}");
     }
 
     #[test]
     fn weekdays_only_learns_the_weekend() {
         // Daily at 02:00, Monday to Friday, three weeks: Friday's gap is three days.
-        let gaps: Vec<Gap> = (0..3)
-            .flat_map(|_| (0..5).map(|d| gap(d, 2, if d == 4 { 3.0 * 86_400.0 } else { 86_400.0 })))
+        let gaps: Vec<Gap> = (0..21)
+            .filter(|d| d % 7 < 5)
+            .map(|d| {
+                gap(
+                    d,
+                    7200 + (d as u32 * 7) % 60,
+                    if d % 7 == 4 { 3.0 * 86_400.0 } else { 86_400.0 },
+                )
+            })
             .collect();
         let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
         assert_eq!(fitted.table.conditioning, Conditioning::Week);
-        let after = |d: u32| {
+        let after = |d: i32| {
             fitted
                 .table
-                .usual_log_gap(gap(d, 2, 0.0).from)
+                .usual_log_gap(gap(d, 7200, 0.0).from)
                 .exp()
                 .round()
         };
@@ -226,18 +260,46 @@ mod tests {
     }
 
     #[test]
+    fn the_last_ping_of_a_business_day_is_followed_by_the_night() {
+        // Every 10 minutes from 09:00 to 16:50 on weekdays; the 16:50 ping is the day's last.
+        let mut gaps = Vec::new();
+        for d in (0..21).filter(|d| d % 7 < 5) {
+            for k in 0..48u32 {
+                let at = 9 * 3600 + k * 600;
+                let next = if k < 47 {
+                    600.0
+                } else if d % 7 == 4 {
+                    (64 * 3600 + 600) as f64
+                } else {
+                    (16 * 3600 + 600) as f64
+                };
+                gaps.push(gap(d, at, next));
+            }
+        }
+        let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
+        let after = |d: i32, secs: u32| {
+            fitted
+                .table
+                .usual_log_gap(gap(d, secs, 0.0).from)
+                .exp()
+                .round()
+        };
+        assert_eq!(after(2, 11 * 3600), 600.0);
+        assert_eq!(after(2, 16 * 3600 + 3000), (16 * 3600 + 600) as f64);
+        assert_eq!(after(4, 16 * 3600 + 3000), (64 * 3600 + 600) as f64);
+    }
+
+    #[test]
     fn busy_days_and_quiet_nights_are_told_apart() {
         // Every 2 minutes from 08:00 to 20:00, every hour at night, every day.
         let mut gaps = Vec::new();
         for day in 0..14 {
-            for hour in 0..24 {
-                let secs = if (8..20).contains(&hour) {
-                    120.0
-                } else {
-                    3600.0
-                };
-                let n = (3600.0 / secs) as usize;
-                gaps.extend((0..n).map(|_| gap(day % 7, hour, secs)));
+            let mut t = 0u32;
+            while t < DAY_SECS {
+                let hour = t / 3600;
+                let len = if (8..20).contains(&hour) { 120 } else { 3600 };
+                gaps.push(gap(day, t, len as f64));
+                t += len;
             }
         }
         let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
@@ -245,7 +307,7 @@ mod tests {
         let after = |h: u32| {
             fitted
                 .table
-                .usual_log_gap(gap(2, h, 0.0).from)
+                .usual_log_gap(gap(2, h * 3600, 0.0).from)
                 .exp()
                 .round()
         };

@@ -54,6 +54,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         next_check_at -> Nullable<Timestamptz>,
+        expected_by -> Nullable<Timestamptz>,
+        run_warning_secs -> Nullable<Int4>,
+        model_due_at -> Nullable<Timestamptz>,
         time_zone -> Nullable<Text>,
     }
 }
@@ -104,6 +107,8 @@ diesel::table! {
         opened_at -> Timestamptz,
         resolved_at -> Nullable<Timestamptz>,
         deadline_at -> Nullable<Timestamptz>,
+        marked_expected_at -> Nullable<Timestamptz>,
+        marked_expected_by -> Nullable<Uuid>,
     }
 }
 
@@ -155,6 +160,8 @@ diesel::table! {
         window_low_secs -> Float8,
         window_high_secs -> Float8,
         params -> Jsonb,
+        window_from -> Timestamptz,
+        window_until -> Timestamptz,
     }
 }
 

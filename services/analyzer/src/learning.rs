@@ -7,9 +7,10 @@ use chrono_tz::Tz;
 use lifeline_cadence::{HistoryPing, Model, Progress, Strategy, Unusual};
 use lifeline_domain::{Cadence, Decision, HeartbeatTiming, Schedule};
 
-/// Models learn from this much recent history, so a job that changes is followed within two
-/// weeks and old behaviour is forgotten.
-pub const WINDOW: Duration = Duration::days(14);
+/// Models learn from this much recent history: three of every weekday (a weekly rhythm has
+/// only those to go by), while a job that changes is followed within three weeks and old
+/// behaviour is forgotten.
+pub const WINDOW: Duration = Duration::days(21);
 /// A model is retrained this long after it was trained.
 pub const RETRAIN_EVERY: Duration = Duration::days(1);
 /// A heartbeat without a model is looked at again this often, so it learns within the hour it
@@ -33,7 +34,9 @@ pub fn window(history: &[HistoryPing], now: DateTime<Utc>) -> &[HistoryPing] {
     &history[start..end]
 }
 
-/// Trains on the window if the heartbeat is eligible.
+/// Trains on the window if the heartbeat is eligible. A heartbeat that had a model keeps it when
+/// the window cannot train a new one (an outage took most of its pings): the old model is
+/// still the best knowledge of the job.
 pub fn train(
     window: &[HistoryPing],
     unusual: &Unusual,

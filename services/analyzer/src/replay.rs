@@ -30,6 +30,8 @@ pub struct Replay {
     pub fixed: Schedule,
     pub until: Option<DateTime<Utc>>,
     pub predictor: Predictor,
+    /// Describe every training on stderr.
+    pub verbose: bool,
 }
 
 /// One alert, printed as one JSON line.
@@ -207,13 +209,22 @@ impl Walk {
         let open = |since: Option<DateTime<Utc>>| since.map(|from| Period { from, until: at });
         unusual.down.extend(open(self.down_since));
         unusual.payload.extend(open(self.payload_since));
-        self.model = train(
+        let trained = train(
             window(&self.seen, at),
             &unusual,
             self.config.tz,
             at,
             strategy,
         );
+        if trained.is_some() {
+            self.model = trained;
+        }
+        if self.config.verbose {
+            match &self.model {
+                Some(m) => eprintln!("{at}: trained: {}", m.describe()),
+                None => eprintln!("{at}: not eligible"),
+            }
+        }
         self.next_training = Some(next_training(at, self.model.is_some()));
         let decision = relearn(&self.timing, self.model.as_ref(), self.config.fixed, at);
         self.record(&decision, None);
@@ -320,6 +331,7 @@ mod tests {
             fixed: Schedule::from_secs(86_400, 3600).unwrap_or_else(|e| panic!("{e}")),
             until: None,
             predictor,
+            verbose: false,
         }
     }
 

@@ -73,6 +73,9 @@ pub struct ReplayArgs {
     /// (no learning: plain interval + grace, the baseline).
     #[arg(long, value_enum, default_value = "combined")]
     pub model: ReplayModel,
+    /// Also describe every training to stderr: when, on how many pings, and what was learned.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

@@ -31,6 +31,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
         tz: args.tz,
         fixed,
         until: args.until,
+        verbose: args.verbose,
         predictor: match args.model {
             ReplayModel::Combined => Predictor::Learned(Strategy::Combined),
             ReplayModel::Linfa => Predictor::Learned(Strategy::Linfa),
