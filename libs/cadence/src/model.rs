@@ -71,6 +71,10 @@ pub struct RunModel {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SizeModel {
     mixture: Mixture,
+    /// Median log size, and how far sizes stray above and below it.
+    usual_log: f64,
+    above: Tail,
+    below: Tail,
     per_week: f64,
     pub typical_bytes: u64,
 }
@@ -251,8 +255,16 @@ impl Model {
         let y = (body_size as f64 + 1.0).ln();
         let c = s.mixture.given(&[]);
         let p = FALSE_WARNINGS_PER_WEEK / s.per_week.max(1.0);
-        let improbable = c.survival(y) < p || c.survival(y) > 1.0 - p;
+        let improbable_to_mixture = c.survival(y) < p || c.survival(y) > 1.0 - p;
         let far = c.nearest(y).1 > PAYLOAD_FACTOR.ln();
+        // The mixture's Gaussian tails are thin where sizes are skewed; the combination also
+        // asks the extrapolated tails, which must agree.
+        let r = y - s.usual_log;
+        let beyond_tails = r > s.above.warning(s.per_week) || -r > s.below.warning(s.per_week);
+        let improbable = match self.strategy {
+            Strategy::Linfa => improbable_to_mixture,
+            Strategy::Combined => improbable_to_mixture && beyond_tails,
+        };
         (improbable && far).then_some(PayloadSurprise {
             size: body_size,
             usual: s.typical_bytes,
@@ -268,7 +280,8 @@ fn slack(secs: f64) -> f64 {
 
 impl GapModel {
     fn train(f: &Features, weeks: f64) -> Option<GapModel> {
-        let fitted = Timetable::fit(&f.gaps)?;
+        let per_week = f.gaps.len() as f64 / weeks;
+        let fitted = Timetable::fit(&f.gaps, per_week)?;
         let tail = Tail::learn(&fitted.residuals)?;
         let rows: Vec<Vec<f64>> = f
             .gaps
@@ -285,7 +298,7 @@ impl GapModel {
             timetable: fitted.table,
             tail,
             mixture: Mixture::train(&rows),
-            per_week: f.gaps.len() as f64 / weeks,
+            per_week,
             typical_secs: median(&mut secs),
         })
     }
@@ -333,10 +346,17 @@ impl SizeModel {
         if f.sizes.len() < MIN_RUNS || with_body * 2 < f.sizes.len() {
             return None;
         }
-        let rows: Vec<Vec<f64>> = f.sizes.iter().map(|s| vec![(s + 1.0).ln()]).collect();
+        let logs: Vec<f64> = f.sizes.iter().map(|s| (s + 1.0).ln()).collect();
+        let usual_log = median(&mut logs.clone());
+        let rows: Vec<Vec<f64>> = logs.iter().map(|l| vec![*l]).collect();
+        let above: Vec<f64> = logs.iter().map(|l| l - usual_log).collect();
+        let below: Vec<f64> = above.iter().map(|r| -r).collect();
         let mut sizes = f.sizes.clone();
         Some(SizeModel {
             mixture: Mixture::train(&rows)?,
+            usual_log,
+            above: Tail::learn(&above)?,
+            below: Tail::learn(&below)?,
             per_week: f.sizes.len() as f64 / weeks,
             typical_bytes: median(&mut sizes).round() as u64,
         })

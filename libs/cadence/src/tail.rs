@@ -19,12 +19,56 @@ pub struct Tail {
     /// 5th and 95th percentiles: the usual window.
     pub low: f64,
     pub high: f64,
-    /// Exponential tails fitted above several thresholds, as (threshold, share of samples
-    /// above it, mean excess above it).
-    pub fits: Vec<(f64, f64, f64)>,
+    /// Tails fitted above several thresholds.
+    pub fits: Vec<Fit>,
     /// The largest residual seen.
     pub max: f64,
     pub samples: usize,
+}
+
+/// A generalised Pareto tail over the ratio to the usual value (`exp` of the residual), above
+/// one threshold: exponential gaps (a queue worker's) give a shape near 0, skewed run times a
+/// positive one (the tail goes on). A negative shape (a tail that ends) is not believed: ten
+/// samples cannot show where a job's tail ends, and believing it cries wolf.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fit {
+    threshold: f64,
+    /// Share of samples above the threshold.
+    share: f64,
+    scale: f64,
+    shape: f64,
+}
+
+impl Fit {
+    /// Method of moments on the excesses above `threshold` (most stable for small counts).
+    fn of(threshold: f64, excesses: &[f64], share: f64) -> Fit {
+        let k = excesses.len() as f64;
+        let mean = excesses.iter().sum::<f64>() / k;
+        let var = excesses.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (k - 1.0).max(1.0);
+        let (scale, shape) = if var > 0.0 && mean > 0.0 {
+            let r = mean * mean / var;
+            (0.5 * mean * (1.0 + r), (0.5 * (1.0 - r)).clamp(0.0, 0.5))
+        } else {
+            (mean, 0.0)
+        };
+        Fit {
+            threshold,
+            share,
+            scale,
+            shape,
+        }
+    }
+
+    /// The ratio exceeded with probability `p`.
+    fn beyond(&self, p: f64) -> f64 {
+        let odds = self.share / p;
+        let excess = if self.shape.abs() < 1e-6 {
+            self.scale * odds.ln()
+        } else {
+            self.scale / self.shape * (odds.powf(self.shape) - 1.0)
+        };
+        self.threshold + excess.max(0.0)
+    }
 }
 
 impl Tail {
@@ -53,9 +97,12 @@ impl Tail {
         let fits = tops
             .into_iter()
             .map(|k| {
-                let threshold = sorted[n - 1 - k];
-                let excess = sorted[n - k..].iter().map(|r| r - threshold).sum::<f64>() / k as f64;
-                (threshold, k as f64 / n as f64, excess)
+                let threshold = sorted[n - 1 - k].exp();
+                let excesses: Vec<f64> = sorted[n - k..]
+                    .iter()
+                    .map(|r| r.exp() - threshold)
+                    .collect();
+                Fit::of(threshold, &excesses, k as f64 / n as f64)
             })
             .collect();
         Some(Tail {
@@ -73,8 +120,8 @@ impl Tail {
         let p = p.clamp(1e-12, 1.0);
         self.fits
             .iter()
-            .filter(|(_, share, _)| p < *share)
-            .map(|(threshold, share, excess)| threshold + excess * (share / p).ln())
+            .filter(|f| p < f.share)
+            .map(|f| f.beyond(p).ln())
             .fold(self.max, f64::max)
     }
 
@@ -115,25 +162,33 @@ mod tests {
 
     #[test]
     fn a_constant_quantity_warns_at_its_value() {
+        // (Its ratios are all 1: no excess above any threshold.)
         let tail = Tail::learn(&[0.0; 50]).unwrap_or_else(|| panic!("samples"));
         assert_eq!(tail.warning(2000.0), 0.0);
     }
 
     #[test]
     fn an_exponential_tail_is_extrapolated_past_the_largest_sample() {
-        // Quantiles of an exponential with mean 1: −ln(1 − u).
+        // Log residuals of exponential gaps with mean 1: ln(−ln(1 − u)).
         let samples: Vec<f64> = (0..1000)
-            .map(|i| -(1.0 - (i as f64 + 0.5) / 1000.0).ln())
+            .map(|i| (-(1.0 - (i as f64 + 0.5) / 1000.0).ln()).ln())
             .collect();
         let tail = Tail::learn(&samples).unwrap_or_else(|| panic!("samples"));
-        assert!(
-            tail.fits.iter().all(|f| (f.2 - 1.0).abs() < 0.35),
-            "{tail:?}"
-        );
-        // True quantile at p = 1e-5 is ln(1e5) ≈ 11.5; the largest sample is ≈ 7.6.
-        let at = tail.beyond(1e-5);
-        assert!(at > tail.max && (at - 11.5).abs() < 1.0, "{at}");
+        // True ratio at p = 1e-5 is ln(1e5) ≈ 11.5; the largest sample is ≈ 7.6.
+        let at = tail.beyond(1e-5).exp();
+        assert!(at > tail.max.exp() && (at - 11.5).abs() < 2.0, "{at}");
         // A weekly budget over more samples moves the threshold out.
         assert!(tail.warning(2000.0) > tail.warning(7.0));
+    }
+
+    #[test]
+    fn bounded_jitter_warns_soon_past_it() {
+        // Uniform jitter of ±2% around the usual value.
+        let samples: Vec<f64> = (0..2000)
+            .map(|i| (0.98 + 0.04 * (i as f64 / 1999.0)).ln())
+            .collect();
+        let tail = Tail::learn(&samples).unwrap_or_else(|| panic!("samples"));
+        let at = tail.beyond(1e-6).exp();
+        assert!((1.02..1.1).contains(&at), "{at}");
     }
 }

@@ -6,8 +6,8 @@
 //! with its own ping at that time: at 16:55 on a Friday it is the last ping of the week.
 //!
 //! Three conditionings compete, each judged on days (or weeks) it did not learn from: by time
-//! of week, by time of day, or none. A finer one is chosen only when it predicts clearly
-//! better, so a job without a weekly rhythm is not fitted to the three samples each hour of
+//! of week, by time of day, or none. A finer one is chosen only when it would warn clearly
+//! sooner, so a job without a weekly rhythm is not fitted to the three samples each hour of
 //! its week has.
 
 use std::collections::BTreeMap;
@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{DAY_SECS, Phase, WEEK_SECS};
 use crate::features::Gap;
-use crate::tail::median;
+use crate::tail::{Tail, median};
 
 /// The table's resolution: the usual gap is kept for every five minutes of the day or week.
 const SLOT_SECS: u32 = 300;
 /// A day's ping counts as "at that time" within two hours of it.
 const BAND_SECS: u32 = 2 * 3600;
-/// A finer conditioning must cut the prediction error by this factor to be chosen.
+/// A finer conditioning must narrow the warning margin by this factor to be chosen.
 const BETTER_BY: f64 = 0.9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,9 @@ struct Level {
     conditioning: Conditioning,
     periods: Vec<(i32, Vec<(u32, f64)>)>,
     overall: f64,
+    /// Pings within this many seconds count as "at that time": the usual gap, at most the
+    /// band.
+    near: u32,
 }
 
 impl Level {
@@ -102,6 +105,7 @@ impl Level {
             conditioning,
             periods,
             overall,
+            near: (overall.exp() as u32).min(BAND_SECS),
         }
     }
 
@@ -114,28 +118,42 @@ impl Level {
             .periods
             .iter()
             .filter(|(p, _)| Some(*p) != skip)
-            .filter_map(|(_, pings)| nearest(pings, phase))
+            .filter_map(|(_, pings)| answer(pings, phase, self.near))
             .collect();
         (!answers.is_empty()).then(|| median(&mut answers))
     }
 }
 
-/// The log gap after the ping nearest to `phase` in one period, if one is within the band.
-fn nearest(pings: &[(u32, f64)], phase: u32) -> Option<f64> {
-    let i = pings.partition_point(|(p, _)| *p < phase);
-    [i.checked_sub(1), Some(i)]
-        .into_iter()
-        .flatten()
-        .filter_map(|j| pings.get(j))
-        .map(|(p, log)| (p.abs_diff(phase), *log))
-        .filter(|(d, _)| *d <= BAND_SECS)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, log)| log)
+/// One period's answer for a ping at `phase`: the longest gap after its pings within `near`
+/// of it, else the gap after its ping nearest to it within the band. The longest, because a
+/// business day's last ping may come a few minutes earlier or later than usual: at 16:48 the
+/// day that ended at 16:52 answers "the night", not the ten minutes after its 16:45 ping.
+fn answer(pings: &[(u32, f64)], phase: u32, near: u32) -> Option<f64> {
+    let from = pings.partition_point(|(p, _)| *p + near < phase);
+    let close = pings[from..]
+        .iter()
+        .take_while(|(p, _)| *p <= phase + near)
+        .map(|(_, log)| *log)
+        .fold(None, |max: Option<f64>, log| {
+            Some(max.map_or(log, |m| m.max(log)))
+        });
+    close.or_else(|| {
+        let i = pings.partition_point(|(p, _)| *p < phase);
+        [i.checked_sub(1), Some(i)]
+            .into_iter()
+            .flatten()
+            .filter_map(|j| pings.get(j))
+            .map(|(p, log)| (p.abs_diff(phase), *log))
+            .filter(|(d, _)| *d <= BAND_SECS)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, log)| log)
+    })
 }
 
 impl Timetable {
-    /// `None` without gaps. Gaps of zero length are skipped.
-    pub fn fit(gaps: &[Gap]) -> Option<Fitted> {
+    /// `None` without gaps. Gaps of zero length are skipped. `per_week` is how many gaps a
+    /// week holds: levels are compared by where they would warn.
+    pub fn fit(gaps: &[Gap], per_week: f64) -> Option<Fitted> {
         let logs: Vec<(Gap, f64)> = gaps
             .iter()
             .filter(|g| g.secs > 0.0)
@@ -162,7 +180,10 @@ impl Timetable {
                     }
                 })
                 .collect();
-            let error = residuals.iter().map(|r| r.abs()).sum::<f64>() / residuals.len() as f64;
+            // What matters is how soon silence becomes improbable: the level whose warning sits
+            // closest to the usual gap wins. (Mean error would let a busy day's many gaps
+            // outvote the night's few, and the night is where a flat model cries wolf.)
+            let error = Tail::learn(&residuals).map_or(f64::MAX, |t| t.warning(per_week) - t.low);
             if best.as_ref().is_none_or(|(e, _)| error < e * BETTER_BY) {
                 let table = Timetable::tabulate(&level, coarser.as_ref().map(|(l, _)| l));
                 best = Some((
@@ -227,7 +248,7 @@ mod tests {
                 gap(i / 288, (i % 288) as u32 * 300, 300.0 + jitter as f64)
             })
             .collect();
-        let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
+        let fitted = Timetable::fit(&gaps, 100.0).unwrap_or_else(|| panic!("gaps"));
         assert_eq!(fitted.table.conditioning, Conditioning::None);
         let usual = fitted.table.usual_log_gap(Phase::from_week_secs(0)).exp();
         assert!((usual - 303.5).abs() < 2.0, "{usual}");
@@ -246,7 +267,7 @@ mod tests {
                 )
             })
             .collect();
-        let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
+        let fitted = Timetable::fit(&gaps, 100.0).unwrap_or_else(|| panic!("gaps"));
         assert_eq!(fitted.table.conditioning, Conditioning::Week);
         let after = |d: i32| {
             fitted
@@ -276,7 +297,7 @@ mod tests {
                 gaps.push(gap(d, at, next));
             }
         }
-        let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
+        let fitted = Timetable::fit(&gaps, 100.0).unwrap_or_else(|| panic!("gaps"));
         let after = |d: i32, secs: u32| {
             fitted
                 .table
@@ -302,7 +323,7 @@ mod tests {
                 t += len;
             }
         }
-        let fitted = Timetable::fit(&gaps).unwrap_or_else(|| panic!("gaps"));
+        let fitted = Timetable::fit(&gaps, 100.0).unwrap_or_else(|| panic!("gaps"));
         assert_ne!(fitted.table.conditioning, Conditioning::None);
         let after = |h: u32| {
             fitted
