@@ -173,12 +173,14 @@ pub async fn unusual(
     from: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<UnusualStretches, StoreError> {
-    let rows: Vec<(
+    /// Kind, opened, resolved, marked expected.
+    type Row = (
         String,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
         Option<DateTime<Utc>>,
-    )> = incidents::table
+    );
+    let rows: Vec<Row> = incidents::table
         .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
         .filter(
             incidents::resolved_at
