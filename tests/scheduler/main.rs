@@ -3,6 +3,7 @@
 //! webhook servers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ai;
 mod delivery;
 mod long_runs;
 mod outage;

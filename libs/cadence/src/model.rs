@@ -123,6 +123,16 @@ impl Model {
         })
     }
 
+    /// The usual gap's 5–95 % window in seconds, wherever on the clock: what the dashboard
+    /// summarises as "usually every …".
+    pub fn typical_window_secs(&self) -> (f64, f64) {
+        let g = &self.gaps;
+        (
+            g.typical_secs * g.tail.low.exp(),
+            g.typical_secs * g.tail.high.exp(),
+        )
+    }
+
     /// One line on what was learned, for logs and the replay's `--verbose`.
     pub fn describe(&self) -> String {
         let g = &self.gaps;
@@ -272,10 +282,11 @@ impl Model {
     }
 }
 
-/// Room past a learned bound that no history justifies but every clock needs: a minute, plus
-/// 1% of the gap for long ones (a daily job gets a quarter of an hour).
+/// Room past a learned bound that no history justifies but every clock needs: a minute (half
+/// the gap for jobs that ping more often than every two minutes), plus 1% of the gap for long
+/// ones (a daily job gets a quarter of an hour).
 fn slack(secs: f64) -> f64 {
-    60.0 + 0.01 * secs
+    (0.5 * secs).min(60.0) + 0.01 * secs
 }
 
 impl GapModel {

@@ -140,6 +140,11 @@ impl PingBatch {
         }
     }
 
+    /// The timing as the pings so far left it.
+    pub fn timing(&self) -> &HeartbeatTiming {
+        &self.timing
+    }
+
     /// Applies one ping; its effect is what the ping row records (a run's duration).
     pub fn apply(&mut self, ping: Ping) -> PingEffect {
         let was_paused = self.timing.status == Status::Paused;

@@ -219,15 +219,16 @@ pub async fn unusual(
 
 /// Saves a trained model (or, with `None`, records that none could be trained), sets when to
 /// look again, and writes `recount`'s decision on the heartbeat's current deadlines — all under
-/// the heartbeat's row lock, in one transaction. Returns false when the heartbeat is gone or
-/// no longer in AI mode (then nothing is written).
+/// the heartbeat's row lock, in one transaction. Returns whether a deadline moved earlier (the
+/// scheduler must look again), or `None` when the heartbeat is gone or no longer in AI mode
+/// (then nothing is written).
 pub async fn save_trained(
     conn: &mut PgConn,
     heartbeat: HeartbeatId,
     model: Option<NewModel>,
     next_due: DateTime<Utc>,
     recount: impl FnOnce(&HeartbeatTiming) -> Decision + Send,
-) -> Result<bool, StoreError> {
+) -> Result<Option<bool>, StoreError> {
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let row: Option<TimingRow> = heartbeats::table
             .find(heartbeat.as_uuid())
@@ -238,7 +239,7 @@ pub async fn save_trained(
             .await
             .optional()?;
         let Some(row) = row else {
-            return Ok(false);
+            return Ok(None);
         };
         if let Some(m) = &model {
             diesel::insert_into(ai_models::table)
@@ -273,13 +274,15 @@ pub async fn save_trained(
             .set(heartbeats::model_due_at.eq(next_due))
             .execute(conn)
             .await?;
+        let decision = recount(&row.timing()?);
+        let wake = decision.wake_scheduler;
         let decided = [Decided {
             heartbeat,
             team: row.team(),
-            decision: recount(&row.timing()?),
+            decision,
         }];
         decisions::write(conn, &decided).await?;
-        Ok(true)
+        Ok(Some(wake))
     })
     .await
 }

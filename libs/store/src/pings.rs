@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use lifeline_domain::{HeartbeatId, Ping as RulePing, PingBatch, PingKind, TeamId};
+use lifeline_domain::{
+    HeartbeatId, LearnedCadence, Ping as RulePing, PingBatch, PingKind, Schedule, TeamId,
+};
 use serde::Serialize;
 
 use crate::decisions::{self, Decided};
@@ -61,8 +63,32 @@ pub struct Staged {
 /// locking read, the three writes together, then `COMMIT` — three round trips per batch
 /// whatever its size. Because of that, after an error the connection may still be inside the
 /// failed transaction: the caller must discard it (the ingest writer does).
-pub async fn stage_batch(conn: &mut PgConn, batch: &[NewPing]) -> Result<Staged, StoreError> {
-    record_in_tx(conn, batch).await
+pub async fn stage_batch(
+    conn: &mut PgConn,
+    batch: &[NewPing],
+    expectations: &dyn Expectations,
+) -> Result<Staged, StoreError> {
+    record_in_tx(conn, batch, expectations).await
+}
+
+/// What AI heartbeats' models expect after each ping (the ping writer's cache of models). A
+/// heartbeat it says nothing about keeps the cadence stored on its row.
+pub trait Expectations: Sync {
+    fn after(
+        &self,
+        heartbeat: HeartbeatId,
+        ping: &NewPing,
+        fixed: Schedule,
+    ) -> Option<LearnedCadence>;
+}
+
+/// No models: every heartbeat keeps its stored cadence.
+pub struct NoModels;
+
+impl Expectations for NoModels {
+    fn after(&self, _: HeartbeatId, _: &NewPing, _: Schedule) -> Option<LearnedCadence> {
+        None
+    }
 }
 
 /// Commits a staged batch. When that fails the batch may or may not be stored (the answer to
@@ -113,7 +139,11 @@ pub async fn commit_status(conn: &mut PgConn, txid: i64) -> Result<Option<bool>,
     })
 }
 
-async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreError> {
+async fn record_in_tx(
+    conn: &PgConn,
+    batch: &[NewPing],
+    expectations: &dyn Expectations,
+) -> Result<Staged, StoreError> {
     let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -146,11 +176,12 @@ async fn record_in_tx(conn: &PgConn, batch: &[NewPing]) -> Result<Staged, StoreE
         let Some((team, rules)) = touched.get_mut(&ping.heartbeat) else {
             continue;
         };
+        let learned = expectations.after(ping.heartbeat, ping, rules.timing().cadence.fixed());
         let effect = rules.apply(RulePing {
             kind: ping.kind,
             exit_code: ping.exit_code,
             at: ping.received_at,
-            learned: None,
+            learned,
         });
         outcome[i] = Recorded::Stored;
         rows.push(ping, *team, effect.duration.map(|d| d.num_milliseconds()));

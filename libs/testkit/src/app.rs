@@ -30,6 +30,8 @@ pub struct TestApp {
     pub scheduler: Option<lifeline_scheduler::Running>,
     /// The dashboard, when a test started it (`start_web`).
     pub web: Option<lifeline_web::Running>,
+    /// The analyzer, when a test started it (`start_analyzer`).
+    pub analyzer: Option<lifeline_analyzer::Running>,
     pub base: String,
     pub http: reqwest::Client,
 }
@@ -68,6 +70,7 @@ impl TestApp {
             ingest: Some(running),
             scheduler: None,
             web: None,
+            analyzer: None,
             base,
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -210,6 +213,22 @@ impl TestApp {
         if let Some(running) = self.web.take() {
             running.stop().await.unwrap();
         }
+        if let Some(running) = self.analyzer.take() {
+            running.stop().await;
+        }
+    }
+
+    /// Starts the analyzer (training on schedule) in this process, on `self.store`.
+    pub async fn start_analyzer(&mut self) {
+        let metrics = lifeline_ops::prometheus();
+        let running = lifeline_analyzer::start(
+            lifeline_analyzer::AnalyzerSettings::local(),
+            self.store.clone(),
+            metrics,
+        )
+        .await
+        .unwrap();
+        self.analyzer = Some(running);
     }
 
     /// Starts the dashboard on this app's engines, with ping URLs under this app's ping API and

@@ -35,6 +35,8 @@ pub enum Role {
     Scheduler,
     /// The dashboard and management API (`lifeline web`).
     Web,
+    /// The AI heartbeats' analyzer (`lifeline analyzer`).
+    Analyzer,
     /// Every service in one process (`lifeline all`).
     All,
 }
@@ -45,6 +47,7 @@ impl Role {
             Role::Ingest => "ingest",
             Role::Scheduler => "scheduler",
             Role::Web => "web",
+            Role::Analyzer => "analyzer",
             Role::All => "all",
         }
     }
@@ -59,6 +62,10 @@ impl Role {
 
     fn scheduler(self) -> bool {
         matches!(self, Role::Scheduler | Role::All)
+    }
+
+    fn analyzer(self) -> bool {
+        matches!(self, Role::Analyzer | Role::All)
     }
 }
 
@@ -120,6 +127,9 @@ impl Lifeline {
         let web = role
             .web()
             .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
+        let analyzer = role
+            .analyzer()
+            .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
         let mut cmd = self.command();
         cmd.arg(role.command()).stdout(Stdio::null());
         if let Some(addr) = web {
@@ -131,6 +141,9 @@ impl Lifeline {
         if let Some(addr) = ops {
             cmd.env("LIFELINE_SCHEDULER_ADDR", addr.to_string());
         }
+        if let Some(addr) = analyzer {
+            cmd.env("LIFELINE_ANALYZER_ADDR", addr.to_string());
+        }
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin.display()));
@@ -140,9 +153,10 @@ impl Lifeline {
             ingest,
             ops,
             web,
+            analyzer,
         };
         let http = reqwest::Client::new();
-        for addr in [ingest, ops, web].into_iter().flatten() {
+        for addr in [ingest, ops, web, analyzer].into_iter().flatten() {
             let url = format!("http://{addr}/readyz");
             let ready = wait_until(START_LIMIT, async || {
                 http.get(&url)
@@ -167,6 +181,8 @@ pub struct Process {
     pub ops: Option<SocketAddr>,
     /// The dashboard's address, for `Web` and `All`.
     pub web: Option<SocketAddr>,
+    /// The analyzer's ops endpoints, for `Analyzer` and `All`.
+    pub analyzer: Option<SocketAddr>,
 }
 
 impl Process {

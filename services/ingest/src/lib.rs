@@ -7,6 +7,7 @@
 
 mod beacon;
 mod error;
+mod models;
 mod rate_limit;
 mod redis_health;
 mod routes;

@@ -16,6 +16,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use crate::IngestSettings;
+use crate::models::Models;
 
 struct Job {
     ping: NewPing,
@@ -48,6 +49,7 @@ impl PingWriter {
         let (queue, rx) = mpsc::channel(settings.max_batch * settings.writers * 4);
         let (stop, _) = watch::channel(false);
         let rx = Arc::new(Mutex::new(rx));
+        let models = Models::new();
         let tasks = (0..settings.writers)
             .map(|_| {
                 let writer = Writer {
@@ -57,6 +59,7 @@ impl PingWriter {
                     conn: None,
                     redis: redis.clone(),
                     keys: keys.clone(),
+                    models: models.clone(),
                 };
                 tokio::spawn(commit_loop(
                     rx.clone(),
@@ -102,6 +105,8 @@ struct Writer {
     conn: Option<PgConn>,
     redis: ConnectionManager,
     keys: RedisKeys,
+    /// AI heartbeats' models, shared by the writers.
+    models: Models,
 }
 
 async fn commit_loop(
@@ -201,6 +206,7 @@ impl Writer {
             connect_timeout,
             commit_timeout,
             conn: slot,
+            models,
             ..
         } = self;
         let attempt = async {
@@ -214,7 +220,8 @@ impl Writer {
                     slot.insert(conn)
                 }
             };
-            pings::stage_batch(conn, pings).await
+            let models = models.for_batch(conn, pings).await?;
+            pings::stage_batch(conn, pings, &models).await
         };
         let result = tokio::time::timeout(*commit_timeout, attempt).await;
         match result {

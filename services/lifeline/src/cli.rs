@@ -35,9 +35,12 @@ pub enum Command {
     /// Operator commands for scripts.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// AI heartbeats' analyzer.
-    #[command(subcommand)]
-    Analyzer(AnalyzerCommand),
+    /// Run the AI heartbeats' analyzer (trains each AI heartbeat's model on a schedule); with
+    /// `replay`, evaluate the model offline instead.
+    Analyzer {
+        #[command(subcommand)]
+        command: Option<AnalyzerCommand>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,7 +93,11 @@ impl Command {
     pub fn is_quiet(&self) -> bool {
         matches!(
             self,
-            Command::Admin(_) | Command::Demo { .. } | Command::Analyzer(_)
+            Command::Admin(_)
+                | Command::Demo { .. }
+                | Command::Analyzer {
+                    command: Some(AnalyzerCommand::Replay(_))
+                }
         )
     }
 }

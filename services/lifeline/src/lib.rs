@@ -38,6 +38,7 @@ pub struct Roles {
     pub ingest: bool,
     pub scheduler: bool,
     pub web: bool,
+    pub analyzer: bool,
 }
 
 impl Roles {
@@ -45,15 +46,17 @@ impl Roles {
         ingest: true,
         scheduler: true,
         web: true,
+        analyzer: true,
     };
     pub const NONE: Roles = Roles {
         ingest: false,
         scheduler: false,
         web: false,
+        analyzer: false,
     };
 }
 
-/// `lifeline ingest`, `lifeline scheduler`, `lifeline web` and `lifeline all`: start the
+/// `lifeline ingest`, `lifeline scheduler`, `lifeline web`, `lifeline analyzer` and `lifeline all`: start the
 /// services, run until SIGINT or SIGTERM, then shut down gracefully (pings in flight are
 /// committed and answered, notifications being sent are recorded, pages being served finish).
 pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
@@ -78,6 +81,16 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
             lifeline_scheduler::start(settings.scheduler.clone(), settings.store.clone(), metrics)
                 .await
                 .context("starting the scheduler")?;
+        Some(running)
+    } else {
+        None
+    };
+    let analyzer = if roles.analyzer {
+        let metrics = lifeline_ops::prometheus();
+        let running =
+            lifeline_analyzer::start(settings.analyzer.clone(), settings.store.clone(), metrics)
+                .await
+                .context("starting the analyzer")?;
         Some(running)
     } else {
         None
@@ -109,6 +122,9 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     }
     if let Some(scheduler) = scheduler {
         scheduler.stop().await;
+    }
+    if let Some(analyzer) = analyzer {
+        analyzer.stop().await;
     }
     tracing::info!("stopped");
     Ok(())

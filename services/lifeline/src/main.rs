@@ -8,7 +8,10 @@ use lifeline_settings::Source;
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // Offline and self-contained: needs no configuration, database or logs.
-    if let Command::Analyzer(AnalyzerCommand::Replay(args)) = &cli.command {
+    if let Command::Analyzer {
+        command: Some(AnalyzerCommand::Replay(args)),
+    } = &cli.command
+    {
         return match lifeline::replay::run(args) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
@@ -53,7 +56,16 @@ async fn main() -> std::process::ExitCode {
         Command::All => lifeline::serve(settings, Roles::ALL).await,
         Command::Demo { output } => lifeline::demo::run(&settings, output).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,
-        Command::Analyzer(AnalyzerCommand::Replay(_)) => Ok(()),
+        Command::Analyzer { command: None } => {
+            let roles = Roles {
+                analyzer: true,
+                ..Roles::NONE
+            };
+            lifeline::serve(settings, roles).await
+        }
+        Command::Analyzer {
+            command: Some(AnalyzerCommand::Replay(_)),
+        } => Ok(()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Everything the `lifeline` process reads from its environment, gathered in one struct so that a
 //! bad value anywhere stops start-up before anything connects or binds.
 
+use lifeline_analyzer::AnalyzerSettings;
 use lifeline_ingest::IngestSettings;
 use lifeline_scheduler::SchedulerSettings;
 use lifeline_settings::{SettingError, Source};
@@ -17,6 +18,7 @@ pub struct Settings {
     /// The dashboard, with the two public bases: `LIFELINE_PUBLIC_URL` (the dashboard, which
     /// alert links point at) and `LIFELINE_PING_URL` (the ping API, the base of ping URLs).
     pub web: WebSettings,
+    pub analyzer: AnalyzerSettings,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
             ingest,
             scheduler,
             web,
+            analyzer: AnalyzerSettings::from_source(source)?,
         })
     }
 }
