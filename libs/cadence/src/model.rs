@@ -12,7 +12,7 @@ use crate::calendar::{Phase, add_secs};
 use crate::features::{Features, HistoryPing, Unusual, extract};
 use crate::mixture::{Mixture, circular};
 use crate::tail::{FALSE_WARNINGS_PER_WEEK, Tail, median};
-use crate::timetable::Timetable;
+use crate::timetable::{Timetable, gap_secs};
 
 /// Bumped when the stored shape or its meaning changes; older models are retrained.
 pub const VERSION: i32 = 1;
@@ -216,11 +216,12 @@ impl Model {
             _ => {
                 let usual = g.timetable.usual_log_gap(phase);
                 let t = &g.tail;
+                let secs = |deviation| gap_secs(usual, deviation).ln();
                 (
-                    usual + t.low,
-                    usual + t.high,
-                    usual + t.warning(g.per_week),
-                    usual + t.max,
+                    secs(t.low),
+                    secs(t.high),
+                    secs(t.warning(g.per_week)),
+                    secs(t.max),
                 )
             }
         };
@@ -283,10 +284,10 @@ impl Model {
 }
 
 /// Room past a learned bound that no history justifies but every clock needs: a minute (half
-/// the gap for jobs that ping more often than every two minutes), plus 1% of the gap for long
-/// ones (a daily job gets a quarter of an hour).
+/// the gap for jobs that ping more often than every two minutes), plus 1% of the gap up to a
+/// day's (a daily or weekly job gets a quarter of an hour).
 fn slack(secs: f64) -> f64 {
-    (0.5 * secs).min(60.0) + 0.01 * secs
+    (0.5 * secs).min(60.0) + 0.01 * secs.min(86_400.0)
 }
 
 impl GapModel {

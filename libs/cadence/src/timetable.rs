@@ -30,12 +30,16 @@ pub enum Conditioning {
     Week,
     Day,
     None,
+    /// By time of day, except where the same weekday in the other weeks agrees on something
+    /// else (a Friday evening before the weekend): the day's many samples with the week's
+    /// exceptions, and not the week's noise.
+    Calendar,
 }
 
 impl Conditioning {
     fn cycle_secs(self) -> u32 {
         match self {
-            Conditioning::Week => WEEK_SECS,
+            Conditioning::Week | Conditioning::Calendar => WEEK_SECS,
             Conditioning::Day => DAY_SECS,
             Conditioning::None => SLOT_SECS,
         }
@@ -44,7 +48,7 @@ impl Conditioning {
     /// Where in its day or week a gap started.
     fn phase(self, phase: Phase) -> u32 {
         match self {
-            Conditioning::Week => phase.week_secs(),
+            Conditioning::Week | Conditioning::Calendar => phase.week_secs(),
             Conditioning::Day => phase.day_secs(),
             Conditioning::None => 0,
         }
@@ -53,7 +57,7 @@ impl Conditioning {
     /// Which day or week it started in. Day numbers count from a Monday, so weeks do too.
     fn period(self, gap: &Gap) -> i32 {
         match self {
-            Conditioning::Week => gap.day.div_euclid(7),
+            Conditioning::Week | Conditioning::Calendar => gap.day.div_euclid(7),
             Conditioning::Day => gap.day,
             Conditioning::None => 0,
         }
@@ -68,8 +72,8 @@ pub struct Timetable {
     usual: Vec<f64>,
 }
 
-/// The table and each gap's out-of-sample residual (its log gap minus the usual one predicted
-/// from the other days or weeks), from which the spread is learned.
+/// The table and each gap's out-of-sample [`deviation`] from the usual gap predicted from the
+/// other days or weeks, from which the spread is learned.
 pub struct Fitted {
     pub table: Timetable,
     pub residuals: Vec<f64>,
@@ -80,8 +84,8 @@ struct Level {
     conditioning: Conditioning,
     periods: Vec<(i32, Vec<(u32, f64)>)>,
     overall: f64,
-    /// Pings within this many seconds count as "at that time": the usual gap, at most the
-    /// band.
+    /// Pings within this many seconds count as "at that time": twice the usual gap (so a
+    /// day's last ping is seen from its second-to-last), at most the band.
     near: u32,
 }
 
@@ -105,7 +109,7 @@ impl Level {
             conditioning,
             periods,
             overall,
-            near: (overall.exp() as u32).min(BAND_SECS),
+            near: ((2.0 * overall.exp()) as u32).min(BAND_SECS),
         }
     }
 
@@ -114,15 +118,41 @@ impl Level {
         if self.conditioning == Conditioning::None {
             return Some(self.overall);
         }
-        let mut answers: Vec<f64> = self
-            .periods
+        let mut answers = self.answers(phase, skip);
+        (!answers.is_empty()).then(|| median(&mut answers))
+    }
+
+    fn answers(&self, phase: u32, skip: Option<i32>) -> Vec<f64> {
+        self.periods
             .iter()
             .filter(|(p, _)| Some(*p) != skip)
             .filter_map(|(_, pings)| answer(pings, phase, self.near))
-            .collect();
-        (!answers.is_empty()).then(|| median(&mut answers))
+            .collect()
     }
 }
+
+/// Weeks agree when their answers are within this factor of each other; they overrule the day
+/// when they differ from it by more.
+const AGREE: f64 = 0.405; // ln 1.5
+
+/// The [`Conditioning::Calendar`] prediction after a ping at `phase` on local day `day`,
+/// leaving that day and its week out when `leave_out`.
+fn calendar(days: &Level, weeks: &Level, phase: Phase, day: i32, leave_out: bool) -> Option<f64> {
+    let by_day = days.predict(phase.day_secs(), leave_out.then_some(day));
+    let mut by_week = weeks.answers(phase.week_secs(), leave_out.then_some(day.div_euclid(7)));
+    if by_week.len() >= 2 {
+        let (lo, hi) = by_week
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let week = median(&mut by_week);
+        if hi - lo <= AGREE && by_day.is_none_or(|d| (week - d).abs() > AGREE) {
+            return Some(week);
+        }
+    }
+    by_day
+}
+
+impl Level {}
 
 /// One period's answer for a ping at `phase`: the longest gap after its pings within `near`
 /// of it, else the gap after its ping nearest to it within the band. The longest, because a
@@ -150,6 +180,23 @@ fn answer(pings: &[(u32, f64)], phase: u32, near: u32) -> Option<f64> {
     })
 }
 
+/// How far a gap strayed from the usual one, as a log ratio on the scale of the usual gap, but
+/// never a scale longer than a day: a cron job's lateness is minutes whether its gap is a day
+/// or a weekend, while a queue worker's gaps stretch in proportion.
+pub fn deviation(log_gap: f64, usual_log: f64) -> f64 {
+    let usual = usual_log.exp();
+    let scale = usual.min(DAY_SECS as f64);
+    (1.0 + (log_gap.exp() - usual) / scale).max(1e-3).ln()
+}
+
+/// The gap that strays `deviation` from a usual gap of `exp(usual_log)` seconds: the inverse of
+/// [`deviation`].
+pub fn gap_secs(usual_log: f64, deviation: f64) -> f64 {
+    let usual = usual_log.exp();
+    let scale = usual.min(DAY_SECS as f64);
+    usual + scale * (deviation.exp() - 1.0)
+}
+
 impl Timetable {
     /// `None` without gaps. Gaps of zero length are skipped. `per_week` is how many gaps a
     /// week holds: levels are compared by where they would warn.
@@ -166,18 +213,27 @@ impl Timetable {
         // Coarse to fine; a finer level answers with the coarser one where it has no answer.
         let mut best: Option<(f64, Fitted)> = None;
         let mut coarser: Option<(Level, Vec<f64>)> = None;
-        for conditioning in [Conditioning::None, Conditioning::Day, Conditioning::Week] {
+        let days = Level::new(Conditioning::Day, &logs, overall);
+        let weeks = Level::new(Conditioning::Week, &logs, overall);
+        for conditioning in [
+            Conditioning::None,
+            Conditioning::Day,
+            Conditioning::Week,
+            Conditioning::Calendar,
+        ] {
             let level = Level::new(conditioning, &logs, overall);
+            let predict = |gap: &Gap| match conditioning {
+                Conditioning::Calendar => calendar(&days, &weeks, gap.from, gap.day, true),
+                _ => level.predict(conditioning.phase(gap.from), Some(conditioning.period(gap))),
+            };
             let residuals: Vec<f64> = logs
                 .iter()
                 .enumerate()
-                .map(|(i, (gap, log))| {
-                    let phase = conditioning.phase(gap.from);
-                    let period = Some(conditioning.period(gap));
-                    match level.predict(phase, period) {
-                        Some(usual) => log - usual,
-                        None => coarser.as_ref().map_or(log - overall, |(_, r)| r[i]),
-                    }
+                .map(|(i, (gap, log))| match predict(gap) {
+                    Some(usual) => deviation(*log, usual),
+                    None => coarser
+                        .as_ref()
+                        .map_or(deviation(*log, overall), |(_, r)| r[i]),
                 })
                 .collect();
             // What matters is how soon silence becomes improbable: the level whose warning sits
@@ -185,7 +241,10 @@ impl Timetable {
             // outvote the night's few, and the night is where a flat model cries wolf.)
             let error = Tail::learn(&residuals).map_or(f64::MAX, |t| t.warning(per_week) - t.low);
             if best.as_ref().is_none_or(|(e, _)| error < e * BETTER_BY) {
-                let table = Timetable::tabulate(&level, coarser.as_ref().map(|(l, _)| l));
+                let table = match conditioning {
+                    Conditioning::Calendar => Timetable::tabulate_calendar(&days, &weeks, overall),
+                    _ => Timetable::tabulate(&level, coarser.as_ref().map(|(l, _)| l)),
+                };
                 best = Some((
                     error,
                     Fitted {
@@ -215,6 +274,19 @@ impl Timetable {
             .collect();
         Timetable {
             conditioning: c,
+            usual,
+        }
+    }
+
+    fn tabulate_calendar(days: &Level, weeks: &Level, overall: f64) -> Timetable {
+        let usual = (0..WEEK_SECS / SLOT_SECS)
+            .map(|s| {
+                let phase = Phase::from_week_secs(s * SLOT_SECS + SLOT_SECS / 2);
+                calendar(days, weeks, phase, 0, false).unwrap_or(overall)
+            })
+            .collect();
+        Timetable {
+            conditioning: Conditioning::Calendar,
             usual,
         }
     }
@@ -334,5 +406,19 @@ mod tests {
         };
         assert_eq!(after(12), 120.0);
         assert_eq!(after(3), 3600.0);
+    }
+
+    #[test]
+    fn deviations_of_long_gaps_are_counted_in_days() {
+        let day = (DAY_SECS as f64).ln();
+        let weekend = (3.0 * DAY_SECS as f64).ln();
+        // Ten minutes late is the same deviation after a day and after a weekend...
+        let late = |usual: f64| deviation((usual.exp() + 600.0).ln(), usual);
+        assert!((late(day) - late(weekend)).abs() < 1e-12);
+        // ...and twice the gap is a doubling for short gaps.
+        assert!((deviation(600f64.ln(), 300f64.ln()) - 2f64.ln()).abs() < 1e-12);
+        for (usual, d) in [(day, 0.01), (weekend, 0.01), (300f64.ln(), 0.7)] {
+            assert!((deviation(gap_secs(usual, d).ln(), usual) - d).abs() < 1e-9);
+        }
     }
 }
