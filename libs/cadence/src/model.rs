@@ -271,7 +271,10 @@ impl Model {
         // The mixture's Gaussian tails are thin where sizes are skewed; the combination also
         // asks the extrapolated tails, which must agree.
         let r = y - s.usual_log;
-        let beyond_tails = r > s.above.warning(s.per_week) || -r > s.below.warning(s.per_week);
+        // Sizes get a quarter of the budget: a payload surprise warns on a ping that did
+        // arrive, so it must be rarer still than a late one to be worth a page.
+        let p_size = FALSE_WARNINGS_PER_WEEK / 4.0 / s.per_week.max(1.0);
+        let beyond_tails = r > s.above.beyond(p_size) || -r > s.below.beyond(p_size);
         let improbable = match self.strategy {
             Strategy::Linfa => improbable_to_mixture,
             Strategy::Combined => improbable_to_mixture && beyond_tails,
