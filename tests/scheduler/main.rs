@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod delivery;
+mod early_warnings;
 mod long_runs;
 mod outage;
 mod races;
