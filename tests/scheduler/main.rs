@@ -5,6 +5,7 @@
 
 mod ai;
 mod delivery;
+mod early_warnings;
 mod long_runs;
 mod outage;
 mod races;

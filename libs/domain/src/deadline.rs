@@ -6,8 +6,10 @@
 //! that single indexed column and calls [`HeartbeatTiming::check`].
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 
 use crate::duration::human;
+use crate::local_time::LocalClock;
 use crate::{HeartbeatTiming, Status};
 
 /// Why a heartbeat went down. The alert says so.
@@ -99,7 +101,48 @@ pub enum WarnCause {
 }
 
 impl WarnCause {
-    /// One line for the incident and the warning.
+    /// The deadline that passed (a payload surprise has none: it came with the ping).
+    pub fn deadline(&self) -> Option<DateTime<Utc>> {
+        match *self {
+            WarnCause::Silent { deadline, .. } | WarnCause::LongRun { deadline, .. } => {
+                Some(deadline)
+            }
+            WarnCause::Payload { .. } => None,
+        }
+    }
+
+    /// One line for the incident and the warning, with times in `tz` (the heartbeat's zone):
+    /// `usually pings by 02:40 CET (95% of runs); it is 02:55 with no ping — it will be marked
+    /// down at 03:30`. The zone is named once and dates are written only for another day than
+    /// the warning's.
+    pub fn describe_in(&self, tz: Tz) -> String {
+        match *self {
+            WarnCause::Silent {
+                expected_by,
+                deadline,
+                down_at,
+            } => {
+                let mut clock = LocalClock::new(tz, deadline);
+                let usually = clock.time(expected_by);
+                let now = clock.time(deadline);
+                let down = down_at.map_or(String::new(), |d| {
+                    format!(" — it will be marked down at {}", clock.time(d))
+                });
+                format!("usually pings by {usually} (95% of runs); it is {now} with no ping{down}")
+            }
+            WarnCause::LongRun {
+                started_at,
+                deadline,
+            } => format!(
+                "run started {} is still going after {}, far longer than its runs usually take",
+                LocalClock::new(tz, deadline).time(started_at),
+                human(deadline - started_at),
+            ),
+            WarnCause::Payload { .. } => self.describe(),
+        }
+    }
+
+    /// One line for the incident and the warning, in UTC (the offline replay's wording).
     pub fn describe(&self) -> String {
         let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
         match *self {
@@ -421,6 +464,61 @@ mod tests {
         );
         let failed = DownCause::Failed { exit_code: Some(3) };
         assert!(failed.describe(&hb).contains("exit code 3"));
+    }
+
+    #[test]
+    fn a_warning_reads_in_the_heartbeats_time_zone() {
+        use chrono::TimeZone;
+        let at = |d, h, m| {
+            Utc.with_ymd_and_hms(2026, 11, d, h, m, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        let paris = chrono_tz::Europe::Paris;
+        let silent = WarnCause::Silent {
+            expected_by: at(25, 1, 40),
+            deadline: at(25, 1, 55),
+            down_at: Some(at(25, 2, 30)),
+        };
+        assert_eq!(
+            silent.describe_in(paris),
+            "usually pings by 02:40 CET (95% of runs); it is 02:55 with no ping — it will be \
+             marked down at 03:30"
+        );
+        assert_eq!(silent.deadline(), Some(at(25, 1, 55)));
+        // The replay keeps its UTC wording.
+        assert!(
+            silent
+                .describe()
+                .starts_with("usually pings by 2026-11-25 01:40 UTC")
+        );
+
+        // Around midnight: the other day's time carries its date.
+        let overnight = WarnCause::Silent {
+            expected_by: at(24, 22, 50),
+            deadline: at(24, 23, 5),
+            down_at: None,
+        };
+        assert_eq!(
+            overnight.describe_in(paris),
+            "usually pings by 2026-11-24 23:50 CET (95% of runs); it is 00:05 with no ping"
+        );
+
+        let long_run = WarnCause::LongRun {
+            started_at: at(25, 0, 10),
+            deadline: at(25, 1, 40),
+        };
+        assert_eq!(
+            long_run.describe_in(chrono_tz::America::New_York),
+            "run started 19:10 EST is still going after 1 h 30 min, far longer than its runs \
+             usually take"
+        );
+        let payload = WarnCause::Payload {
+            size: 0,
+            usual: 48_000,
+        };
+        assert_eq!(payload.describe_in(paris), payload.describe());
+        assert_eq!(payload.deadline(), None);
     }
 
     proptest! {

@@ -5,6 +5,7 @@
 //! operator's pause or resume ([`HeartbeatTiming::decide_pause`], [`HeartbeatTiming::decide_resume`]).
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::deadline::{DownCause, Transition, WarnCause};
 use crate::{
@@ -67,6 +68,15 @@ impl ChangeReason {
             ChangeReason::PausedByOperator => "paused by operator".to_owned(),
             ChangeReason::ResumedByOperator => "resumed by operator".to_owned(),
             ChangeReason::ScheduleChanged => "schedule changed".to_owned(),
+        }
+    }
+
+    /// [`Self::describe`], with an early warning's times in `tz` (the heartbeat's zone), worded
+    /// as its incident is.
+    pub fn describe_in(&self, timing: &HeartbeatTiming, tz: Tz) -> String {
+        match self {
+            ChangeReason::Warned(cause) => format!("early warning: {}", cause.describe_in(tz)),
+            other => other.describe(timing),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod duration;
 pub mod heartbeat;
 mod ids;
 pub mod labels;
+mod local_time;
 pub mod ping;
 pub mod plan;
 pub mod status;

@@ -104,7 +104,7 @@ pub(crate) async fn send(
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .header("Lifeline-Signature", signature)
                 .header("Lifeline-Delivery", message.notification_id.to_string())
-                .header("Lifeline-Event", crate::event(message.kind))
+                .header("Lifeline-Event", crate::event(message))
                 .body(body)
         }
         Payload::Slack => client

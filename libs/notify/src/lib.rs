@@ -13,7 +13,7 @@
 //! |---|---|
 //! | `Content-Type` | `application/json` |
 //! | `User-Agent` | `Lifeline-Webhooks/1` |
-//! | `Lifeline-Event` | `heartbeat.down`, `heartbeat.up`, `heartbeat.early_warning` or `test` |
+//! | `Lifeline-Event` | `heartbeat.down`, `heartbeat.up`, `heartbeat.early_warning`, `heartbeat.back_on_track` or `test` (see the table below) |
 //! | `Lifeline-Delivery` | the delivery id, a UUID; **the same on every retry** of one notification, so receivers can drop duplicates |
 //! | `Lifeline-Signature` | `sha256=` and the lowercase hex HMAC-SHA256 of the exact body bytes, keyed with the channel's secret (the whole string, `whsec_` prefix included) |
 //!
@@ -40,11 +40,25 @@
 //! }
 //! ```
 //!
-//! `type` is the same as `Lifeline-Event`. `heartbeat.last_ping_at` and `incident.deadline`
-//! may be `null`; `incident` is `null` for `test` deliveries, `heartbeat` is `null` for a
-//! `test` sent from the channel's page (it is about the channel, not a heartbeat), and
-//! `incident.id` is `null` when the event is not tied to a recorded incident. For `heartbeat.up`, `incident.since` is when
-//! the incident ended. New fields may be added; receivers should ignore fields they do not know.
+//! `type` is the same as `Lifeline-Event`:
+//!
+//! | `type` | sent when | `incident.since` | `incident.deadline` |
+//! |---|---|---|---|
+//! | `heartbeat.down` | a heartbeat went down (silence past its deadline, a failure signal, a stalled or too long run): an incident opened | when it opened | the deadline missed; `null` for a failure signal |
+//! | `heartbeat.up` | a ping came to a down heartbeat: its incident closed | when it closed | as in `heartbeat.down` |
+//! | `heartbeat.early_warning` | an AI heartbeat strays from what its history taught (silence past the learned warning, a run far longer than usual, a surprising payload): its `early_warning` incident opened, it is `late`, not down. `incident.reason` says what was learned and when it will be marked down, in the heartbeat's time zone | when it opened | the warning deadline that passed; `null` for a payload surprise |
+//! | `heartbeat.back_on_track` | a usual ping came after an early warning: the warning closed | when it closed | as in `heartbeat.early_warning` |
+//! | `test` | someone tested the channel | when it was sent | `null` |
+//!
+//! A warning that ends because the heartbeat went down (the `heartbeat.down` alert follows) or
+//! was paused closes without a notice. On one channel, `heartbeat.up` never comes before its
+//! `heartbeat.down`, nor `heartbeat.back_on_track` before its `heartbeat.early_warning`.
+//!
+//! `heartbeat.last_ping_at` and `incident.deadline` may be `null`; `incident` is `null` for
+//! `test` deliveries, `heartbeat` is `null` for a `test` sent from the channel's page (it is
+//! about the channel, not a heartbeat), and `incident.id` is `null` when the event is not tied to
+//! a recorded incident. New fields and event types may be added; receivers should ignore those
+//! they do not know.
 //!
 //! To verify a delivery, compute the HMAC over the raw body *before* parsing it, compare it
 //! with `Lifeline-Signature` in constant time, and reject deliveries whose `sent_at` is too old

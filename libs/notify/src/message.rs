@@ -5,15 +5,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use lifeline_domain::duration::human_rounded;
 use lifeline_domain::{
-    ChannelId, HeartbeatId, IncidentId, NotificationId, NotificationKind, Status, TeamId,
+    ChannelId, HeartbeatId, IncidentId, IncidentKind, NotificationId, NotificationKind, Status,
+    TeamId,
 };
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 /// The webhook event type of a notification: `Lifeline-Event` header and the body's `type`.
-pub fn event(kind: NotificationKind) -> &'static str {
-    match kind {
+pub fn event(message: &Message) -> &'static str {
+    match message.kind {
         NotificationKind::Alert => "heartbeat.down",
+        NotificationKind::Recovery if message.is_back_on_track() => "heartbeat.back_on_track",
         NotificationKind::Recovery => "heartbeat.up",
         NotificationKind::EarlyWarning => "heartbeat.early_warning",
         NotificationKind::Test => "test",
@@ -37,9 +39,12 @@ pub struct Message {
     /// The heartbeat's status now (`None` with no heartbeat).
     pub status: Option<Status>,
     pub incident_id: Option<IncidentId>,
+    /// What the incident is about (`None` for a test): the end of an `early_warning` is "back
+    /// on track", not "up again" — the heartbeat never went down.
+    pub incident_kind: Option<IncidentKind>,
     /// What happened, in words, e.g. "no ping for 1 h 10 min (interval 1 h + grace 10 min)".
     pub reason: String,
-    /// When the incident started (alert, early warning) or ended (recovery).
+    /// When the incident started (alert, early warning) or ended (recovery, back on track).
     pub since: DateTime<Utc>,
     /// The deadline that was missed, if any.
     pub deadline: Option<DateTime<Utc>>,
@@ -47,6 +52,12 @@ pub struct Message {
 }
 
 impl Message {
+    /// The end of an AI heartbeat's early warning: a usual ping came.
+    pub fn is_back_on_track(&self) -> bool {
+        self.kind == NotificationKind::Recovery
+            && self.incident_kind == Some(IncidentKind::EarlyWarning)
+    }
+
     /// The heartbeat's page: `{public_url}/heartbeats/{heartbeat_id}`; the channel's page
     /// (`{public_url}/channels/{channel_id}`) when the message names no heartbeat (a test).
     pub fn detail_url(&self, public_url: &str) -> String {
@@ -70,8 +81,12 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
     }
     let hb = one_line(&message.heartbeat_name);
     let team = one_line(&message.team_name);
+    let back_on_track = message.is_back_on_track();
     let subject = match message.kind {
         NotificationKind::Alert => format!("[Lifeline] DOWN: {hb} ({team})"),
+        NotificationKind::Recovery if back_on_track => {
+            format!("[Lifeline] Back on track: {hb} ({team})")
+        }
         NotificationKind::Recovery => format!("[Lifeline] UP again: {hb} ({team})"),
         NotificationKind::EarlyWarning => format!("[Lifeline] Early warning: {hb} ({team})"),
         NotificationKind::Test => format!("[Lifeline] Test notification: {hb} ({team})"),
@@ -79,24 +94,34 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
 
     let headline = match message.kind {
         NotificationKind::Alert => format!("Heartbeat \"{hb}\" of team {team} is DOWN."),
+        NotificationKind::Recovery if back_on_track => format!(
+            "Heartbeat \"{hb}\" of team {team} is back on track: it pinged as usual after an \
+             early warning."
+        ),
         NotificationKind::Recovery => format!("Heartbeat \"{hb}\" of team {team} is UP again."),
-        NotificationKind::EarlyWarning => {
-            format!("Heartbeat \"{hb}\" of team {team} needs attention soon.")
-        }
+        NotificationKind::EarlyWarning => format!(
+            "Early warning: heartbeat \"{hb}\" of team {team} is straying from what it learned \
+             to expect of it. It is not down yet."
+        ),
         NotificationKind::Test => format!(
             "This is a test notification from Lifeline for team {team}. \
              If you can read it, this channel works; nothing is wrong with \"{hb}\"."
         ),
     };
-    let since_label = match message.kind {
-        NotificationKind::Recovery => "Recovered at",
-        _ => "Since",
+    let (since_label, deadline_label) = match message.kind {
+        NotificationKind::Recovery if back_on_track => ("Back on track at", "Deadline"),
+        NotificationKind::Recovery => ("Recovered at", "Deadline"),
+        NotificationKind::EarlyWarning => ("Warned at", "Unusual from"),
+        _ => ("Since", "Deadline"),
     };
 
     let mut rows: Vec<(&str, String)> = vec![("What happened", one_line(&message.reason))];
+    if message.kind == NotificationKind::EarlyWarning {
+        rows.push(("What next", WARNING_NEXT.to_owned()));
+    }
     rows.push((since_label, when(message.since, now)));
     if let Some(deadline) = message.deadline {
-        rows.push(("Deadline", when(deadline, now)));
+        rows.push((deadline_label, when(deadline, now)));
     }
     rows.push((
         "Last ping",
@@ -119,6 +144,10 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
     ));
     (subject, body)
 }
+
+/// What an early warning leads to, told with it so nobody has to guess whether to act.
+const WARNING_NEXT: &str = "if no usual ping comes, it will be marked down and you will get an \
+                            alert; a usual ping ends the warning with a \"back on track\" notice";
 
 /// A test of a channel, about no heartbeat: it only says the channel works.
 fn channel_test_text(message: &Message, public_url: &str, now: DateTime<Utc>) -> (String, String) {
@@ -178,7 +207,7 @@ pub fn webhook_body(message: &Message, public_url: &str, sent_at: DateTime<Utc>)
         }),
     };
     json!({
-        "type": event(message.kind),
+        "type": event(message),
         "delivery_id": message.notification_id,
         "sent_at": rfc3339(sent_at),
         "team": {
@@ -253,6 +282,7 @@ mod tests {
             heartbeat_name: "nightly-backup".into(),
             status: Some(Status::Down),
             incident_id: Some(IncidentId::from_uuid(Uuid::from_u128(4))),
+            incident_kind: Some(IncidentKind::Down),
             reason: "no ping for 1 h 10 min (interval 1 h + grace 10 min)".into(),
             since: t(3, 10),
             deadline: Some(t(3, 10)),
@@ -365,6 +395,95 @@ mod tests {
         let json = webhook_body(&m, "https://x.example", now);
         assert_eq!(json["heartbeat"], Value::Null);
         assert_eq!(json["channel"]["name"], "ops hook");
+    }
+
+    /// An AI heartbeat's early warning, as the store words it in the team's zone.
+    fn early_warning() -> Message {
+        let mut m = message(NotificationKind::EarlyWarning);
+        m.incident_kind = Some(IncidentKind::EarlyWarning);
+        m.status = Some(Status::Late);
+        m.reason = "usually pings by 02:40 CET (95% of runs); it is 02:55 with no ping — it will \
+                    be marked down at 03:30"
+            .into();
+        m.since = t(1, 55);
+        m.deadline = Some(t(1, 55));
+        m.last_ping_at = Some(t(0, 0));
+        m
+    }
+
+    #[test]
+    fn an_early_warning_says_what_was_learned_and_what_happens_next() {
+        let (subject, body) = render_text_at(&early_warning(), "https://x.example", t(2, 0));
+        assert_eq!(subject, "[Lifeline] Early warning: nightly-backup (Acme)");
+        assert_eq!(
+            body,
+            "Early warning: heartbeat \"nightly-backup\" of team Acme is straying from what it \
+             learned to expect of it. It is not down yet.\n\
+             \n\
+             What happened: usually pings by 02:40 CET (95% of runs); it is 02:55 with no ping — \
+             it will be marked down at 03:30\n\
+             What next:     if no usual ping comes, it will be marked down and you will get an \
+             alert; a usual ping ends the warning with a \"back on track\" notice\n\
+             Warned at:     2024-05-01 01:55:00 UTC (5 min ago)\n\
+             Unusual from:  2024-05-01 01:55:00 UTC (5 min ago)\n\
+             Last ping:     2024-05-01 00:00:00 UTC (2 h ago)\n\
+             Status now:    late\n\
+             \n\
+             Details: https://x.example/heartbeats/00000000-0000-0000-0000-000000000003\n\
+             \n\
+             -- \n\
+             You get this because it is an alert channel of team Acme on Lifeline.\n"
+        );
+        let json = webhook_body(&early_warning(), "https://x.example", t(2, 0));
+        assert_eq!(json["type"], "heartbeat.early_warning");
+        assert_eq!(json["heartbeat"]["name"], "nightly-backup");
+        assert_eq!(json["team"]["name"], "Acme");
+        assert!(
+            json["incident"]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("usually pings by 02:40 CET")
+        );
+    }
+
+    #[test]
+    fn the_end_of_an_early_warning_is_back_on_track_not_up_again() {
+        let mut m = early_warning();
+        m.kind = NotificationKind::Recovery;
+        m.status = Some(Status::Up);
+        m.reason =
+            "a usual ping arrived; the early warning is over (it was: usually pings by …)".into();
+        m.since = t(2, 5);
+        m.deadline = None;
+        m.last_ping_at = Some(t(2, 5));
+        assert!(m.is_back_on_track());
+        let (subject, body) = render_text_at(&m, "https://x.example", t(2, 10));
+        assert_eq!(subject, "[Lifeline] Back on track: nightly-backup (Acme)");
+        assert!(
+            body.starts_with(
+                "Heartbeat \"nightly-backup\" of team Acme is back on track: it pinged as usual \
+                 after an early warning.\n\n"
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("Back on track at: 2024-05-01 02:05:00 UTC (5 min ago)\n"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("UP again") && !body.contains("What next"),
+            "{body}"
+        );
+        let json = webhook_body(&m, "", t(2, 10));
+        assert_eq!(json["type"], "heartbeat.back_on_track");
+        assert_eq!(event(&m), "heartbeat.back_on_track");
+
+        // The end of a down incident is still "up again".
+        let up = message(NotificationKind::Recovery);
+        assert!(!up.is_back_on_track());
+        assert_eq!(event(&up), "heartbeat.up");
+        let (subject, _) = render_text_at(&up, "https://x.example", t(4, 0));
+        assert_eq!(subject, "[Lifeline] UP again: nightly-backup (Acme)");
     }
 
     #[test]

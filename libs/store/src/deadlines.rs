@@ -1,6 +1,7 @@
 //! The scheduler's deadline scan: claim the heartbeats whose `next_check_at` has passed, let the
-//! domain decide (late, or down and why), and write the status, its history row, the incident
-//! and one alert per channel in one transaction — the outbox.
+//! domain decide (late — for an AI heartbeat the early warning —, or down and why), and write
+//! the status, its history row, the incident and one notice per channel in one transaction — the
+//! outbox.
 //!
 //! Claiming is `FOR UPDATE SKIP LOCKED` on the `next_check_at` index, so scheduler replicas share
 //! the work, and the ping writer's `FOR NO KEY UPDATE` on the same rows orders every ping against
@@ -65,6 +66,7 @@ pub async fn process_due(
             decided.push(Decided {
                 heartbeat: row.heartbeat(),
                 team: row.team(),
+                zone: row.zone().to_owned(),
                 decision,
             });
         }

@@ -1,13 +1,18 @@
 //! Writing what the domain decided. The ping batch, the deadline pass and operator changes each
 //! lock their heartbeats, ask the domain, and hand the [`Decision`]s here: the new timing, the
-//! status history row, and the incident with one notification per channel are statements in the
-//! caller's transaction, so a status change and its alerts commit or vanish together.
+//! status history row, and the incidents (`down`, and an AI heartbeat's `early_warning`) with
+//! their notifications are statements in the caller's transaction, so a status change and its
+//! alerts commit or vanish together.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use lifeline_domain::{Decision, HeartbeatId, IncidentChange, TeamId};
+use lifeline_domain::{
+    ChangeReason, Decision, HeartbeatId, IncidentChange, IncidentKind, TeamId, TimeZoneName,
+    WarningChange,
+};
 
 use crate::incidents::{self, Opening, Resolving};
+use crate::label::stored_time_zone;
 use crate::schema::status_changes;
 use crate::timing_rows::TimingColumns;
 use crate::{PgConn, StoreError};
@@ -17,13 +22,17 @@ use crate::{PgConn, StoreError};
 pub(crate) struct Decided {
     pub heartbeat: HeartbeatId,
     pub team: TeamId,
+    /// The name of the heartbeat's time zone (its own or its team's): warnings give their
+    /// times in it. Read only when a warning is written, so that a name this binary does not
+    /// know fails that write alone, not every ping and deadline of the heartbeat.
+    pub zone: String,
     pub decision: Decision,
 }
 
 /// What the written decisions queued.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Written {
-    /// Alerts and recovery notices queued (one per incident and channel).
+    /// Alerts, early warnings and their end notices queued (one per incident, channel and kind).
     pub notifications: usize,
 }
 
@@ -31,60 +40,104 @@ pub(crate) struct Written {
 /// they travel pipelined in one round trip; kinds of change the set does not contain send none.
 pub(crate) async fn write(conn: &PgConn, decided: &[Decided]) -> Result<Written, StoreError> {
     let timing = TimingColumns::of(decided.iter().map(|d| (d.heartbeat, &d.decision.timing)));
-    let mut opened = Vec::new();
-    let (mut recovered, mut closed_quietly) = (Vec::new(), Vec::new());
+    let (mut opened, mut resolved) = (Vec::new(), Vec::new());
     for d in decided {
-        match &d.decision.incident {
-            Some(IncidentChange::Open { cause, reason, at }) => opened.push(Opening {
-                heartbeat: d.heartbeat,
-                team: d.team,
-                reason: reason.as_str(),
-                opened_at: *at,
-                deadline: cause.deadline(),
-            }),
-            Some(IncidentChange::Resolve { at, notify }) => {
-                let resolving = Resolving {
-                    heartbeat: d.heartbeat,
-                    at: *at,
-                };
-                if *notify {
-                    recovered.push(resolving);
-                } else {
-                    closed_quietly.push(resolving);
-                }
-            }
-            None => {}
-        }
+        incident_of(d, &mut opened, &mut resolved);
+        warning_of(d, &mut opened, &mut resolved)?;
     }
-    let (written, recorded, notices, quiet, alerts) = tokio::join!(
+    let (written, recorded, notices, alerts) = tokio::join!(
         timing.write(conn),
         insert_status_changes(conn, decided),
-        incidents::resolve(conn, &recovered, true),
-        incidents::resolve(conn, &closed_quietly, false),
-        incidents::open_down(conn, &opened),
+        incidents::resolve(conn, &resolved),
+        incidents::open(conn, &opened),
     );
     written?;
     recorded?;
-    quiet?;
     Ok(Written {
         notifications: notices? + alerts?,
     })
 }
 
-async fn insert_status_changes(mut conn: &PgConn, decided: &[Decided]) -> Result<(), StoreError> {
-    let rows: Vec<_> = decided
-        .iter()
-        .filter_map(|d| {
-            let change = d.decision.change.as_ref()?;
-            Some((
-                status_changes::heartbeat_id.eq(d.heartbeat.as_uuid()),
-                status_changes::team_id.eq(d.team.as_uuid()),
-                status_changes::from_status.eq(change.from.as_str()),
-                status_changes::to_status.eq(change.to.as_str()),
-                status_changes::reason.eq(change.reason.describe(&d.decision.timing)),
-            ))
+/// The `down` incident: opened with an alert per channel, or resolved (with a recovery notice
+/// per channel unless it was quiet).
+fn incident_of(d: &Decided, opened: &mut Vec<Opening>, resolved: &mut Vec<Resolving>) {
+    match &d.decision.incident {
+        Some(IncidentChange::Open { cause, reason, at }) => opened.push(Opening {
+            heartbeat: d.heartbeat,
+            team: d.team,
+            kind: IncidentKind::Down,
+            reason: reason.clone(),
+            opened_at: *at,
+            deadline: cause.deadline(),
+        }),
+        Some(IncidentChange::Resolve { at, notify }) => resolved.push(Resolving {
+            heartbeat: d.heartbeat,
+            kind: IncidentKind::Down,
+            at: *at,
+            notify: *notify,
+        }),
+        None => {}
+    }
+}
+
+/// The `early_warning` incident: opened with a warning per channel, its reason in the
+/// heartbeat's zone; resolved with a "back on track" notice per channel, or quietly when the
+/// heartbeat went down (the alert supersedes it) or was paused.
+fn warning_of(
+    d: &Decided,
+    opened: &mut Vec<Opening>,
+    resolved: &mut Vec<Resolving>,
+) -> Result<(), StoreError> {
+    match &d.decision.warning {
+        Some(WarningChange::Open { cause, at, .. }) => opened.push(Opening {
+            heartbeat: d.heartbeat,
+            team: d.team,
+            kind: IncidentKind::EarlyWarning,
+            reason: cause.describe_in(d.local_zone()?.tz()),
+            opened_at: *at,
+            deadline: cause.deadline(),
+        }),
+        Some(WarningChange::Resolve { at, notify }) => resolved.push(Resolving {
+            heartbeat: d.heartbeat,
+            kind: IncidentKind::EarlyWarning,
+            at: *at,
+            notify: *notify,
+        }),
+        None => {}
+    }
+    Ok(())
+}
+
+impl Decided {
+    fn local_zone(&self) -> Result<TimeZoneName, StoreError> {
+        stored_time_zone(&self.zone)
+    }
+
+    /// The line stored with the status change; a warning's in the heartbeat's zone, as its
+    /// incident words it.
+    fn change_reason(&self, reason: &ChangeReason) -> Result<String, StoreError> {
+        let timing = &self.decision.timing;
+        Ok(match reason {
+            ChangeReason::Warned(_) => reason.describe_in(timing, self.local_zone()?.tz()),
+            _ => reason.describe(timing),
         })
-        .collect();
+    }
+}
+
+async fn insert_status_changes(mut conn: &PgConn, decided: &[Decided]) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    for d in decided {
+        let Some(change) = d.decision.change.as_ref() else {
+            continue;
+        };
+        rows.push((
+            status_changes::heartbeat_id.eq(d.heartbeat.as_uuid()),
+            status_changes::team_id.eq(d.team.as_uuid()),
+            status_changes::from_status.eq(change.from.as_str()),
+            status_changes::to_status.eq(change.to.as_str()),
+            status_changes::reason.eq(d.change_reason(&change.reason)?),
+        ));
+    }
     if rows.is_empty() {
         return Ok(());
     }
@@ -94,3 +147,6 @@ async fn insert_status_changes(mut conn: &PgConn, decided: &[Decided]) -> Result
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

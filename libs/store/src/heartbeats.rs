@@ -1,19 +1,19 @@
-//! Heartbeats of a team: create, find, list, rotate, pause, resume, stats. Every function takes
-//! the team scope, so another team's heartbeat is simply not found.
+//! Heartbeats of a team: create, find, list, rotate, pause, resume, relearn, stats. Every
+//! function takes the team scope, so another team's heartbeat is simply not found.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
-    ChannelId, Decision, HeartbeatId, HeartbeatMode, HeartbeatName, HeartbeatTiming, PingToken,
-    RunLimits, Schedule, Status, TeamId, TimeZoneName,
+    Cadence, ChannelId, Decision, HeartbeatId, HeartbeatMode, HeartbeatName, HeartbeatTiming,
+    PingToken, RunLimits, Schedule, Status, TeamId, TimeZoneName,
 };
 use serde::Serialize;
 
 use crate::decisions::{self, Decided};
 use crate::label::{stored, stored_time_zone};
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
-use crate::timing_rows::TimingFields;
+use crate::timing_rows::{EffectiveZone, TimingFields};
 use crate::{PgConn, StoreError, TeamScope};
 
 /// A heartbeat as the team and the operator see it.
@@ -408,6 +408,38 @@ pub async fn resume(
     change_timing(conn, scope, id, HeartbeatTiming::decide_resume).await
 }
 
+/// An AI heartbeat's model was trained, or went away (`Cadence::Fixed`): the current period's
+/// deadlines are counted again from the last ping with `cadence` (`decide_relearn`), an early
+/// warning that the new expectations put back in the future ends quietly, and the learned
+/// deadlines are stored for the scheduler and for the next ping, which keeps them until a model
+/// says otherwise. The heartbeat's own schedule stays the fallback, whatever `cadence` carries.
+/// A learned cadence for a heartbeat not in AI mode is refused. The caller wakes the scheduler
+/// when the returned heartbeat's next check moved earlier.
+pub async fn relearn(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+    cadence: Cadence,
+) -> Result<Heartbeat, StoreError> {
+    update(
+        conn,
+        scope,
+        id,
+        HeartbeatChanges::default(),
+        move |current, now| {
+            if cadence.learned().is_some() && current.mode != HeartbeatMode::Ai {
+                return Err(StoreError::Invalid(format!(
+                    "heartbeat {} is in {} mode: only an AI heartbeat has a learned cadence",
+                    current.id, current.mode
+                )));
+            }
+            let cadence = cadence.with_fixed(current.schedule());
+            Ok(Some(current.timing.decide_relearn(cadence, now)))
+        },
+    )
+    .await
+}
+
 /// Lets the domain decide about one heartbeat under a row lock, and writes the decision.
 async fn change_timing(
     conn: &mut PgConn,
@@ -420,7 +452,7 @@ async fn change_timing(
         scope,
         id,
         HeartbeatChanges::default(),
-        move |timing, now| Some(decide(timing, now)),
+        move |current, now| Ok(Some(decide(&current.timing, now))),
     )
     .await
 }
@@ -447,8 +479,8 @@ pub async fn edit(
     changes: HeartbeatChanges,
 ) -> Result<Heartbeat, StoreError> {
     let schedule = changes.schedule;
-    update(conn, scope, id, changes, move |timing, now| {
-        schedule.map(|(s, limits)| timing.decide_reschedule(s, limits, now))
+    update(conn, scope, id, changes, move |current, now| {
+        Ok(schedule.map(|(s, limits)| current.timing.decide_reschedule(s, limits, now)))
     })
     .await
 }
@@ -459,22 +491,25 @@ async fn update(
     scope: &TeamScope,
     id: HeartbeatId,
     changes: HeartbeatChanges,
-    decide: impl FnOnce(&HeartbeatTiming, DateTime<Utc>) -> Option<Decision> + Send + 'static,
+    decide: impl FnOnce(&Heartbeat, DateTime<Utc>) -> Result<Option<Decision>, StoreError>
+    + Send
+    + 'static,
 ) -> Result<Heartbeat, StoreError> {
     let team = scope.team_id();
     conn.transaction::<_, StoreError, _>(async move |conn| {
-        let current: Heartbeat = heartbeats::table
+        let (current, zone): (HeartbeatRow, String) = heartbeats::table
             .filter(heartbeats::team_id.eq(team.as_uuid()))
             .find(id.as_uuid())
-            .select(HeartbeatRow::as_select())
+            .select((HeartbeatRow::as_select(), EffectiveZone))
             .for_no_key_update()
             .first(conn)
-            .await?
-            .try_into()?;
-        if let Some(decision) = decide(&current.timing, Utc::now()) {
+            .await?;
+        let current = Heartbeat::try_from(current)?;
+        if let Some(decision) = decide(&current, Utc::now())? {
             let decided = Decided {
                 heartbeat: id,
                 team,
+                zone,
                 decision,
             };
             decisions::write(conn, &[decided]).await?;

@@ -1,10 +1,12 @@
 //! Incidents and the alert outbox. Opening or resolving an incident writes its notifications —
 //! one per channel attached to the heartbeat — in the same statement, inside the caller's
-//! transaction, so a status change and its alerts commit or vanish together.
+//! transaction, so a status change and its alerts commit or vanish together. Two kinds: `down`
+//! (alert, then recovery) and an AI heartbeat's `early_warning` (warning, then "back on track",
+//! a `recovery` of that incident).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{
     ChannelId, HeartbeatId, IncidentId, IncidentKind, NotificationId, NotificationKind,
@@ -16,36 +18,47 @@ use crate::label::stored;
 use crate::schema::{incidents, notifications};
 use crate::{PgConn, StoreError, TeamScope};
 
-/// A heartbeat going down.
+/// An incident to open: a heartbeat going down, or an AI heartbeat's early warning.
 #[derive(Clone, Debug)]
-pub(crate) struct Opening<'a> {
+pub(crate) struct Opening {
     pub heartbeat: HeartbeatId,
     pub team: TeamId,
-    pub reason: &'a str,
+    pub kind: IncidentKind,
+    pub reason: String,
     pub opened_at: DateTime<Utc>,
-    /// The deadline that was missed (none for a failure signal).
+    /// The deadline that was missed (none for a failure signal or a payload surprise).
     pub deadline: Option<DateTime<Utc>>,
 }
 
-/// A heartbeat whose open incidents close at `at`.
+/// A heartbeat's open incident of `kind` that closes at `at`; `notify` queues the notice that
+/// it is over (recovery, or "back on track" for an early warning).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Resolving {
     pub heartbeat: HeartbeatId,
+    pub kind: IncidentKind,
     pub at: DateTime<Utc>,
+    pub notify: bool,
 }
 
-/// Opens a `down` incident for each heartbeat and queues an alert per attached channel. A
-/// heartbeat that already has one open keeps it, and gets no second alert. Returns how many
-/// notifications were queued.
+/// The notification that opens an incident of `kind` on each channel.
+fn first_notice(kind: IncidentKind) -> NotificationKind {
+    match kind {
+        IncidentKind::Down => NotificationKind::Alert,
+        IncidentKind::EarlyWarning => NotificationKind::EarlyWarning,
+    }
+}
+
+/// Opens each incident and queues its first notice (an alert, or an early warning) per attached
+/// channel. A heartbeat that already has one of that kind open keeps it, and gets no second
+/// notice: one incident per heartbeat and kind at a time (a unique index), so a replica or a
+/// retried pass deciding the same thing again changes nothing. Returns how many notifications
+/// were queued.
 ///
 /// Channels not confirmed (`confirmed_at IS NULL`: an email address that has not opened its
 /// confirmation link) get nothing, here and in [`resolve`]: a team must not be able to make
 /// Lifeline mail an address that never asked for it. Confirming later does not replay what was
 /// skipped.
-pub(crate) async fn open_down(
-    mut conn: &PgConn,
-    openings: &[Opening<'_>],
-) -> Result<usize, StoreError> {
+pub(crate) async fn open(mut conn: &PgConn, openings: &[Opening]) -> Result<usize, StoreError> {
     if openings.is_empty() {
         return Ok(0);
     }
@@ -55,24 +68,34 @@ pub(crate) async fn open_down(
         .collect();
     let heartbeats: Vec<uuid::Uuid> = openings.iter().map(|o| o.heartbeat.as_uuid()).collect();
     let teams: Vec<uuid::Uuid> = openings.iter().map(|o| o.team.as_uuid()).collect();
-    let reasons: Vec<&str> = openings.iter().map(|o| o.reason).collect();
+    let kinds: Vec<&str> = openings.iter().map(|o| o.kind.as_str()).collect();
+    let notices: Vec<&str> = openings
+        .iter()
+        .map(|o| first_notice(o.kind).as_str())
+        .collect();
+    let reasons: Vec<&str> = openings.iter().map(|o| o.reason.as_str()).collect();
     let opened: Vec<DateTime<Utc>> = openings.iter().map(|o| o.opened_at).collect();
     let deadlines: Vec<Option<DateTime<Utc>>> = openings.iter().map(|o| o.deadline).collect();
     Ok(diesel::sql_query(
-        "WITH opened AS ( \
+        "WITH wanted AS ( \
+           SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) \
+             AS u(id, hb, team, kind, notice, reason, at, deadline)), \
+         opened AS ( \
            INSERT INTO incidents (id, heartbeat_id, team_id, kind, reason, opened_at, deadline_at) \
-           SELECT u.id, u.hb, u.team, 'down', u.reason, u.at, u.deadline \
-           FROM unnest($1, $2, $3, $4, $5, $6) AS u(id, hb, team, reason, at, deadline) \
+           SELECT id, hb, team, kind, reason, at, deadline FROM wanted \
            ON CONFLICT (heartbeat_id, kind) WHERE resolved_at IS NULL DO NOTHING \
            RETURNING id, heartbeat_id, team_id, opened_at) \
          INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, next_attempt_at) \
-         SELECT gen_random_uuid(), o.team_id, o.id, hc.channel_id, 'alert', o.opened_at \
-         FROM opened o JOIN heartbeat_channels hc ON hc.heartbeat_id = o.heartbeat_id \
+         SELECT gen_random_uuid(), o.team_id, o.id, hc.channel_id, w.notice, o.opened_at \
+         FROM opened o JOIN wanted w ON w.id = o.id \
+         JOIN heartbeat_channels hc ON hc.heartbeat_id = o.heartbeat_id \
          JOIN channels ch ON ch.id = hc.channel_id AND ch.confirmed_at IS NOT NULL",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<SqlUuid>, _>(&heartbeats)
     .bind::<Array<SqlUuid>, _>(&teams)
+    .bind::<Array<Text>, _>(&kinds)
+    .bind::<Array<Text>, _>(&notices)
     .bind::<Array<Text>, _>(&reasons)
     .bind::<Array<Timestamptz>, _>(&opened)
     .bind::<Array<Nullable<Timestamptz>>, _>(&deadlines)
@@ -80,33 +103,37 @@ pub(crate) async fn open_down(
     .await?)
 }
 
-/// Resolves every open incident of these heartbeats and queues a recovery notice per channel for
-/// the `down` ones when `notify` is set. Returns how many notifications were queued.
+/// Resolves each heartbeat's open incident of the given kind, and queues a `recovery` notice per
+/// attached channel for those resolved with `notify` (a down heartbeat is up again; an early
+/// warning is back on track). Nothing open of that kind: nothing happens. Returns how many
+/// notifications were queued.
 pub(crate) async fn resolve(
     mut conn: &PgConn,
     resolved: &[Resolving],
-    notify: bool,
 ) -> Result<usize, StoreError> {
     if resolved.is_empty() {
         return Ok(0);
     }
     let heartbeats: Vec<uuid::Uuid> = resolved.iter().map(|r| r.heartbeat.as_uuid()).collect();
+    let kinds: Vec<&str> = resolved.iter().map(|r| r.kind.as_str()).collect();
     let at: Vec<DateTime<Utc>> = resolved.iter().map(|r| r.at).collect();
+    let notify: Vec<bool> = resolved.iter().map(|r| r.notify).collect();
     Ok(diesel::sql_query(
         "WITH resolved AS ( \
            UPDATE incidents i SET resolved_at = greatest(u.at, i.opened_at) \
-           FROM unnest($1, $2) AS u(hb, at) \
-           WHERE i.heartbeat_id = u.hb AND i.resolved_at IS NULL \
-           RETURNING i.id, i.heartbeat_id, i.team_id, i.kind, i.resolved_at) \
+           FROM unnest($1, $2, $3, $4) AS u(hb, kind, at, notify) \
+           WHERE i.heartbeat_id = u.hb AND i.kind = u.kind AND i.resolved_at IS NULL \
+           RETURNING i.id, i.heartbeat_id, i.team_id, i.resolved_at, u.notify) \
          INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, next_attempt_at) \
          SELECT gen_random_uuid(), r.team_id, r.id, hc.channel_id, 'recovery', r.resolved_at \
          FROM resolved r JOIN heartbeat_channels hc ON hc.heartbeat_id = r.heartbeat_id \
          JOIN channels ch ON ch.id = hc.channel_id AND ch.confirmed_at IS NOT NULL \
-         WHERE r.kind = 'down' AND $3",
+         WHERE r.notify",
     )
     .bind::<Array<SqlUuid>, _>(&heartbeats)
+    .bind::<Array<Text>, _>(&kinds)
     .bind::<Array<Timestamptz>, _>(&at)
-    .bind::<diesel::sql_types::Bool, _>(notify)
+    .bind::<Array<Bool>, _>(&notify)
     .execute(&mut conn)
     .await?)
 }

@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
-    ChannelId, ChannelKind, HeartbeatId, IncidentId, NotificationId, NotificationKind,
-    NotificationStatus, Status, TeamId,
+    ChannelId, ChannelKind, HeartbeatId, IncidentId, IncidentKind, NotificationId,
+    NotificationKind, NotificationStatus, Status, TeamId,
 };
 use serde::Serialize;
 
@@ -43,6 +43,8 @@ pub struct Claimed {
     pub heartbeat_status: Option<Status>,
     pub last_ping_at: Option<DateTime<Utc>>,
     pub incident_id: Option<IncidentId>,
+    /// What the incident is about: a `recovery` of an `early_warning` is "back on track".
+    pub incident_kind: Option<IncidentKind>,
     pub reason: Option<String>,
     pub opened_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -93,6 +95,8 @@ struct ClaimedRow {
     #[diesel(sql_type = Nullable<SqlUuid>)]
     incident_id: Option<uuid::Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
+    incident_kind: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
     reason: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     opened_at: Option<DateTime<Utc>>,
@@ -112,9 +116,13 @@ impl ClaimedRow {
                     .as_deref()
                     .map(stored::<Status>)
                     .transpose()?,
+                self.incident_kind
+                    .as_deref()
+                    .map(stored::<IncidentKind>)
+                    .transpose()?,
             ))
         })();
-        let (kind, channel, heartbeat_status) = typed.map_err(|e| Unreadable {
+        let (kind, channel, heartbeat_status, incident_kind) = typed.map_err(|e| Unreadable {
             id: NotificationId::from_uuid(self.id),
             attempt: self.attempt,
             error: e.to_string(),
@@ -136,6 +144,7 @@ impl ClaimedRow {
             heartbeat_status,
             last_ping_at: self.last_ping_at,
             incident_id: self.incident_id.map(IncidentId::from_uuid),
+            incident_kind,
             reason: self.reason,
             opened_at: self.opened_at,
             resolved_at: self.resolved_at,
@@ -145,9 +154,10 @@ impl ClaimedRow {
 }
 
 /// Claims up to `limit` notifications due at `now` for one attempt each, leased for `lease`. A
-/// recovery notice waits until the alert of its incident on the same channel is settled (sent
-/// or failed), so a receiver never hears "up again" before "down". A channel test has no
-/// incident (nor heartbeat): those columns come back empty.
+/// recovery notice waits until its incident's first notice on the same channel (the alert, or
+/// the early warning) is settled (sent or failed), so a receiver never hears "up again" before
+/// "down", nor "back on track" before the warning. A channel test has no incident (nor
+/// heartbeat): those columns come back empty.
 pub async fn claim(
     conn: &mut PgConn,
     now: DateTime<Utc>,
@@ -162,7 +172,7 @@ pub async fn claim(
                  WHERE status = 'pending' AND next_attempt_at <= $1 \
                    AND NOT (kind = 'recovery' AND EXISTS ( \
                      SELECT 1 FROM notifications a WHERE a.incident_id = q.incident_id \
-                     AND a.channel_id = q.channel_id AND a.kind = 'alert' \
+                     AND a.channel_id = q.channel_id AND a.kind IN ('alert', 'early_warning') \
                      AND a.status = 'pending')) \
                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due \
            WHERE n.id = due.id \
@@ -179,7 +189,7 @@ pub async fn claim(
            ch.confirmed_at IS NOT NULL AS confirmed, ch.target, \
            ch.secret, t.id AS team_id, t.name AS team_name, h.id AS heartbeat_id, \
            h.name AS heartbeat_name, h.status AS heartbeat_status, h.last_ping_at, \
-           i.id AS incident_id, i.reason, i.opened_at, i.resolved_at, i.deadline_at \
+           i.id AS incident_id, i.kind AS incident_kind, i.reason, i.opened_at, i.resolved_at, i.deadline_at \
          FROM claimed c JOIN channels ch ON ch.id = c.channel_id JOIN teams t ON t.id = c.team_id \
          LEFT JOIN incidents i ON i.id = c.incident_id \
          LEFT JOIN heartbeats h ON h.id = i.heartbeat_id",

@@ -161,9 +161,11 @@ async fn record_in_tx(
     );
     begun?;
     let txid = txid?;
-    let mut touched: HashMap<HeartbeatId, (TeamId, PingBatch)> = HashMap::with_capacity(ids.len());
+    let mut touched: HashMap<HeartbeatId, (TeamId, String, PingBatch)> =
+        HashMap::with_capacity(ids.len());
     for row in locked? {
-        touched.insert(row.heartbeat(), (row.team(), PingBatch::new(row.timing()?)));
+        let batch = PingBatch::new(row.timing()?);
+        touched.insert(row.heartbeat(), (row.team(), row.zone().to_owned(), batch));
     }
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
@@ -173,7 +175,7 @@ async fn record_in_tx(
     let mut rows = PingColumns::with_capacity(batch.len());
     for i in order {
         let ping = &batch[i];
-        let Some((team, rules)) = touched.get_mut(&ping.heartbeat) else {
+        let Some((team, _, rules)) = touched.get_mut(&ping.heartbeat) else {
             continue;
         };
         let learned = expectations.after(ping.heartbeat, ping, rules.timing().cadence.fixed());
@@ -188,9 +190,10 @@ async fn record_in_tx(
     }
     let decided: Vec<Decided> = touched
         .into_iter()
-        .map(|(heartbeat, (team, rules))| Decided {
+        .map(|(heartbeat, (team, zone, rules))| Decided {
             heartbeat,
             team,
+            zone,
             decision: rules.finish(),
         })
         .collect();

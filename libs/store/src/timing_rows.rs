@@ -2,14 +2,22 @@
 //! place that knows their meaning) and written back in bulk. The ping write path, the scheduler
 //! and operator changes all lock a set of heartbeats, let the domain decide, and write the new
 //! timing in one aggregated `UPDATE … FROM unnest(…)`.
+//!
+//! An AI heartbeat's learned expectations live on the row as instants of the current period
+//! (`expected_by`, `due_at` the warning, `alert_at` down) plus `run_warning_secs`; read back they
+//! are offsets from the last ping again, so a ping that brings no new model keeps them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
-use lifeline_domain::{HeartbeatId, HeartbeatTiming, RunLimits, Schedule, TeamId};
+use lifeline_domain::{
+    Cadence, HeartbeatId, HeartbeatMode, HeartbeatTiming, LearnedCadence, RunLimits, Schedule,
+    TeamId,
+};
 
 use crate::label::stored;
 use crate::schema::heartbeats;
@@ -20,6 +28,7 @@ use crate::{PgConn, StoreError};
 #[diesel(table_name = heartbeats)]
 pub(crate) struct TimingFields {
     status: String,
+    mode: String,
     interval_secs: i32,
     grace_secs: i32,
     max_runtime_secs: Option<i32>,
@@ -29,6 +38,8 @@ pub(crate) struct TimingFields {
     last_progress_at: Option<DateTime<Utc>>,
     due_at: Option<DateTime<Utc>>,
     alert_at: Option<DateTime<Utc>>,
+    expected_by: Option<DateTime<Utc>>,
+    run_warning_secs: Option<i32>,
 }
 
 impl TryFrom<&TimingFields> for HeartbeatTiming {
@@ -38,9 +49,10 @@ impl TryFrom<&TimingFields> for HeartbeatTiming {
         let invalid = |e: &dyn std::fmt::Display| StoreError::Invalid(format!("in storage: {e}"));
         let schedule = Schedule::from_secs(row.interval_secs.into(), row.grace_secs.into())
             .map_err(|e| invalid(&e))?;
+        let mode: HeartbeatMode = stored(&row.mode)?;
         Ok(HeartbeatTiming {
             status: stored(&row.status)?,
-            cadence: schedule.into(),
+            cadence: row.cadence(mode, schedule),
             limits: RunLimits::from_secs(
                 row.max_runtime_secs.map(i64::from),
                 row.progress_timeout_secs.map(i64::from),
@@ -55,6 +67,64 @@ impl TryFrom<&TimingFields> for HeartbeatTiming {
     }
 }
 
+impl TimingFields {
+    /// The learned cadence of an AI heartbeat whose current period has learned deadlines, else
+    /// the fixed schedule: in fixed mode, in AI mode until a model exists, and for a down AI
+    /// heartbeat (no deadlines left; its next ping brings fresh expectations).
+    fn cadence(&self, mode: HeartbeatMode, fixed: Schedule) -> Cadence {
+        self.learned(mode, fixed)
+            .map_or(Cadence::Fixed(fixed), Cadence::Learned)
+    }
+
+    fn learned(&self, mode: HeartbeatMode, fixed: Schedule) -> Option<LearnedCadence> {
+        if mode != HeartbeatMode::Ai {
+            return None;
+        }
+        let last = self.last_ping_at?;
+        let (expected_by, due_at, alert_at) = (self.expected_by?, self.due_at?, self.alert_at?);
+        match LearnedCadence::new(expected_by - last, due_at - last, alert_at - last, fixed) {
+            Ok(learned) => Some(
+                learned.with_run_warning(
+                    self.run_warning_secs
+                        .map(|secs| Duration::seconds(secs.into())),
+                ),
+            ),
+            // Not an unknown word but instants out of order (or stretched past 400 days by an
+            // outage shift). The stored deadlines still hold; only the next ping's offsets fall
+            // back to the fixed schedule. Failing here instead would stall every deadline and
+            // ping batch that touches this row.
+            Err(e) => {
+                tracing::warn!(error = %e, "learned deadlines out of order; using the fixed schedule");
+                None
+            }
+        }
+    }
+}
+
+/// The zone a heartbeat's local times are in: its own, else its team's (`teams.time_zone`).
+/// A scalar subquery rather than a join, so that the write paths' `FOR UPDATE` locks only the
+/// heartbeat rows, never their team's; a typed expression rather than `sql()`, whose statements
+/// diesel never caches (the ping path runs this once per batch).
+#[derive(Clone, Copy, Debug, QueryId, ValidGrouping)]
+pub(crate) struct EffectiveZone;
+
+impl Expression for EffectiveZone {
+    type SqlType = Text;
+}
+
+impl QueryFragment<Pg> for EffectiveZone {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "coalesce(\"heartbeats\".\"time_zone\", (SELECT t.time_zone FROM teams t \
+             WHERE t.id = \"heartbeats\".\"team_id\"))",
+        );
+        Ok(())
+    }
+}
+
+impl AppearsOnTable<heartbeats::table> for EffectiveZone {}
+impl SelectableExpression<heartbeats::table> for EffectiveZone {}
+
 /// A heartbeat's identity and timing, as the write paths lock it.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = heartbeats)]
@@ -63,6 +133,8 @@ pub(crate) struct TimingRow {
     team_id: uuid::Uuid,
     #[diesel(embed)]
     fields: TimingFields,
+    #[diesel(select_expression = EffectiveZone, select_expression_type = EffectiveZone)]
+    zone: String,
 }
 
 impl TimingRow {
@@ -77,6 +149,11 @@ impl TimingRow {
     pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
         HeartbeatTiming::try_from(&self.fields)
     }
+
+    /// The name of the zone its warnings speak in (read when a warning is written).
+    pub fn zone(&self) -> &str {
+        &self.zone
+    }
 }
 
 /// The new timing of a set of heartbeats, for one aggregated `UPDATE … FROM unnest(…)`.
@@ -85,16 +162,18 @@ impl TimingRow {
 pub(crate) struct TimingColumns {
     id: Vec<uuid::Uuid>,
     status: Vec<&'static str>,
-    times: [Vec<Option<DateTime<Utc>>>; 6],
+    times: [Vec<Option<DateTime<Utc>>>; 7],
+    run_warning_secs: Vec<Option<i32>>,
 }
 
-const TIME_COLUMNS: [&str; 6] = [
+const TIME_COLUMNS: [&str; 7] = [
     "last_ping_at",
     "started_at",
     "last_progress_at",
     "due_at",
     "alert_at",
     "next_check_at",
+    "expected_by",
 ];
 
 impl TimingColumns {
@@ -104,10 +183,12 @@ impl TimingColumns {
             id: Vec::with_capacity(n),
             status: Vec::with_capacity(n),
             times: std::array::from_fn(|_| Vec::with_capacity(n)),
+            run_warning_secs: Vec::with_capacity(n),
         };
         for (id, t) in rows {
             columns.id.push(id.as_uuid());
             columns.status.push(t.status.as_str());
+            let learned = Learned::of(t);
             let values = [
                 t.last_ping_at,
                 t.started_at,
@@ -115,10 +196,12 @@ impl TimingColumns {
                 t.due_at,
                 t.alert_at,
                 t.next_check_at(),
+                learned.expected_by,
             ];
             for (column, value) in columns.times.iter_mut().zip(values) {
                 column.push(value);
             }
+            columns.run_warning_secs.push(learned.run_warning_secs);
         }
         columns
     }
@@ -132,13 +215,38 @@ impl TimingColumns {
     }
 }
 
+/// The learned columns of one row: set for a learned cadence with a last ping to count from,
+/// NULL otherwise (fixed mode, no model yet, or the model went away).
+struct Learned {
+    expected_by: Option<DateTime<Utc>>,
+    run_warning_secs: Option<i32>,
+}
+
+impl Learned {
+    fn of(t: &HeartbeatTiming) -> Self {
+        match (t.cadence.learned(), t.last_ping_at) {
+            (Some(learned), Some(last)) => Learned {
+                expected_by: Some(last + learned.expected_by()),
+                // The domain bounds it by 400 days, far inside an i32 of seconds.
+                run_warning_secs: learned
+                    .run_warning_after()
+                    .map(|d| i32::try_from(d.num_seconds()).unwrap_or(i32::MAX)),
+            },
+            _ => Learned {
+                expected_by: None,
+                run_warning_secs: None,
+            },
+        }
+    }
+}
+
 impl QueryFragment<Pg> for TimingColumns {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("UPDATE heartbeats h SET status = u.status");
         for c in TIME_COLUMNS {
             out.push_sql(&format!(", {c} = u.{c}"));
         }
-        out.push_sql(" FROM unnest(");
+        out.push_sql(", run_warning_secs = u.run_warning_secs FROM unnest(");
         out.push_bind_param::<Array<SqlUuid>, _>(&self.id)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.status)?;
@@ -146,8 +254,10 @@ impl QueryFragment<Pg> for TimingColumns {
             out.push_sql(", ");
             out.push_bind_param::<Array<Nullable<Timestamptz>>, _>(column)?;
         }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Int4>>, _>(&self.run_warning_secs)?;
         out.push_sql(&format!(
-            ") AS u(id, status, {}) WHERE h.id = u.id",
+            ") AS u(id, status, {}, run_warning_secs) WHERE h.id = u.id",
             TIME_COLUMNS.join(", ")
         ));
         Ok(())

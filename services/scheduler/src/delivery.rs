@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lifeline_domain::{ChannelKind, NotificationId, NotificationKind};
+use lifeline_domain::{ChannelKind, IncidentKind, NotificationId, NotificationKind};
 use lifeline_notify::{Message, Notifier, SendError, Target};
 use lifeline_settings::span;
 use lifeline_store::notifications::{self, Claimed, Outcome, Unreadable};
@@ -224,8 +224,13 @@ fn message_of(job: &Claimed) -> Message {
         heartbeat_name: job.heartbeat_name.clone().unwrap_or_default(),
         status: job.heartbeat_status,
         incident_id: job.incident_id,
-        reason: match job.kind {
-            NotificationKind::Recovery => format!(
+        incident_kind: job.incident_kind,
+        reason: match (job.kind, job.incident_kind) {
+            (NotificationKind::Recovery, Some(IncidentKind::EarlyWarning)) => format!(
+                "a usual ping arrived; the early warning is over (it was: {})",
+                job.reason.as_deref().unwrap_or("an early warning")
+            ),
+            (NotificationKind::Recovery, _) => format!(
                 "a ping arrived; the incident is resolved (it was: {})",
                 job.reason.as_deref().unwrap_or("down")
             ),

@@ -57,6 +57,7 @@ pub fn message(kind: NotificationKind) -> Message {
         heartbeat_name: "nightly-backup".into(),
         status: Some(lifeline_domain::Status::Down),
         incident_id: Some(lifeline_domain::IncidentId::new()),
+        incident_kind: Some(lifeline_domain::IncidentKind::Down),
         reason: "no ping for 1 h 10 min (interval 1 h + grace 10 min)".into(),
         since: Utc.with_ymd_and_hms(2024, 5, 1, 3, 10, 0).unwrap(),
         deadline: Some(Utc.with_ymd_and_hms(2024, 5, 1, 3, 10, 0).unwrap()),
