@@ -4,13 +4,16 @@
 
 use chrono::{Duration, Utc};
 use lifeline_domain::{Plan, Status};
+use lifeline_store::TeamScope;
+use lifeline_store::heartbeats::Heartbeat;
 use lifeline_testkit::{HttpServer, PATIENCE, TestApp};
 
 /// Pings every 20 seconds, with a second or two of jitter.
 const EVERY_SECS: i64 = 20;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_learned_heartbeat_warns_before_its_fixed_deadline() {
+/// A Premium heartbeat in AI mode with eight days of 20-second pings, a webhook, and a trained
+/// model (the analyzer running in the app).
+async fn trained() -> (TestApp, TeamScope, Heartbeat, HttpServer) {
     let mut app = TestApp::with_scheduler().await;
     let scope = app.team(Plan::Premium).await;
     // Fixed mode would alert 20 s + 100 s after the last ping.
@@ -19,7 +22,7 @@ async fn a_learned_heartbeat_warns_before_its_fixed_deadline() {
     app.webhook(&scope, &hb, &hook.url("/hook")).await;
     let id = hb.id.as_uuid();
     let team = scope.team_id().as_uuid();
-    // Eight days of history, ending a minute ago.
+    // Eight days of history with 512-byte bodies, ending a minute ago.
     app.sql(&format!(
         "INSERT INTO pings (received_at, heartbeat_id, team_id, kind, method, body_size) \
          SELECT now() - interval '8 days' + i * interval '{EVERY_SECS} seconds' \
@@ -38,9 +41,28 @@ async fn a_learned_heartbeat_warns_before_its_fixed_deadline() {
         1,
         "the analyzer trained no model"
     );
+    (app, scope, hb, hook)
+}
 
-    // A live ping through the ping API: ingest applies the model and writes learned deadlines.
-    assert_eq!(app.get_status(app.url(&hb)).await, 200);
+/// A ping through the ping API with a body of `size` bytes.
+async fn ping(app: &TestApp, hb: &Heartbeat, size: usize) {
+    let answer = app
+        .http
+        .post(app.url(hb))
+        .body(vec![b'x'; size])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learned_heartbeat_warns_before_its_fixed_deadline() {
+    let (app, scope, hb, hook) = trained().await;
+    let id = hb.id.as_uuid();
+    // A live ping through the ping API, with the usual payload (an empty one would be a
+    // surprise of its own): ingest applies the model and writes learned deadlines.
+    ping(&app, &hb, 512).await;
     let pinged = Utc::now();
     let after = app.reload(&scope, hb.id).await;
     assert_eq!(after.timing.status, Status::Up);
@@ -78,5 +100,31 @@ async fn a_learned_heartbeat_warns_before_its_fixed_deadline() {
          AND kind = 'early_warning' AND resolved_at IS NULL"
     );
     assert_eq!(app.count(&open).await, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_payload_warns_at_once_and_a_usual_one_is_back_on_track() {
+    let (app, scope, hb, hook) = trained().await;
+    ping(&app, &hb, 0).await;
+    let got = hook.wait_for(1, PATIENCE).await;
+    assert_eq!(
+        got[0].json()["type"],
+        "heartbeat.early_warning",
+        "{}",
+        got[0].json()
+    );
+    let reason = crate::reason(&got[0]);
+    assert!(reason.contains("0-byte payload"), "{reason}");
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Late);
+    ping(&app, &hb, 512).await;
+    let got = hook.wait_for(2, PATIENCE).await;
+    assert_eq!(
+        got[1].json()["type"],
+        "heartbeat.back_on_track",
+        "{}",
+        got[1].json()
+    );
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Up);
     app.stop().await;
 }

@@ -279,6 +279,7 @@ pub async fn save_trained(
         let decided = [Decided {
             heartbeat,
             team: row.team(),
+            zone: row.zone().to_owned(),
             decision,
         }];
         decisions::write(conn, &decided).await?;

@@ -121,7 +121,9 @@ impl Fixture {
             body_size: 0,
             detail: None,
         };
-        let staged = pings::stage_batch(&mut conn, &[ping]).await.unwrap();
+        let staged = pings::stage_batch(&mut conn, &[ping], &pings::NoModels)
+            .await
+            .unwrap();
         pings::commit_staged(&mut conn, staged).await.unwrap();
     }
 

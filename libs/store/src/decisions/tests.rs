@@ -223,7 +223,9 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
         body_size: 48_000,
         detail: None,
     };
-    let staged = pings::stage_batch(&mut conn, &[usual]).await.unwrap();
+    let staged = pings::stage_batch(&mut conn, &[usual], &pings::NoModels)
+        .await
+        .unwrap();
     let (_, wake) = pings::commit_staged(&mut conn, staged).await.unwrap();
     assert!(wake.deliveries, "the notice is queued: delivery must wake");
     assert_eq!(
