@@ -97,7 +97,7 @@ impl Level {
         let periods = by_period
             .into_iter()
             .map(|(p, mut v)| {
-                v.sort_by(|a, b| a.0.cmp(&b.0));
+                v.sort_by_key(|a| a.0);
                 (p, v)
             })
             .collect();
