@@ -145,6 +145,9 @@ async fn a_new_team_monitors_its_first_job() {
     browser
         .click("form[action='/teams/new'] button[type=submit]")
         .await;
+    // Read the list only once the form's answer replaced the form (else its `main` may be
+    // read, or go stale while being read).
+    browser.arrive(|p| p == "/heartbeats").await;
     assert!(
         browser.text("main").await.contains("No heartbeats yet"),
         "the new team is empty"
@@ -192,6 +195,8 @@ async fn a_new_team_monitors_its_first_job() {
         .expect("an invitation link")
         .to_owned();
     browser.click("[data-logout]").await;
+    // The logout's redirect must land before the link is opened, or it lands after it.
+    browser.arrive(|p| p == "/login").await;
     browser.goto(&link).await;
     browser.screenshot("09-invitation").await;
     browser
