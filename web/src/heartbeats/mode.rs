@@ -44,7 +44,7 @@ pub async fn switch(
             human(hb.schedule().interval()),
             human(hb.schedule().grace())
         ),
-        (_, false) => format!("\"{}\" already was in {} mode.", hb.name, to),
+        (_, false) => format!("\"{}\" is already in {} mode.", hb.name, to),
     };
     Ok(done(&state, &format!("/heartbeats/{id}#ai"), &notice))
 }
