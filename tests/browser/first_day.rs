@@ -1,9 +1,11 @@
 //! Sign up → create a heartbeat → read its URL → ping it → see it up with a mark on the chart →
-//! rotate → the old URL is refused; log out and in; create and switch teams; invite a second
-//! user who accepts.
+//! on Premium, turn AI mode on → rotate → the old URL is refused; log out and in; create and
+//! switch teams; invite a second user who accepts.
 
 use std::time::Duration;
 
+use lifeline_domain::Plan;
+use lifeline_store::teams;
 use lifeline_testkit::{SmtpMode, SmtpServer, TestApp, wait_for, wait_until};
 use reqwest::StatusCode;
 
@@ -79,6 +81,30 @@ async fn a_new_team_monitors_its_first_job() {
     );
     browser.screenshot("05-list-up").await;
 
+    // On Premium, AI mode is one click on the heartbeat's page; it starts by learning.
+    {
+        let mut conn = app.db.conn().await;
+        let team = teams::find_by_name(&mut conn, "Analytical Engines")
+            .await
+            .unwrap()
+            .expect("the signed-up team");
+        teams::set_plan(&mut conn, team.id, Plan::Premium)
+            .await
+            .unwrap();
+    }
+    browser.goto(&format!("{web}{detail}")).await;
+    browser.click("button[data-mode-switch=ai]").await;
+    browser
+        .element("section[data-ai-mode=ai] [data-ai-progress]")
+        .await;
+    assert!(
+        browser
+            .text("[data-ai-progress]")
+            .await
+            .contains("of 7 days")
+    );
+    browser.screenshot("05b-detail-ai-mode").await;
+
     // Rotate behind the confirmation step; the old URL stops working at once.
     browser.goto(&format!("{web}{detail}/rotate")).await;
     browser.screenshot("06-rotate-confirm").await;
@@ -119,6 +145,9 @@ async fn a_new_team_monitors_its_first_job() {
     browser
         .click("form[action='/teams/new'] button[type=submit]")
         .await;
+    // Read the list only once the form's answer replaced the form (else its `main` may be
+    // read, or go stale while being read).
+    browser.arrive(|p| p == "/heartbeats").await;
     assert!(
         browser.text("main").await.contains("No heartbeats yet"),
         "the new team is empty"
@@ -166,6 +195,8 @@ async fn a_new_team_monitors_its_first_job() {
         .expect("an invitation link")
         .to_owned();
     browser.click("[data-logout]").await;
+    // The logout's redirect must land before the link is opened, or it lands after it.
+    browser.arrive(|p| p == "/login").await;
     browser.goto(&link).await;
     browser.screenshot("09-invitation").await;
     browser

@@ -28,6 +28,8 @@ struct Objects {
     read_only_key: String,
     member: String,
     invitation: String,
+    /// An early warning of the heartbeat (AI heartbeats' incidents that can be marked expected).
+    warning: String,
 }
 
 async fn team_with_objects(web: &TestWeb, owner: &str, label: &str) -> (WebClient, Objects) {
@@ -107,6 +109,17 @@ async fn team_with_objects(web: &TestWeb, owner: &str, label: &str) -> (WebClien
     .execute(&mut conn)
     .await
     .unwrap();
+    let warning = Uuid::new_v4();
+    diesel::sql_query(
+        "INSERT INTO incidents (id, heartbeat_id, team_id, kind, reason, opened_at) \
+         VALUES ($1, $2, $3, 'early_warning', 'strays from its learned cadence', now())",
+    )
+    .bind::<SqlUuid, _>(warning)
+    .bind::<SqlUuid, _>(hb.id.as_uuid())
+    .bind::<SqlUuid, _>(team.as_uuid())
+    .execute(&mut conn)
+    .await
+    .unwrap();
     let objects = Objects {
         heartbeat: hb.id.to_string(),
         heartbeat_name,
@@ -117,6 +130,7 @@ async fn team_with_objects(web: &TestWeb, owner: &str, label: &str) -> (WebClien
         read_only_key: keys[1].1.clone(),
         member: member.to_string(),
         invitation: invitation.to_string(),
+        warning: warning.to_string(),
     };
     (browser, objects)
 }
@@ -137,6 +151,7 @@ fn aimed(path: &str, objects: &Objects) -> String {
             "id" if before.ends_with("/api-keys/") => objects.api_key_id.clone(),
             "id" if before.ends_with("/invitations/") => objects.invitation.clone(),
             "user_id" | "id" if before.ends_with("/members/") => objects.member.clone(),
+            "incident_id" if before.ends_with("/warnings/") => objects.warning.clone(),
             // Links sent by email carry their own credential; a guessed one finds nothing.
             "token" => lifeline_auth::secret::token(),
             other => panic!("teach the isolation test what `{{{other}}}` in {path} names"),

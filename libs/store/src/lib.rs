@@ -6,6 +6,7 @@
 //! API (where the secret token is the credential) and the operator CLI, and say so.
 
 pub mod accounts;
+pub mod ai;
 pub mod ai_models;
 pub mod api_keys;
 pub mod audit;

@@ -58,6 +58,8 @@ diesel::table! {
         run_warning_secs -> Nullable<Int4>,
         model_due_at -> Nullable<Timestamptz>,
         time_zone -> Nullable<Text>,
+        ai_off_at -> Nullable<Timestamptz>,
+        ai_off_reason -> Nullable<Text>,
     }
 }
 

@@ -37,7 +37,8 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
             let before = TeamScope::for_operator(&mut conn, team)
                 .await
                 .map_err(|e| anyhow!("team {team}: {e}"))?;
-            teams::set_plan(&mut conn, team, plan).await?;
+            // AI heartbeats the new plan does not include are back on fixed deadlines.
+            let ai_turned_off = teams::set_plan(&mut conn, team, plan).await?;
             lifeline_store::audit::record(
                 &mut conn,
                 &before,
@@ -47,13 +48,28 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                 json!({ "from": before.plan(), "to": plan }),
             )
             .await?;
+            if !ai_turned_off.is_empty() {
+                wake_scheduler(settings).await;
+            }
             output.print(
-                &json!({"id": team, "plan": plan, "previous_plan": before.plan()}),
+                &json!({
+                    "id": team,
+                    "plan": plan,
+                    "previous_plan": before.plan(),
+                    "ai_turned_off": ai_turned_off,
+                }),
                 || {
-                    format!(
+                    let mut text = format!(
                         "team {team} is now on the {plan} plan (was {})",
                         before.plan()
-                    )
+                    );
+                    if !ai_turned_off.is_empty() {
+                        text.push_str(&format!(
+                            "; {} AI heartbeat(s) back on their fixed interval + grace",
+                            ai_turned_off.len()
+                        ));
+                    }
+                    text
                 },
             );
         }

@@ -1,6 +1,9 @@
-//! Heartbeat changes: create, edit, pause, resume, rotate, delete.
+//! Heartbeat changes: create, edit, pause, resume, rotate, delete, switch between fixed and AI
+//! mode, and mark an AI heartbeat's early warning as expected.
 
-use lifeline_domain::{HeartbeatId, Role};
+use lifeline_domain::{HeartbeatId, HeartbeatMode, IncidentId, Role};
+use lifeline_store::ai::{self, Switched};
+use lifeline_store::audit::Actor;
 use lifeline_store::heartbeats::{self, Heartbeat, HeartbeatChanges, NewHeartbeat};
 use lifeline_store::{PgConn, StoreError, tokens, wake};
 use serde_json::json;
@@ -18,17 +21,21 @@ fn described(hb: &Heartbeat) -> serde_json::Value {
         "interval_secs": schedule.interval_secs(),
         "grace_secs": schedule.grace_secs(),
         "time_zone": hb.time_zone,
+        "mode": hb.mode,
     })
 }
 
+/// Creates a heartbeat in `mode`; AI mode needs a plan that includes it (nothing is created
+/// otherwise).
 pub async fn create(
     state: &AppState,
     conn: &mut PgConn,
     caller: &Caller,
     new: NewHeartbeat,
+    mode: HeartbeatMode,
 ) -> Result<Heartbeat, StoreError> {
     caller.scope.require(Role::Member, MANAGE)?;
-    let hb = heartbeats::create(conn, &caller.scope, new).await?;
+    let hb = ai::create_in_mode(conn, &caller.scope, new, mode).await?;
     record(conn, caller, "heartbeat.create", hb.id, described(&hb)).await?;
     let hash = hb.token_hash()?;
     announce(state, "new token", |mut redis| async move {
@@ -126,6 +133,60 @@ pub async fn delete(
     })
     .await;
     Ok(())
+}
+
+/// Switches between the fixed interval + grace and AI mode (refused with `PlanLimit` on plans
+/// without AI heartbeats). Back to fixed, the deadlines may move earlier: the scheduler looks.
+pub async fn switch_mode(
+    state: &AppState,
+    conn: &mut PgConn,
+    caller: &Caller,
+    id: HeartbeatId,
+    to: HeartbeatMode,
+) -> Result<Switched, StoreError> {
+    caller.scope.require(Role::Member, MANAGE)?;
+    let switched = ai::switch_mode(conn, &caller.scope, id, to).await?;
+    if switched.changed {
+        record(
+            conn,
+            caller,
+            "heartbeat.mode",
+            id,
+            json!({ "from": switched.from, "to": to }),
+        )
+        .await?;
+    }
+    if switched.wake_scheduler {
+        wake_scheduler(state).await;
+    }
+    Ok(switched)
+}
+
+/// The team says an early warning was expected: the model learns the pattern at its next
+/// training, which is queued for now. Returns false when it was already marked.
+pub async fn mark_expected(
+    conn: &mut PgConn,
+    caller: &Caller,
+    heartbeat: HeartbeatId,
+    incident: IncidentId,
+) -> Result<bool, StoreError> {
+    caller.scope.require(Role::Member, MANAGE)?;
+    let by = match caller.actor {
+        Actor::User(user) => Some(user),
+        _ => None,
+    };
+    let marked = ai::mark_expected(conn, &caller.scope, heartbeat, incident, by).await?;
+    if marked {
+        record(
+            conn,
+            caller,
+            "heartbeat.warning_expected",
+            heartbeat,
+            json!({ "incident": incident }),
+        )
+        .await?;
+    }
+    Ok(marked)
 }
 
 async fn wake_scheduler(state: &AppState) {

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for the `Retry-After` header (429).
     pub retry_after: Option<u64>,
+    /// Where the team upgrades its plan (`plan_limit`).
+    pub upgrade_url: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -26,6 +28,10 @@ pub struct ErrorDetail {
     /// `invalid`, `plan_limit`, `rate_limited`, `unavailable`, `internal`.
     pub code: String,
     pub message: String,
+    /// With `plan_limit`: the dashboard page where the team's plan is upgraded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "https://lifeline.example.com/team#plan")]
+    pub upgrade_url: Option<String>,
 }
 
 impl ApiError {
@@ -35,7 +41,17 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            upgrade_url: None,
         }
+    }
+
+    /// A `plan_limit` error gets the link to the plan's upgrade on the dashboard at
+    /// `public_url`; any other error is returned as it is.
+    pub fn with_upgrade_link(mut self, public_url: &str) -> Self {
+        if self.code == "plan_limit" {
+            self.upgrade_url = Some(format!("{}/team#plan", public_url.trim_end_matches('/')));
+        }
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -113,6 +129,7 @@ impl ResponseError for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message.clone(),
+                upgrade_url: self.upgrade_url.clone(),
             },
         })
     }

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use lifeline_domain::{ChannelId, HeartbeatName, Role, RunLimits, Schedule, TimeZoneName};
+use lifeline_domain::{
+    ChannelId, HeartbeatMode, HeartbeatName, Role, RunLimits, Schedule, Status, TimeZoneName,
+};
 use lifeline_store::heartbeats::{
     self, Heartbeat, HeartbeatChanges, HeartbeatCursor, NewHeartbeat,
 };
-use lifeline_store::{PgConn, TeamScope, channels};
+use lifeline_store::{PgConn, StoreError, TeamScope, ai, channels};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -33,9 +35,17 @@ pub struct HeartbeatJson {
     pub id: lifeline_domain::HeartbeatId,
     pub name: String,
     pub description: String,
-    /// `new` (never pinged), `up`, `late` (past its interval, within grace), `down` or `paused`.
+    /// `new` (never pinged), `up`, `late` (past its interval, within grace; in AI mode: the
+    /// early warning, see `early_warning`), `down` or `paused`.
     #[schema(value_type = String, example = "up")]
     pub status: lifeline_domain::Status,
+    /// `fixed` (deadlines from `interval` and `grace`) or `ai` (learned from its history,
+    /// Premium and Enterprise; `interval` + `grace` stay the fallback and cap).
+    #[schema(value_type = String, example = "fixed")]
+    pub mode: HeartbeatMode,
+    /// AI heartbeats: whether it is in its warned state (the learned cadence says the job
+    /// strays; `status` is then `late`). `null` in fixed mode.
+    pub early_warning: Option<bool>,
     /// The URL the job requests (`/start`, `/fail`, `/progress` or `/<exit code>` appended for
     /// other signals).
     pub ping_url: String,
@@ -70,6 +80,8 @@ impl HeartbeatJson {
             name: hb.name.clone(),
             description: hb.description.clone(),
             status: t.status,
+            mode: hb.mode,
+            early_warning: (hb.mode == HeartbeatMode::Ai).then_some(t.status == Status::Late),
             ping_url: hb.ping_url(ping_base),
             interval: schedule.interval_secs(),
             grace: schedule.grace_secs(),
@@ -117,6 +129,11 @@ pub struct CreateHeartbeat {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub channels: Vec<ChannelId>,
+    /// `fixed` (the default) or `ai`: AI heartbeats are part of Premium and Enterprise (403
+    /// `plan_limit` otherwise, with `upgrade_url`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "fixed")]
+    pub mode: Option<HeartbeatMode>,
 }
 
 /// Any subset of the fields; those absent keep their value. `max_runtime` and
@@ -141,6 +158,10 @@ pub struct EditHeartbeat {
     pub time_zone: Option<Option<String>>,
     #[schema(value_type = Option<Vec<String>>)]
     pub channels: Option<Vec<ChannelId>>,
+    /// `fixed` or `ai` (Premium and Enterprise; 403 `plan_limit` otherwise, with
+    /// `upgrade_url`). Back to `fixed`, the deadlines follow `interval` and `grace` at once.
+    #[schema(value_type = Option<String>, example = "ai")]
+    pub mode: Option<HeartbeatMode>,
 }
 
 /// A field that is present, maybe `null` (absent fields take the `default`, `None`).
@@ -160,16 +181,39 @@ impl EditHeartbeat {
             || self.progress_timeout.is_some()
     }
 
+    /// Whether it changes anything besides the mode.
+    fn edits_fields(&self) -> bool {
+        self.touches_schedule()
+            || self.name.is_some()
+            || self.description.is_some()
+            || self.time_zone.is_some()
+            || self.channels.is_some()
+    }
+
     fn is_empty(&self) -> bool {
-        !self.touches_schedule()
-            && self.name.is_none()
-            && self.description.is_none()
-            && self.time_zone.is_none()
-            && self.channels.is_none()
+        !self.edits_fields() && self.mode.is_none()
     }
 }
 
 const MANAGE: &str = "manage heartbeats";
+
+/// The plan gate of AI mode, checked before anything changes (the store checks it again under
+/// the team's row lock), with the upgrade link.
+fn may_use(
+    state: &AppState,
+    scope: &TeamScope,
+    mode: Option<HeartbeatMode>,
+) -> Result<(), ApiError> {
+    if mode == Some(HeartbeatMode::Ai) && !scope.plan().limits().ai_heartbeats {
+        return Err(upgradable(state)(ai::refused_on(scope.plan())));
+    }
+    Ok(())
+}
+
+/// A store error as the API answers it, a plan limit with the link to the upgrade.
+fn upgradable(state: &AppState) -> impl Fn(StoreError) -> ApiError + '_ {
+    |e| ApiError::from(e).with_upgrade_link(&state.settings.public_url)
+}
 
 /// Read-only keys are refused before the body is checked, so they get 403 whatever they send.
 fn may_change(caller: &ApiCaller) -> Result<(), ApiError> {
@@ -280,7 +324,7 @@ pub async fn list(
         (status = 201, description = "Created", body = HeartbeatJson),
         (status = 400, description = "Malformed JSON, a wrong type, an unknown field", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
-        (status = 403, description = "Read-only key (`forbidden`), or the plan's heartbeat limit (`plan_limit`)", body = ErrorBody),
+        (status = 403, description = "Read-only key (`forbidden`), or the plan's heartbeat limit or AI mode on a plan without it (`plan_limit`, with `upgrade_url`)", body = ErrorBody),
         (status = 409, description = "Conflicts with an existing row", body = ErrorBody),
         (status = 422, description = "A name, interval, grace, limit, time zone or channel that is not allowed", body = ErrorBody),
         (status = 429, description = "Rate limit", body = ErrorBody),
@@ -294,6 +338,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     may_change(&caller)?;
     let body = read_body(body)?;
+    let mode = body.mode.unwrap_or(HeartbeatMode::Fixed);
     let new = NewHeartbeat {
         name: name(&body.name)?,
         description: body.description.trim().to_owned(),
@@ -303,9 +348,12 @@ pub async fn create(
         channels: body.channels,
     };
     let scope = &caller.0.scope;
+    may_use(&state, scope, Some(mode))?;
     let mut conn = state.conn().await?;
     check_channels(&mut conn, scope, &new.channels).await?;
-    let hb = actions::heartbeats::create(&state, &mut conn, &caller.0, new).await?;
+    let hb = actions::heartbeats::create(&state, &mut conn, &caller.0, new, mode)
+        .await
+        .map_err(upgradable(&state))?;
     let json = json_of(&state, &mut conn, scope, &hb).await?;
     Ok(HttpResponse::Created()
         .insert_header((
@@ -344,8 +392,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(json_of(&state, &mut conn, scope, &hb).await?))
 }
 
-/// Changes any subset of name, description, schedule, run limits, time zone and channels. A new
-/// schedule moves the deadlines from the last ping.
+/// Changes any subset of name, description, schedule, run limits, time zone, channels and mode.
+/// A new schedule moves the deadlines from the last ping; so does going back to fixed mode.
 #[utoipa::path(
     patch,
     path = "/api/v1/heartbeats/{id}",
@@ -357,7 +405,7 @@ pub async fn get(
         (status = 200, description = "The heartbeat as changed", body = HeartbeatJson),
         (status = 400, description = "Malformed JSON, a wrong type, an unknown field", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
-        (status = 403, description = "Read-only key", body = ErrorBody),
+        (status = 403, description = "Read-only key (`forbidden`), or AI mode on a plan without it (`plan_limit`, with `upgrade_url`)", body = ErrorBody),
         (status = 404, description = "No such heartbeat in the key's team", body = ErrorBody),
         (status = 422, description = "A value that is not allowed", body = ErrorBody),
         (status = 429, description = "Rate limit", body = ErrorBody),
@@ -381,6 +429,8 @@ pub async fn edit(
     if body.is_empty() {
         return Ok(HttpResponse::Ok().json(json_of(&state, &mut conn, scope, &current).await?));
     }
+    may_use(&state, scope, body.mode)?;
+    let edits_fields = body.edits_fields();
     let mut changes = HeartbeatChanges {
         name: body.name.as_deref().map(name).transpose()?,
         ..HeartbeatChanges::default()
@@ -418,9 +468,19 @@ pub async fn edit(
         check_channels(&mut conn, scope, &wanted).await?;
         changes.channels = Some(wanted);
     }
-    let hb = actions::heartbeats::edit(&state, &mut conn, &caller.0, id, changes)
-        .await
-        .map_err(on_heartbeat(&path))?;
+    let mut hb = if edits_fields {
+        actions::heartbeats::edit(&state, &mut conn, &caller.0, id, changes)
+            .await
+            .map_err(on_heartbeat(&path))?
+    } else {
+        current
+    };
+    if let Some(to) = body.mode {
+        hb = actions::heartbeats::switch_mode(&state, &mut conn, &caller.0, id, to)
+            .await
+            .map_err(upgradable(&state))?
+            .heartbeat;
+    }
     Ok(HttpResponse::Ok().json(json_of(&state, &mut conn, scope, &hb).await?))
 }
 

@@ -1,6 +1,7 @@
 //! The ping timeline as server-rendered SVG: one lane per kind of ping (success, start,
 //! progress, fail), each with its own shape and colour; shaded bands for gaps (no ping for longer
-//! than interval + grace), incidents and Lifeline's own outages; time ticks along the bottom.
+//! than interval + grace), incidents and Lifeline's own outages; for an AI heartbeat with a model,
+//! the window in which it expected each next ping; time ticks along the bottom.
 //! Everything is computed here in view-box units, so the template only writes it out and the
 //! page needs no JavaScript to show it.
 
@@ -44,6 +45,8 @@ pub struct Chart {
     pub range: &'static str,
     pub lanes: Vec<Lane>,
     pub bands: Vec<Band>,
+    /// An AI heartbeat's expected windows (`expected_bands`); empty otherwise.
+    pub expected: Vec<Band>,
     pub marks: Vec<MarkView>,
     pub ticks: Vec<Tick>,
     /// How many pings the range holds.
@@ -297,6 +300,7 @@ pub fn build(
         range: range.key(),
         lanes,
         bands,
+        expected: Vec::new(),
         marks,
         ticks: ticks(range, from, to, &scale),
         pings: timeline.pings,
@@ -304,6 +308,41 @@ pub fn build(
             .bucket
             .map(|w| format!("Pings are counted per {}", human(w))),
     }
+}
+
+/// When a model expected the next ping after one: from `from` to `by`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpectedWindow {
+    pub after: DateTime<Utc>,
+    pub from: DateTime<Utc>,
+    pub by: DateTime<Utc>,
+}
+
+/// The bands of the windows that overlap the timeline's range (a window still ahead of it, such
+/// as the one after the newest ping, is for the panel's text, not the chart), clipped to it.
+pub fn expected_bands(timeline: &Timeline, windows: &[ExpectedWindow]) -> Vec<Band> {
+    let (from, to) = (timeline.from, timeline.to);
+    let scale = Scale {
+        from,
+        span_ms: ((to - from).num_milliseconds() as f64).max(1.0),
+    };
+    windows
+        .iter()
+        .filter(|w| w.from < to && w.by > from)
+        .map(|w| {
+            scale.band(
+                "expected",
+                w.from.max(from),
+                w.by.min(to),
+                format!(
+                    "Expected the next ping between {} and {} (after the success at {})",
+                    utc(w.from),
+                    utc(w.by),
+                    utc(w.after)
+                ),
+            )
+        })
+        .collect()
 }
 
 fn ticks(range: Range, from: DateTime<Utc>, to: DateTime<Utc>, scale: &Scale) -> Vec<Tick> {
@@ -414,6 +453,39 @@ mod tests {
             [
                 "15:00", "18:00", "21:00", "Nov 26", "03:00", "06:00", "09:00"
             ]
+        );
+    }
+
+    #[test]
+    fn expected_windows_are_drawn_only_where_they_overlap_the_range() {
+        let t = timeline(vec![]);
+        let window = |after: &str, from: &str, by: &str| ExpectedWindow {
+            after: at(after),
+            from: at(from),
+            by: at(by),
+        };
+        let bands = expected_bands(
+            &t,
+            &[
+                window(
+                    "2026-11-26T00:00:00Z",
+                    "2026-11-26T00:55:00Z",
+                    "2026-11-26T01:05:00Z",
+                ),
+                // Still ahead of the range: the panel says it, the chart cannot.
+                window(
+                    "2026-11-26T11:50:00Z",
+                    "2026-11-26T12:45:00Z",
+                    "2026-11-26T12:55:00Z",
+                ),
+            ],
+        );
+        assert_eq!(bands.len(), 1);
+        assert_eq!(bands[0].kind, "expected");
+        assert!(
+            bands[0].title.contains("between 2026-11-26 00:55:00 UTC"),
+            "{}",
+            bands[0].title
         );
     }
 

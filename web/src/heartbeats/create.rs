@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use lifeline_domain::Role;
+use lifeline_domain::{HeartbeatMode, Role};
 use lifeline_store::StoreError;
 use lifeline_store::heartbeats::{self, NewHeartbeat};
 
@@ -89,7 +89,15 @@ pub async fn submit(
         time_zone: checked.time_zone,
         channels: checked.channels,
     };
-    match actions::heartbeats::create(&state, &mut conn, &member.caller(), new).await {
+    match actions::heartbeats::create(
+        &state,
+        &mut conn,
+        &member.caller(),
+        new,
+        HeartbeatMode::Fixed,
+    )
+    .await
+    {
         Ok(hb) => Ok(done(
             &state,
             &format!("/heartbeats/{}", hb.id),

@@ -1,13 +1,16 @@
 //! `/heartbeats/{id}`: one heartbeat with its ping URL and snippets to use it, its time zone,
 //! the timeline chart over a chosen range, the ping log a page at a time, its incidents and
-//! status changes, and the periods when Lifeline itself could not receive pings. Nothing older
-//! than the plan's history shows: every store query used here applies the retention cut-off.
+//! status changes, and the periods when Lifeline itself could not receive pings; its AI mode
+//! panel (`ai_panel`), and the notice when Lifeline turned AI mode off (`ai_notice`). Nothing
+//! older than the plan's history shows: every store query used here applies the retention
+//! cut-off.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 use lifeline_domain::duration::{human, human_rounded};
-use lifeline_domain::{IncidentKind, Status};
+use lifeline_domain::{HeartbeatMode, IncidentKind, Status};
+use lifeline_store::ai;
 use lifeline_store::coverage::Outage;
 use lifeline_store::heartbeats::{self, StatusChangeEntry};
 use lifeline_store::history::{self, OverviewQuery, PingCursor, TimelineQuery};
@@ -16,6 +19,8 @@ use lifeline_store::pings::Ping;
 use lifeline_store::teams;
 use serde::Deserialize;
 
+use super::ai_notice::AiOffBanner;
+use super::ai_panel::{self, AiPanel};
 use super::chart::{self, Chart, kind_label, utc};
 use super::range::{self, Range};
 use super::snippets::Snippets;
@@ -111,6 +116,8 @@ struct DetailPage {
     incidents: Vec<IncidentView>,
     statuses: Vec<StatusView>,
     outages: Vec<OutageView>,
+    ai: AiPanel,
+    ai_off: Option<AiOffBanner>,
 }
 
 /// What the page reads for `range` ending `now` (`scripts/bench/web` asks the same through
@@ -169,15 +176,24 @@ pub async fn page(
         Some(own) => own,
         None => teams::time_zone(&mut conn, &member.scope).await?,
     };
+    let (from, to) = (loaded.timeline.from, loaded.timeline.to);
+    let ai = ai_panel::load(&mut conn, &member.scope, &hb, time_zone, from, to, now).await?;
+    let ai_off = match hb.mode {
+        HeartbeatMode::Fixed => ai::off_notice(&mut conn, &member.scope, hb.id)
+            .await?
+            .map(|notice| AiOffBanner::for_heartbeat(&notice, member.scope.plan())),
+        HeartbeatMode::Ai => None,
+    };
     drop(conn);
 
-    let chart = chart::build(
+    let mut chart = chart::build(
         chosen.range,
         &loaded.timeline,
         &loaded.chart_incidents,
         &loaded.chart_outages,
         gap_after,
     );
+    chart.expected = chart::expected_bands(&loaded.timeline, &ai.windows);
     let base = format!("/heartbeats/{id}");
     let with = |range: Range, before: Option<&PingCursor>| {
         let mut pairs: Vec<(&str, String)> = Vec::new();
@@ -232,10 +248,13 @@ pub async fn page(
             .collect(),
         statuses: loaded.statuses.iter().map(status_view).collect(),
         outages: loaded.outages.iter().map(outage_view).collect(),
+        ai: ai.panel,
+        ai_off,
     })
 }
 
-fn bytes(n: i64) -> String {
+/// "1.5 kB".
+pub(crate) fn bytes(n: i64) -> String {
     match n {
         n if n < 1024 => format!("{n} B"),
         n if n < 1024 * 1024 => format!("{:.1} kB", n as f64 / 1024.0),

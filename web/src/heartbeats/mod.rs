@@ -1,13 +1,18 @@
 //! The heartbeat pages: the list (with its live status poll), creating, editing, pausing,
-//! resuming and deleting, and the detail page with its chart, log and history.
+//! resuming and deleting, and the detail page with its chart, log and history, and its AI mode
+//! panel (the switch, learning progress, what was learned, early warnings marked expected).
 
+mod ai_notice;
+mod ai_panel;
 mod chart;
 mod create;
 mod delete;
 mod detail;
 mod edit;
+mod expected;
 mod form;
 mod list;
+mod mode;
 mod monitoring;
 mod range;
 mod rotate;
@@ -28,6 +33,11 @@ pub fn routes(r: &mut Routes<'_>) {
         .post("/heartbeats/{id}/edit", edit::submit)
         .post("/heartbeats/{id}/pause", monitoring::pause)
         .post("/heartbeats/{id}/resume", monitoring::resume)
+        .post("/heartbeats/{id}/mode", mode::switch)
+        .post(
+            "/heartbeats/{id}/warnings/{incident_id}/expected",
+            expected::mark,
+        )
         .get("/heartbeats/{id}/delete", delete::confirm)
         .post("/heartbeats/{id}/delete", delete::submit);
     // The detail page and its rotation last: the fixed paths above win over `{id}`.

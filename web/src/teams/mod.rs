@@ -9,6 +9,8 @@ mod new;
 mod page;
 mod switch;
 
+pub(crate) use page::plan_name;
+
 use crate::routes::Routes;
 
 pub fn routes(r: &mut Routes<'_>) {
