@@ -232,10 +232,13 @@ impl Model {
         let fixed_secs = (fixed.interval() + fixed.grace()).num_seconds() as f64;
         // Whole seconds: the instants are shown to people and stored as offsets.
         let t = |secs: f64| add_secs(at, secs.round(), self.tz).max(at + Duration::seconds(1));
+        // The configured interval + grace on the job's own clock: "1 day + 1 hour" after a
+        // 02:00 ping is 03:00 the next day, also across a DST change (fixed mode counts UTC).
+        let fixed_down = t(fixed_secs);
         let down_at = if seen > fixed_secs {
-            t(learned_down).max(fixed.alert_at(at))
+            t(learned_down).max(fixed_down)
         } else {
-            fixed.alert_at(at)
+            fixed_down
         };
         let warn_at = t(warn).min(down_at);
         let expected_by = t(high).min(warn_at);
