@@ -39,10 +39,10 @@ pub struct Features {
     pub last: Option<DateTime<Utc>>,
 }
 
-/// Stretches of history that are not the job's normal behaviour: while a `down` incident was
-/// open (an outage is not a long gap to get used to), and while an early warning about the
-/// payload was open (an empty payload is not a size to get used to). Warnings the team marked
-/// "expected" are not listed: they are normal, and the model learns them.
+/// Stretches of history that are not the job's normal behaviour: while a `down` incident or an
+/// early warning was open (an outage is not a long gap to get used to) — `down` — and while an
+/// early warning was open (an empty payload is not a size to get used to) — `payload`. Warnings
+/// the team marked "expected" are not listed: they are normal, and the model learns them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Unusual {
     pub down: Vec<Period>,

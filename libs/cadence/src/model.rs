@@ -117,7 +117,7 @@ impl Model {
             window_from: first,
             window_until: last,
             pings_used: pings.len(),
-            gaps: GapModel::train(&features, weeks)?,
+            gaps: GapModel::train(&features, weeks, strategy)?,
             runs: RunModel::train(&features.runs, weeks),
             sizes: SizeModel::train(&features, weeks),
         })
@@ -297,29 +297,36 @@ fn slack(secs: f64) -> f64 {
 }
 
 impl GapModel {
-    fn train(f: &Features, weeks: f64) -> Option<GapModel> {
+    /// The gaps' mixture is trained only for the `linfa` strategy: the combination decides gaps
+    /// with the timetable, and the mixture was a third of its training time.
+    fn train(f: &Features, weeks: f64, strategy: Strategy) -> Option<GapModel> {
         let per_week = f.gaps.len() as f64 / weeks;
         let fitted = Timetable::fit(&f.gaps, per_week)?;
         let tail = Tail::learn(&fitted.residuals)?;
-        let rows: Vec<Vec<f64>> = f
-            .gaps
-            .iter()
-            .filter(|g| g.secs > 0.0)
-            .map(|g| {
-                let mut row = vec![g.secs.ln()];
-                row.extend(circular(g.from.day_secs(), g.from.weekday()));
-                row
-            })
-            .collect();
         let mut secs: Vec<f64> = f.gaps.iter().map(|g| g.secs).collect();
         Some(GapModel {
             timetable: fitted.table,
             tail,
-            mixture: Mixture::train(&rows),
+            mixture: (strategy == Strategy::Linfa)
+                .then(|| Mixture::train(&gap_rows(f)))
+                .flatten(),
             per_week,
             typical_secs: median(&mut secs),
         })
     }
+}
+
+/// The mixture's rows for gaps: the log gap, then the time of day and weekday it started at.
+fn gap_rows(f: &Features) -> Vec<Vec<f64>> {
+    f.gaps
+        .iter()
+        .filter(|g| g.secs > 0.0)
+        .map(|g| {
+            let mut row = vec![g.secs.ln()];
+            row.extend(circular(g.from.day_secs(), g.from.weekday()));
+            row
+        })
+        .collect()
 }
 
 impl RunModel {

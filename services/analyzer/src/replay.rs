@@ -124,7 +124,7 @@ struct Walk {
     /// service reads it from its incidents.
     unusual: Unusual,
     down_since: Option<DateTime<Utc>>,
-    payload_since: Option<DateTime<Utc>>,
+    warned_since: Option<DateTime<Utc>>,
 }
 
 impl Replay {
@@ -139,7 +139,7 @@ impl Replay {
             alerts: Vec::new(),
             unusual: Unusual::default(),
             down_since: None,
-            payload_since: None,
+            warned_since: None,
         };
         // The training history is the past: it sets the heartbeat's state, nobody is alerted.
         for p in train {
@@ -208,7 +208,8 @@ impl Walk {
         let mut unusual = self.unusual.clone();
         let open = |since: Option<DateTime<Utc>>| since.map(|from| Period { from, until: at });
         unusual.down.extend(open(self.down_since));
-        unusual.payload.extend(open(self.payload_since));
+        unusual.down.extend(open(self.warned_since));
+        unusual.payload.extend(open(self.warned_since));
         let trained = train(
             window(&self.seen, at),
             &unusual,
@@ -242,22 +243,22 @@ impl Walk {
             }
             None => {}
         }
+        // An early warning nobody marked expected (the replay has nobody to) is an anomaly,
+        // like an outage: neither its gap nor its payloads are learned as normal.
         match &decision.warning {
-            Some(WarningChange::Open {
-                cause: WarnCause::Payload { .. },
-                at,
-                ..
-            }) => self.payload_since = Some(*at),
+            Some(WarningChange::Open { at, .. }) => self.warned_since = Some(*at),
             Some(WarningChange::Resolve { at, .. }) => {
-                if let Some(from) = self.payload_since.take() {
+                if let Some(from) = self.warned_since.take() {
                     // The usual ping that ended it is not part of the odd stretch.
-                    self.unusual.payload.push(Period {
+                    let stretch = Period {
                         from,
                         until: *at - chrono::Duration::milliseconds(1),
-                    });
+                    };
+                    self.unusual.down.push(stretch);
+                    self.unusual.payload.push(stretch);
                 }
             }
-            _ => {}
+            None => {}
         }
     }
 

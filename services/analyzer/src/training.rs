@@ -94,8 +94,16 @@ async fn train_one(
     let stretches = ai_models::unusual(conn, claimed.heartbeat, from, now).await?;
     let read = read.elapsed();
     let period = |(from, until)| Period { from, until };
+    // Outages and early warnings nobody marked expected are anomalies: their gaps are not
+    // learned as normal, nor their payloads.
     let unusual = Unusual {
-        down: stretches.down.into_iter().map(period).collect(),
+        down: stretches
+            .down
+            .iter()
+            .chain(&stretches.warned)
+            .copied()
+            .map(period)
+            .collect(),
         payload: stretches.warned.into_iter().map(period).collect(),
     };
     let started = Instant::now();
