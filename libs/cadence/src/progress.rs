@@ -43,7 +43,8 @@ impl Progress {
     }
 }
 
-fn thousands(n: usize) -> String {
+/// A count with thousands separators: "1,432".
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

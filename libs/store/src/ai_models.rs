@@ -45,6 +45,22 @@ pub struct NewModel {
     pub params: serde_json::Value,
 }
 
+/// An `ai_models` row as written: inserted, or replacing the heartbeat's previous model.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = ai_models)]
+struct ModelRow<'a> {
+    heartbeat_id: uuid::Uuid,
+    team_id: uuid::Uuid,
+    version: i32,
+    trained_at: DateTime<Utc>,
+    samples: i32,
+    window_low_secs: f64,
+    window_high_secs: f64,
+    params: &'a serde_json::Value,
+    window_from: DateTime<Utc>,
+    window_until: DateTime<Utc>,
+}
+
 /// A heartbeat claimed for training.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Claimed {
@@ -242,31 +258,23 @@ pub async fn save_trained(
             return Ok(None);
         };
         if let Some(m) = &model {
+            let row = ModelRow {
+                heartbeat_id: heartbeat.as_uuid(),
+                team_id: row.team().as_uuid(),
+                version: m.version,
+                trained_at: m.trained_at,
+                samples: m.samples,
+                window_low_secs: m.window_low_secs,
+                window_high_secs: m.window_high_secs,
+                params: &m.params,
+                window_from: m.window_from,
+                window_until: m.window_until,
+            };
             diesel::insert_into(ai_models::table)
-                .values((
-                    ai_models::heartbeat_id.eq(heartbeat.as_uuid()),
-                    ai_models::team_id.eq(row.team().as_uuid()),
-                    ai_models::version.eq(m.version),
-                    ai_models::trained_at.eq(m.trained_at),
-                    ai_models::samples.eq(m.samples),
-                    ai_models::window_low_secs.eq(m.window_low_secs),
-                    ai_models::window_high_secs.eq(m.window_high_secs),
-                    ai_models::params.eq(&m.params),
-                    ai_models::window_from.eq(m.window_from),
-                    ai_models::window_until.eq(m.window_until),
-                ))
+                .values(&row)
                 .on_conflict(ai_models::heartbeat_id)
                 .do_update()
-                .set((
-                    ai_models::version.eq(m.version),
-                    ai_models::trained_at.eq(m.trained_at),
-                    ai_models::samples.eq(m.samples),
-                    ai_models::window_low_secs.eq(m.window_low_secs),
-                    ai_models::window_high_secs.eq(m.window_high_secs),
-                    ai_models::params.eq(&m.params),
-                    ai_models::window_from.eq(m.window_from),
-                    ai_models::window_until.eq(m.window_until),
-                ))
+                .set(&row)
                 .execute(conn)
                 .await?;
         }

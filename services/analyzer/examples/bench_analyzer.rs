@@ -35,13 +35,14 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
-use lifeline_analyzer::learning::{self, WINDOW};
+use lifeline_analyzer::learning;
+use lifeline_analyzer::training;
 use lifeline_cadence::mixture::{Mixture, circular};
 use lifeline_cadence::tail::Tail;
 use lifeline_cadence::timetable::Timetable;
-use lifeline_cadence::{HistoryPing, Model, Period, Strategy, Unusual, extract};
+use lifeline_cadence::{HistoryPing, Model, Strategy, Unusual, extract};
 use lifeline_domain::PingKind;
-use lifeline_store::ai_models::{self, Claimed, NewModel};
+use lifeline_store::ai_models::{self, Claimed};
 
 /// Deadline updates timed per sampled model: a day of 5-minute pings.
 const PINGS_PER_MODEL: i64 = 288;
@@ -81,21 +82,6 @@ fn rss_bytes() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS in /proc/self/status");
     kb * 1024
-}
-
-/// The stored row of a model, as `training.rs` builds it.
-fn new_model(m: &Model) -> NewModel {
-    let (low, high) = m.typical_window_secs();
-    NewModel {
-        version: m.version,
-        trained_at: m.trained_at,
-        samples: i32::try_from(m.pings_used).unwrap_or(i32::MAX),
-        window_from: m.window_from,
-        window_until: m.window_until,
-        window_low_secs: low,
-        window_high_secs: high,
-        params: serde_json::to_value(m).expect("a model serializes"),
-    }
 }
 
 /// The parts of `Model::train` (libs/cadence/src/model.rs) timed one by one on the same inputs,
@@ -195,28 +181,12 @@ async fn bench(args: Vec<String>) {
             eprintln!("[bench_analyzer] {i} of {expected} heartbeats done");
         }
         let now = Utc::now();
-        let from = now - WINDOW;
         let tz: Tz = c.time_zone.parse().expect("a zone this binary knows");
 
         let t = Instant::now();
-        let pings: Vec<HistoryPing> = ai_models::history(&conn, c.heartbeat, from)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|p| HistoryPing {
-                at: p.at,
-                kind: p.kind,
-                body_size: p.body_size,
-            })
-            .collect();
-        let stretches = ai_models::unusual(&conn, c.heartbeat, from, now)
+        let (pings, unusual) = training::read_window(&conn, c.heartbeat, now)
             .await
             .unwrap();
-        let period = |(from, until)| Period { from, until };
-        let unusual = Unusual {
-            down: stretches.down.into_iter().map(period).collect(),
-            payload: stretches.warned.into_iter().map(period).collect(),
-        };
         reads.push(ms(t));
 
         let t = Instant::now();
@@ -231,7 +201,7 @@ async fn bench(args: Vec<String>) {
             not_eligible += 1;
             continue;
         };
-        let stored = new_model(&model);
+        let stored = training::new_model(&model).unwrap();
         json_bytes += serde_json::to_string(&stored.params).unwrap().len();
         let t = Instant::now();
         let schedule = c.schedule;

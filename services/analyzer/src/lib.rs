@@ -6,7 +6,7 @@ pub mod learning;
 mod ops;
 pub mod replay;
 pub mod settings;
-mod training;
+pub mod training;
 
 use std::net::SocketAddr;
 

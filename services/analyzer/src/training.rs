@@ -76,36 +76,13 @@ async fn train_one(
     claimed: Claimed,
 ) -> Result<bool, StoreError> {
     let now = Utc::now();
-    let from = now - WINDOW;
     let tz: Tz = claimed.time_zone.parse().unwrap_or_else(|_| {
         tracing::warn!(zone = %claimed.time_zone, "unknown time zone in storage; training in UTC");
         Tz::UTC
     });
     let read = Instant::now();
-    let pings: Vec<HistoryPing> = ai_models::history(conn, claimed.heartbeat, from)
-        .await?
-        .into_iter()
-        .map(|p| HistoryPing {
-            at: p.at,
-            kind: p.kind,
-            body_size: p.body_size,
-        })
-        .collect();
-    let stretches = ai_models::unusual(conn, claimed.heartbeat, from, now).await?;
+    let (pings, unusual) = read_window(conn, claimed.heartbeat, now).await?;
     let read = read.elapsed();
-    let period = |(from, until)| Period { from, until };
-    // Outages and early warnings nobody marked expected are anomalies: their gaps are not
-    // learned as normal, nor their payloads.
-    let unusual = Unusual {
-        down: stretches
-            .down
-            .iter()
-            .chain(&stretches.warned)
-            .copied()
-            .map(period)
-            .collect(),
-        payload: stretches.warned.into_iter().map(period).collect(),
-    };
     let started = Instant::now();
     let model =
         tokio::task::spawn_blocking(move || train(&pings, &unusual, tz, now, Strategy::Combined))
@@ -148,7 +125,41 @@ async fn train_one(
     Ok(saved == Some(true))
 }
 
-fn new_model(m: &Model) -> Result<NewModel, StoreError> {
+/// A heartbeat's training window ending at `now`: its pings, and the stretches not to learn
+/// from. Outages and early warnings nobody marked expected are anomalies: their gaps are not
+/// learned as normal, nor (for warnings) their payloads.
+pub async fn read_window(
+    conn: &lifeline_store::PgConn,
+    heartbeat: lifeline_domain::HeartbeatId,
+    now: chrono::DateTime<Utc>,
+) -> Result<(Vec<HistoryPing>, Unusual), StoreError> {
+    let from = now - WINDOW;
+    let pings = ai_models::history(conn, heartbeat, from)
+        .await?
+        .into_iter()
+        .map(|p| HistoryPing {
+            at: p.at,
+            kind: p.kind,
+            body_size: p.body_size,
+        })
+        .collect();
+    let stretches = ai_models::unusual(conn, heartbeat, from, now).await?;
+    let period = |(from, until)| Period { from, until };
+    let unusual = Unusual {
+        down: stretches
+            .down
+            .iter()
+            .chain(&stretches.warned)
+            .copied()
+            .map(period)
+            .collect(),
+        payload: stretches.warned.into_iter().map(period).collect(),
+    };
+    Ok((pings, unusual))
+}
+
+/// The stored row of a trained model.
+pub fn new_model(m: &Model) -> Result<NewModel, StoreError> {
     let (low, high) = m.typical_window_secs();
     Ok(NewModel {
         version: m.version,

@@ -204,7 +204,7 @@ fn learned_view(model: &Model, hb: &Heartbeat, zone: TimeZoneName) -> LearnedVie
             .map(|s| bytes(i64::try_from(s.typical_bytes).unwrap_or(i64::MAX))),
         trained_at: utc(model.trained_at),
         trained_at_iso: iso(Some(model.trained_at)),
-        pings_used: thousands(model.pings_used),
+        pings_used: lifeline_cadence::progress::thousands(model.pings_used),
         training_window: format!(
             "{} – {}",
             local(model.window_from, "%F %H:%M"),
@@ -231,31 +231,11 @@ fn warning_view(w: &Warning) -> WarningView {
     }
 }
 
-/// "1,432".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-
-    #[test]
-    fn counts_read_with_thousands_separators() {
-        assert_eq!(thousands(7), "7");
-        assert_eq!(thousands(1432), "1,432");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-    }
 
     #[test]
     fn learning_progress_says_what_is_missing() {
