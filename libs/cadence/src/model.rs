@@ -387,3 +387,94 @@ impl SizeModel {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Berlin;
+
+    fn hourly() -> Schedule {
+        Schedule::from_secs(3600, 900).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Hourly at :10 with a little jitter, a start 5 minutes before each success, 2 kB bodies,
+    /// for three weeks.
+    fn history() -> (Vec<HistoryPing>, DateTime<Utc>) {
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 3, 2, 0, 10, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a date"));
+        let mut pings = Vec::new();
+        for h in 0..21 * 24 {
+            let at = t0 + Duration::hours(h) + Duration::seconds((h * 7919) % 50);
+            pings.push(HistoryPing {
+                at: at - Duration::minutes(5),
+                kind: PingKind::Start,
+                body_size: 0,
+            });
+            pings.push(HistoryPing {
+                at,
+                kind: PingKind::Success,
+                body_size: 2000 + (h as u64 * 31) % 200,
+            });
+        }
+        let now = pings[pings.len() - 1].at;
+        (pings, now)
+    }
+
+    fn trained() -> Model {
+        let (pings, now) = history();
+        Model::train(&pings, &Unusual::default(), Berlin, now, Strategy::Combined)
+            .unwrap_or_else(|| panic!("trained"))
+    }
+
+    #[test]
+    fn a_regular_job_is_expected_on_time_and_warned_soon_after() {
+        let model = trained();
+        let at = model.window_until;
+        let e = model.expect_after(at, hourly());
+        let secs = |t: DateTime<Utc>| (t - at).num_seconds();
+        // About an hour; the warning a minute or two past the usual window, well before the
+        // fixed interval + grace (75 min), which stays the down deadline.
+        assert!((3500..3700).contains(&secs(e.expected_by)), "{e:?}");
+        assert!(secs(e.warn_at) < 3600 + 5 * 60, "{e:?}");
+        assert_eq!(secs(e.down_at), 3600 + 900);
+        // Runs take five minutes: one past a quarter of an hour is far longer than usual.
+        let run = model
+            .run_warning_after()
+            .unwrap_or_else(|| panic!("runs learned"));
+        assert!((300..900).contains(&run.num_seconds()), "{run:?}");
+        // An empty body is a surprise, a usual one is not.
+        assert!(model.payload_surprise(0).is_some());
+        assert!(model.payload_surprise(2100).is_none());
+    }
+
+    #[test]
+    fn a_stored_model_loads_to_the_same_expectations() {
+        let model = trained();
+        let json = serde_json::to_value(&model).unwrap_or_else(|e| panic!("{e}"));
+        let loaded: Model = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded, model);
+        let at = model.window_until + Duration::minutes(3);
+        assert_eq!(
+            loaded.after_ping(at, PingKind::Success, 2050, hourly()),
+            model.after_ping(at, PingKind::Success, 2050, hourly())
+        );
+    }
+
+    #[test]
+    fn too_little_history_trains_nothing() {
+        let (pings, now) = history();
+        assert!(
+            Model::train(
+                &pings[..1],
+                &Unusual::default(),
+                Berlin,
+                now,
+                Strategy::Combined
+            )
+            .is_none()
+        );
+    }
+}

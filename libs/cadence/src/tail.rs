@@ -141,7 +141,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
-/// Median of values in any order (not empty).
+/// Median of values in any order (not empty: callers check).
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     quantile(values, 0.5)

@@ -206,10 +206,10 @@ impl Timetable {
             .filter(|g| g.secs > 0.0)
             .map(|g| (*g, g.secs.ln()))
             .collect();
-        let overall = median(&mut logs.iter().map(|(_, l)| *l).collect::<Vec<_>>());
-        if !overall.is_finite() || logs.is_empty() {
+        if logs.is_empty() {
             return None;
         }
+        let overall = median(&mut logs.iter().map(|(_, l)| *l).collect::<Vec<_>>());
         // Coarse to fine; a finer level answers with the coarser one where it has no answer.
         let mut best: Option<(f64, Fitted)> = None;
         let mut coarser: Option<(Level, Vec<f64>)> = None;
