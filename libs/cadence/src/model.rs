@@ -88,6 +88,8 @@ pub struct Expectation {
     pub down_at: DateTime<Utc>,
 }
 
+/// How many times the false-warning budget run warnings get (see `run_warning_after`).
+const RUN_BUDGET: f64 = 3.0;
 /// Runs needed before run times are judged.
 const MIN_RUNS: usize = 5;
 /// Runs that make up "recent" for a job whose runs grow.
@@ -257,7 +259,14 @@ impl Model {
             (Strategy::Linfa, Some(m)) => m
                 .given(&[])
                 .upper(FALSE_WARNINGS_PER_WEEK / r.per_week.max(1.0)),
-            _ => r.recent_log + r.tail.warning(r.per_week),
+            // Runs get three times the budget: a run warning can only fire while a run is in
+            // progress, and a hung run holds up every run after it, so it is worth telling
+            // sooner (the evaluation's hung jobs are then warned before fixed mode alerts).
+            _ => {
+                r.recent_log
+                    + r.tail
+                        .beyond(RUN_BUDGET * FALSE_WARNINGS_PER_WEEK / r.per_week.max(1.0))
+            }
         };
         let secs = log.exp();
         Some(Duration::seconds((secs + slack(secs)).ceil() as i64))
