@@ -363,12 +363,14 @@ impl HeartbeatTiming {
         now: DateTime<Utc>,
     ) -> Decision {
         // A warning whose deadline the new expectations put back in the future is over, quietly:
-        // nothing the job did changed, only what Lifeline expects of it.
+        // nothing the job did changed, only what Lifeline expects of it. So is any warning when
+        // the heartbeat goes back to its fixed schedule: fixed mode has no early warnings.
         let warned = self.status == Status::Late && self.cadence.learned().is_some();
+        let over = after.status == Status::Up || after.cadence.learned().is_none();
         Decision {
             change: changed(self, &after, reason),
             incident: None,
-            warning: (warned && after.status == Status::Up).then_some(WarningChange::Resolve {
+            warning: (warned && over).then_some(WarningChange::Resolve {
                 at: now,
                 notify: false,
             }),
@@ -772,6 +774,25 @@ mod tests {
             ));
             // The warned run is then left to the down deadline.
             assert_eq!(d.timing.next_check_at(), Some(t(4800)));
+        }
+
+        #[test]
+        fn back_to_fixed_mode_ends_a_warning_even_when_still_late() {
+            let warned = up_at_zero().decide(t(3300), t(3300)).timing;
+            let fixed = Schedule::from_secs(3000, 600).unwrap_or_else(|e| panic!("{e}"));
+            let d = warned.decide_relearn(Cadence::Fixed(fixed), t(3400));
+            assert_eq!(
+                d.timing.status,
+                Status::Late,
+                "the fixed interval has passed too"
+            );
+            assert_eq!(
+                d.warning,
+                Some(WarningChange::Resolve {
+                    at: t(3400),
+                    notify: false
+                })
+            );
         }
 
         #[test]

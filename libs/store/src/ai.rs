@@ -173,8 +173,9 @@ async fn turn_on(conn: &mut PgConn, id: HeartbeatId) -> Result<(), StoreError> {
 }
 
 /// Puts locked heartbeats back on their fixed interval + grace: the current period's deadlines
-/// counted again on the fixed schedule, no model, nothing for the analyzer, and their open early
-/// warnings closed quietly (fixed mode has none). `notice` records why when Lifeline did it.
+/// counted again on the fixed schedule (the one decision writer also clears the learned
+/// columns and closes an open early warning quietly: fixed mode has none), no model, nothing for
+/// the analyzer. `notice` records why when Lifeline did it.
 /// Returns whether some deadline moved earlier.
 async fn back_to_fixed(
     conn: &mut PgConn,
@@ -203,8 +204,6 @@ async fn back_to_fixed(
         .set((
             hb::mode.eq(HeartbeatMode::Fixed.as_str()),
             hb::model_due_at.eq(None::<DateTime<Utc>>),
-            hb::expected_by.eq(None::<DateTime<Utc>>),
-            hb::run_warning_secs.eq(None::<i32>),
             hb::ai_off_at.eq(notice.map(|_| now)),
             hb::ai_off_reason.eq(notice.map(AiOffReason::as_str)),
             hb::updated_at.eq(diesel::dsl::now),
@@ -214,15 +213,6 @@ async fn back_to_fixed(
     diesel::delete(ai_models::table.filter(ai_models::heartbeat_id.eq_any(&ids)))
         .execute(conn)
         .await?;
-    diesel::update(
-        incidents::table
-            .filter(incidents::heartbeat_id.eq_any(&ids))
-            .filter(incidents::kind.eq(IncidentKind::EarlyWarning.as_str()))
-            .filter(incidents::resolved_at.is_null()),
-    )
-    .set(incidents::resolved_at.eq(now))
-    .execute(conn)
-    .await?;
     Ok(wake)
 }
 
