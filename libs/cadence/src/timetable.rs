@@ -212,16 +212,17 @@ impl Timetable {
         let overall = median(&mut logs.iter().map(|(_, l)| *l).collect::<Vec<_>>());
         // Coarse to fine; a finer level answers with the coarser one where it has no answer.
         let mut best: Option<(f64, Fitted)> = None;
-        let mut coarser: Option<(Level, Vec<f64>)> = None;
+        let mut coarser: Option<(&Level, Vec<f64>)> = None;
+        // Each grouping is built once: the calendar conditioning asks the day and week ones.
+        let flat = Level::new(Conditioning::None, &logs, overall);
         let days = Level::new(Conditioning::Day, &logs, overall);
         let weeks = Level::new(Conditioning::Week, &logs, overall);
-        for conditioning in [
-            Conditioning::None,
-            Conditioning::Day,
-            Conditioning::Week,
-            Conditioning::Calendar,
+        for (conditioning, level) in [
+            (Conditioning::None, &flat),
+            (Conditioning::Day, &days),
+            (Conditioning::Week, &weeks),
+            (Conditioning::Calendar, &weeks),
         ] {
-            let level = Level::new(conditioning, &logs, overall);
             let predict = |gap: &Gap| match conditioning {
                 Conditioning::Calendar => calendar(&days, &weeks, gap.from, gap.day, true),
                 _ => level.predict(conditioning.phase(gap.from), Some(conditioning.period(gap))),
@@ -243,7 +244,7 @@ impl Timetable {
             if best.as_ref().is_none_or(|(e, _)| error < e * BETTER_BY) {
                 let table = match conditioning {
                     Conditioning::Calendar => Timetable::tabulate_calendar(&days, &weeks, overall),
-                    _ => Timetable::tabulate(&level, coarser.as_ref().map(|(l, _)| l)),
+                    _ => Timetable::tabulate(level, coarser.as_ref().map(|(l, _)| *l)),
                 };
                 best = Some((
                     error,

@@ -296,27 +296,7 @@ pub async fn save_trained(
     .await
 }
 
-/// The current models of those of `ids` that are AI heartbeats, as (heartbeat, trained at):
-/// what a ping writer checks its cached models against.
-pub async fn trained(
-    mut conn: &PgConn,
-    ids: &[HeartbeatId],
-) -> Result<Vec<(HeartbeatId, DateTime<Utc>)>, StoreError> {
-    let ids: Vec<uuid::Uuid> = ids.iter().map(|i| i.as_uuid()).collect();
-    let rows: Vec<(uuid::Uuid, DateTime<Utc>)> = ai_models::table
-        .inner_join(heartbeats::table.on(heartbeats::id.eq(ai_models::heartbeat_id)))
-        .filter(ai_models::heartbeat_id.eq_any(&ids))
-        .filter(heartbeats::mode.eq("ai"))
-        .select((ai_models::heartbeat_id, ai_models::trained_at))
-        .load(&mut conn)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, at)| (HeartbeatId::from_uuid(id), at))
-        .collect())
-}
-
-/// The models of `ids`, with the zone each heartbeat lives in, for a ping writer's cache.
+/// The stored models of those of `ids` that have one, for a ping writer's cache.
 pub async fn load(
     mut conn: &PgConn,
     ids: &[HeartbeatId],

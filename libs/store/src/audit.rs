@@ -67,9 +67,21 @@ pub(crate) async fn record_for_team(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
+    insert(conn, Some(team), actor, action, target, detail).await
+}
+
+/// One `audit_log` row, under `team` or (a team's deletion) under none.
+async fn insert(
+    conn: &mut PgConn,
+    team: Option<TeamId>,
+    actor: Actor,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)
         .values((
-            audit_log::team_id.eq(team.as_uuid()),
+            audit_log::team_id.eq(team.map(|t| t.as_uuid())),
             audit_log::actor.eq(actor.to_string()),
             audit_log::action.eq(action),
             audit_log::target.eq(target),
@@ -108,16 +120,7 @@ pub async fn record_without_team(
     target: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::actor.eq(actor.to_string()),
-            audit_log::action.eq(action),
-            audit_log::target.eq(target),
-            audit_log::detail.eq(detail),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    insert(conn, None, actor, action, target, detail).await
 }
 
 /// Records a change to a person (their password) in every team they belong to, where the

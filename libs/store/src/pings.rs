@@ -161,11 +161,12 @@ async fn record_in_tx(
     );
     begun?;
     let txid = txid?;
-    let mut touched: HashMap<HeartbeatId, (TeamId, String, PingBatch)> =
+    let mut touched: HashMap<HeartbeatId, (TeamId, String, bool, PingBatch)> =
         HashMap::with_capacity(ids.len());
     for row in locked? {
         let batch = PingBatch::new(row.timing()?);
-        touched.insert(row.heartbeat(), (row.team(), row.zone().to_owned(), batch));
+        let entry = (row.team(), row.zone().to_owned(), row.ai_mode(), batch);
+        touched.insert(row.heartbeat(), entry);
     }
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
@@ -175,10 +176,14 @@ async fn record_in_tx(
     let mut rows = PingColumns::with_capacity(batch.len());
     for i in order {
         let ping = &batch[i];
-        let Some((team, _, rules)) = touched.get_mut(&ping.heartbeat) else {
+        let Some((team, _, ai_mode, rules)) = touched.get_mut(&ping.heartbeat) else {
             continue;
         };
-        let learned = expectations.after(ping.heartbeat, ping, rules.timing().cadence.fixed());
+        // A model applies to a heartbeat still in AI mode as locked (a writer's cached model
+        // may outlive a switch back to fixed mode by a few seconds).
+        let learned = ai_mode
+            .then(|| expectations.after(ping.heartbeat, ping, rules.timing().cadence.fixed()))
+            .flatten();
         let effect = rules.apply(RulePing {
             kind: ping.kind,
             exit_code: ping.exit_code,
@@ -190,7 +195,7 @@ async fn record_in_tx(
     }
     let decided: Vec<Decided> = touched
         .into_iter()
-        .map(|(heartbeat, (team, zone, rules))| Decided {
+        .map(|(heartbeat, (team, zone, _, rules))| Decided {
             heartbeat,
             team,
             zone,

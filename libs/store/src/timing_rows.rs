@@ -154,6 +154,11 @@ impl TimingRow {
     pub fn zone(&self) -> &str {
         &self.zone
     }
+
+    /// Whether the heartbeat is in AI mode: only then does a model's expectation apply.
+    pub fn ai_mode(&self) -> bool {
+        self.fields.mode == HeartbeatMode::Ai.as_str()
+    }
 }
 
 /// The new timing of a set of heartbeats, for one aggregated `UPDATE … FROM unnest(…)`.

@@ -3,41 +3,44 @@
 //! transaction — so the learned deadlines are in place the moment the ping is acknowledged, with
 //! no message to lose between ingest and another service.
 //!
-//! Models are cached per process and checked against `ai_models.trained_at` once per batch (one
-//! indexed read of the batch's heartbeats, outside its transaction); a retrained model is
-//! loaded the first time one of its heartbeat's pings arrives.
+//! Models are cached per process for [`FRESH_FOR`], and so is the absence of one: most batches
+//! then read nothing more than they did before AI heartbeats existed. A heartbeat the cache does
+//! not know costs one indexed read of `ai_models` (outside the batch's transaction). A
+//! retrained model is thus in use within [`FRESH_FOR`]; until then the previous one (a day
+//! older) applies, and training has already stored the new model's deadlines for the current
+//! period. The store applies a model only to a heartbeat in AI mode when its row is locked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use lifeline_cadence::Model;
 use lifeline_domain::{HeartbeatId, LearnedCadence, Schedule};
-use lifeline_store::ai_models;
+use lifeline_store::ai_models::{self, StoredModel};
 use lifeline_store::pings::{Expectations, NewPing};
 use lifeline_store::{PgConn, StoreError};
 use moka::sync::Cache;
 
 /// Models kept at most; beyond that the least used are read again when needed.
 const CAPACITY: u64 = 100_000;
-
-struct Cached {
-    trained_at: DateTime<Utc>,
-    model: Model,
-}
+/// How long a heartbeat's model (or its lack of one) is trusted without asking Postgres.
+pub(crate) const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Clone)]
 pub(crate) struct Models {
-    cache: Cache<HeartbeatId, Arc<Cached>>,
+    /// `None`: the heartbeat has no model (fixed mode, or not trained yet).
+    cache: Cache<HeartbeatId, Option<Arc<Model>>>,
 }
 
 /// The models of one batch's AI heartbeats.
-pub(crate) struct BatchModels(HashMap<HeartbeatId, Arc<Cached>>);
+pub(crate) struct BatchModels(HashMap<HeartbeatId, Arc<Model>>);
 
 impl Models {
     pub fn new() -> Self {
         Self {
-            cache: Cache::new(CAPACITY),
+            cache: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(FRESH_FOR)
+                .build(),
         }
     }
 
@@ -51,35 +54,38 @@ impl Models {
         let mut ids: Vec<HeartbeatId> = pings.iter().map(|p| p.heartbeat).collect();
         ids.sort_unstable();
         ids.dedup();
-        let current = ai_models::trained(conn, &ids).await?;
-        let mut models = HashMap::with_capacity(current.len());
-        let mut stale = Vec::new();
-        for (id, trained_at) in current {
+        let mut models = HashMap::new();
+        let mut unknown = Vec::new();
+        for id in ids {
             match self.cache.get(&id) {
-                Some(c) if c.trained_at == trained_at => {
-                    models.insert(id, c);
+                Some(Some(cached)) => {
+                    models.insert(id, cached);
                 }
-                _ => stale.push(id),
+                Some(None) => {}
+                None => unknown.push(id),
             }
         }
-        if !stale.is_empty() {
-            for (id, stored) in ai_models::load(conn, &stale).await? {
-                match serde_json::from_value::<Model>(stored.params) {
-                    Ok(model) => {
-                        let cached = Arc::new(Cached {
-                            trained_at: stored.trained_at,
-                            model,
-                        });
-                        self.cache.insert(id, cached.clone());
-                        models.insert(id, cached);
-                    }
+        if unknown.is_empty() {
+            return Ok(BatchModels(models));
+        }
+        // One read for what the cache does not know; a heartbeat without a row has no model.
+        let mut loaded: HashMap<HeartbeatId, StoredModel> =
+            ai_models::load(conn, &unknown).await?.into_iter().collect();
+        for id in unknown {
+            let model = loaded.remove(&id).and_then(|stored| {
+                serde_json::from_value::<Model>(stored.params)
                     // A model of another version: the heartbeat keeps its stored cadence until
                     // the analyzer retrains it.
-                    Err(e) => {
-                        tracing::warn!(heartbeat = %id, error = %e, "stored model unreadable")
-                    }
-                }
+                    .inspect_err(
+                        |e| tracing::warn!(heartbeat = %id, error = %e, "stored model unreadable"),
+                    )
+                    .ok()
+                    .map(Arc::new)
+            });
+            if let Some(m) = &model {
+                models.insert(id, m.clone());
             }
+            self.cache.insert(id, model);
         }
         Ok(BatchModels(models))
     }
@@ -92,10 +98,8 @@ impl Expectations for BatchModels {
         ping: &NewPing,
         fixed: Schedule,
     ) -> Option<LearnedCadence> {
-        let cached = self.0.get(&heartbeat)?;
+        let model = self.0.get(&heartbeat)?;
         let size = u64::try_from(ping.body_size).unwrap_or(0);
-        cached
-            .model
-            .after_ping(ping.received_at, ping.kind, size, fixed)
+        model.after_ping(ping.received_at, ping.kind, size, fixed)
     }
 }
