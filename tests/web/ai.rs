@@ -195,7 +195,7 @@ async fn train_and_save(web: &TestWeb, hb: &Heartbeat) -> Model {
     .expect("hourly pings over days train a model");
     let fixed = hb.schedule();
     let last = history.last().unwrap().at;
-    let e = model.expect_after(last, fixed);
+    let e = model.expect_after(last, fixed, None);
     let new = NewModel {
         version: lifeline_cadence::VERSION,
         trained_at: model.trained_at,
@@ -212,7 +212,7 @@ async fn train_and_save(web: &TestWeb, hb: &Heartbeat) -> Model {
         hb.id,
         Some(new),
         now + Duration::days(1),
-        move |timing| lifeline_analyzer::learning::relearn(timing, Some(&learned), fixed, now),
+        move |timing| lifeline_analyzer::learning::relearn(timing, Some(&learned), fixed, now, &[]),
     )
     .await
     .unwrap();

@@ -29,6 +29,8 @@ pub struct Gap {
 pub struct Features {
     /// Between consecutive success or failure signals, in order.
     pub gaps: Vec<Gap>,
+    /// Between the starts of consecutive runs that both sent one, in order.
+    pub starts: Vec<Gap>,
     /// Seconds from a start to the success that ended it, in order.
     pub runs: Vec<f64>,
     /// Body sizes of successful pings, in order.
@@ -74,6 +76,8 @@ pub fn extract(pings: &[HistoryPing], tz: Tz, unusual: &Unusual) -> Features {
     let mut f = Features::default();
     let mut previous: Option<DateTime<Utc>> = None;
     let mut started: Option<DateTime<Utc>> = None;
+    // The start of the run before, while the runs since all sent one.
+    let mut previous_start: Option<DateTime<Utc>> = None;
     for p in pings {
         f.first = f.first.or(Some(p.at));
         f.last = Some(p.at);
@@ -82,16 +86,17 @@ pub fn extract(pings: &[HistoryPing], tz: Tz, unusual: &Unusual) -> Features {
             PingKind::Progress => {}
             PingKind::Success | PingKind::Fail => {
                 if let Some(prev) = previous.filter(|prev| !overlaps(&unusual.down, *prev, p.at)) {
-                    f.gaps.push(Gap {
-                        from: Phase::of(prev, tz),
-                        day: prev.with_timezone(&tz).date_naive().num_days_from_ce(),
-                        secs: gap_secs(prev, p.at, tz),
-                    });
+                    f.gaps.push(gap(prev, p.at, tz));
                 }
+                let run_start = started.filter(|s| *s <= p.at);
+                if let (Some(prev), Some(s)) = (previous_start, run_start)
+                    && !overlaps(&unusual.down, prev, s)
+                {
+                    f.starts.push(gap(prev, s, tz));
+                }
+                previous_start = run_start;
                 if p.kind == PingKind::Success {
-                    if let Some(s) =
-                        started.filter(|s| *s <= p.at && !overlaps(&unusual.down, *s, p.at))
-                    {
+                    if let Some(s) = run_start.filter(|s| !overlaps(&unusual.down, *s, p.at)) {
                         f.runs.push((p.at - s).num_milliseconds() as f64 / 1000.0);
                     }
                     if !within(&unusual.payload, p.at) {
@@ -105,6 +110,26 @@ pub fn extract(pings: &[HistoryPing], tz: Tz, unusual: &Unusual) -> Features {
         }
     }
     f
+}
+
+fn gap(from: DateTime<Utc>, until: DateTime<Utc>, tz: Tz) -> Gap {
+    Gap {
+        from: Phase::of(from, tz),
+        day: from.with_timezone(&tz).date_naive().num_days_from_ce(),
+        secs: gap_secs(from, until, tz),
+    }
+}
+
+/// The start of the run that a success or failure at `ended` finished: the latest start after
+/// the finished ping before it, as the ping path pairs them.
+pub fn run_start(pings: &[HistoryPing], ended: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let before = &pings[..pings.partition_point(|p| p.at < ended)];
+    before
+        .iter()
+        .rev()
+        .take_while(|p| !p.kind.ends_run())
+        .find(|p| p.kind == PingKind::Start)
+        .map(|p| p.at)
 }
 
 #[cfg(test)]
@@ -144,6 +169,9 @@ mod tests {
             &Unusual::default(),
         );
         assert_eq!(f.runs, vec![600.0, 600.0]);
+        // From the first run's start to the failed one's, and on to the restarted one's latest.
+        let starts: Vec<f64> = f.starts.iter().map(|g| g.secs).collect();
+        assert_eq!(starts, vec![86_400.0, 86_520.0]);
         assert_eq!(f.sizes, vec![100.0, 300.0, 200.0]);
         assert_eq!(f.finished, 4);
         let gaps: Vec<f64> = f.gaps.iter().map(|g| g.secs).collect();
@@ -151,6 +179,22 @@ mod tests {
         // 07:10 UTC on Monday 2 March is 02:10 in New York (EST).
         assert_eq!(f.gaps[0].from.weekday(), 0);
         assert_eq!(f.gaps[0].from.day_secs(), 2 * 3600 + 600);
+    }
+
+    #[test]
+    fn a_finished_run_knows_its_start() {
+        use PingKind::*;
+        let pings = [
+            ping("2026-03-02T07:00:00Z", Start, 0),
+            ping("2026-03-02T07:10:00Z", Success, 100),
+            ping("2026-03-03T07:00:00Z", Success, 100),
+        ];
+        assert_eq!(run_start(&pings, pings[1].at), Some(pings[0].at));
+        assert_eq!(
+            run_start(&pings, pings[2].at),
+            None,
+            "no start since the last run"
+        );
     }
 
     #[test]

@@ -10,6 +10,6 @@ pub mod progress;
 pub mod tail;
 pub mod timetable;
 
-pub use features::{HistoryPing, Period, Unusual, extract};
+pub use features::{HistoryPing, Period, Unusual, extract, run_start};
 pub use model::{Expectation, Model, Strategy, VERSION};
 pub use progress::Progress;

@@ -5,17 +5,19 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use lifeline_domain::{LearnedCadence, PayloadSurprise, PingKind, Schedule};
+use lifeline_domain::{
+    HeartbeatTiming, LearnedCadence, PayloadSurprise, PingKind, Schedule, StartExpectation,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Phase, add_secs};
-use crate::features::{Features, HistoryPing, Unusual, extract};
+use crate::features::{Features, Gap, HistoryPing, Unusual, extract};
 use crate::mixture::{Mixture, circular};
 use crate::tail::{FALSE_WARNINGS_PER_WEEK, Tail, median};
 use crate::timetable::{Timetable, gap_secs};
 
 /// Bumped when the stored shape or its meaning changes; older models are retrained.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 /// Which predictor decides. `Combined` is the product; `Linfa` (the Gaussian mixture alone) is
 /// kept for the evaluation that chose the combination.
@@ -37,22 +39,48 @@ pub struct Model {
     pub window_until: DateTime<Utc>,
     pub pings_used: usize,
     pub gaps: GapModel,
+    /// When the next run starts after the last one started, for jobs that send start pings
+    /// (the combined strategy): the earliest sign that a run is missing.
+    #[serde(default)]
+    pub starts: Option<GapModel>,
     pub runs: Option<RunModel>,
     pub sizes: Option<SizeModel>,
 }
 
-/// When the next success or failure comes after one.
+/// When the next success or failure comes after one (or the next start after one).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GapModel {
     timetable: Timetable,
     /// Spread of log gaps around the timetable's usual one.
     tail: Tail,
+    /// The spread of breaks, where the job has them: see [`Breaks`].
+    #[serde(default)]
+    breaks: Option<Breaks>,
     mixture: Option<Mixture>,
     /// Gaps per week in the history: the false-warning budget is per week, not per gap.
     per_week: f64,
     /// The median gap, for what the dashboard shows.
     pub typical_secs: f64,
 }
+
+/// A job's breaks — a business day's night, a weekend — are gaps many times its usual one, and
+/// they stray by minutes where the usual gaps stray by a share of themselves: the morning's
+/// first ping is as punctual as any other. Measured against the break's length, that spread is
+/// tiny, so pooling it with the usual gaps' would leave breaks hours of slack. Breaks get their
+/// own spread once there are enough of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Breaks {
+    /// Gaps whose usual log length is at least this are breaks.
+    from_log: f64,
+    tail: Tail,
+    /// Breaks per week in the history.
+    per_week: f64,
+}
+
+/// A gap is a break when its usual length is this many times the job's median gap.
+const BREAK_FACTOR: f64 = 4.0;
+/// Breaks get their own spread from this many on (two weeks of a business day's nights).
+const MIN_BREAKS: usize = 8;
 
 /// How long runs (start → success) take.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -86,12 +114,27 @@ pub struct Expectation {
     pub expected_by: DateTime<Utc>,
     pub warn_at: DateTime<Utc>,
     pub down_at: DateTime<Utc>,
+    /// For a job that starts its runs with a start ping: when the next run usually starts,
+    /// and when one that has not is warned about.
+    pub start: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// A gap model's verdict after a ping, as log seconds: the usual window, the warning and the
+/// longest gap the history saw.
+struct Bounds {
+    low: f64,
+    high: f64,
+    warn: f64,
+    seen: f64,
 }
 
 /// How many times the false-warning budget run warnings get (see `run_warning_after`).
 const RUN_BUDGET: f64 = 3.0;
 /// Runs needed before run times are judged.
 const MIN_RUNS: usize = 5;
+/// Starts are watched only for a job that sends one for this share of its runs or more: the
+/// next run of a job that sometimes skips its start ping would be warned about wrongly.
+const STARTED_SHARE: f64 = 0.9;
 /// Runs that make up "recent" for a job whose runs grow.
 const RECENT_RUNS: usize = 5;
 /// A payload is a surprise only this many times smaller or larger than the nearest usual size
@@ -119,7 +162,12 @@ impl Model {
             window_from: first,
             window_until: last,
             pings_used: pings.len(),
-            gaps: GapModel::train(&features, weeks, strategy)?,
+            gaps: GapModel::train(&features.gaps, weeks, strategy)?,
+            starts: (strategy == Strategy::Combined
+                && features.starts.len() >= MIN_RUNS
+                && features.starts.len() as f64 >= STARTED_SHARE * features.gaps.len() as f64)
+                .then(|| GapModel::train(&features.starts, weeks, Strategy::Combined))
+                .flatten(),
             runs: RunModel::train(&features.runs, weeks),
             sizes: SizeModel::train(&features, weeks),
         })
@@ -148,8 +196,18 @@ impl Model {
         let sizes = self.sizes.as_ref().map_or(String::new(), |s| {
             format!("; payload typically {} B", s.typical_bytes)
         });
+        let starts = self.starts.as_ref().map_or(String::new(), |s| {
+            format!(
+                "; starts typically {:.0} s apart by {:?}, spread {:.3} .. {:.3}, warning at {:.3}",
+                s.typical_secs,
+                s.timetable.conditioning,
+                s.tail.low,
+                s.tail.high,
+                s.tail.warning(s.per_week),
+            )
+        });
         format!(
-            "{} pings {} .. {}; gaps typically {:.0} s by {:?}, spread {:.3} .. {:.3}, warning at {:.3}, max {:.3}, {:.0}/week{runs}{sizes}",
+            "{} pings {} .. {}; gaps typically {:.0} s by {:?}, spread {:.3} .. {:.3}, warning at {:.3}, max {:.3}, {:.0}/week{starts}{runs}{sizes}",
             self.pings_used,
             self.window_from.format("%m-%d %H:%M"),
             self.window_until.format("%m-%d %H:%M"),
@@ -163,28 +221,42 @@ impl Model {
         )
     }
 
-    /// What the model expects after a ping at `at` and what it thinks of the ping, with the
-    /// heartbeat's configured schedule as fallback and cap.
+    /// What the model expects after a ping at `at` and what it thinks of the ping, given the
+    /// heartbeat's timing `before` it (the fixed schedule as fallback and cap, and the run in
+    /// progress). A start or progress ping changes nothing in the expectations counted from the
+    /// last success or failure, except that the run has now started.
     pub fn after_ping(
         &self,
         at: DateTime<Utc>,
         kind: PingKind,
         body_size: u64,
-        fixed: Schedule,
+        before: &HeartbeatTiming,
     ) -> Option<LearnedCadence> {
+        let fixed = before.cadence.fixed();
+        if !kind.ends_run() {
+            return self.cadence_after(before.last_ping_at?, fixed, None);
+        }
         let surprise = (kind == PingKind::Success)
             .then(|| self.payload_surprise(body_size))
             .flatten();
+        let run_start = before.started_at.filter(|s| *s <= at);
         Some(
-            self.cadence_after(at, fixed)?
+            self.cadence_after(at, fixed, run_start)?
                 .with_payload_surprise(surprise),
         )
     }
 
-    /// What the model expects after a ping at `at`, without judging the ping itself: for
-    /// counting the current period's deadlines again after training.
-    pub fn cadence_after(&self, at: DateTime<Utc>, fixed: Schedule) -> Option<LearnedCadence> {
-        let e = self.expect_after(at, fixed);
+    /// What the model expects after a success or failure at `at`, without judging the ping
+    /// itself: also for counting the current period's deadlines again after training.
+    /// `run_start` is the start of the run that ping ended, when no run has started since: the
+    /// next start is then expected from it.
+    pub fn cadence_after(
+        &self,
+        at: DateTime<Utc>,
+        fixed: Schedule,
+        run_start: Option<DateTime<Utc>>,
+    ) -> Option<LearnedCadence> {
+        let e = self.expect_after(at, fixed, run_start);
         let offset = |t: DateTime<Utc>| t - at;
         let learned = LearnedCadence::new(
             offset(e.expected_by),
@@ -193,62 +265,68 @@ impl Model {
             fixed,
         )
         .ok()?;
-        Some(learned.with_run_warning(self.run_warning_after()))
+        let start = e.start.map(|(expected_by, warn_at)| StartExpectation {
+            expected_by: offset(expected_by),
+            warn_after: offset(warn_at),
+        });
+        Some(
+            learned
+                .with_run_warning(self.run_warning_after())
+                .with_start(start),
+        )
     }
 
-    /// The expected window, warning and down instants after a ping at `at`.
+    /// The expected window, warning and down instants after a ping at `at`, and the next
+    /// start's when the run it ended started at `run_start`.
     ///
     /// Down comes at the fixed interval + grace the team chose, except where the history shows
     /// gaps beyond it (the fixed deadline lies inside the job's normal variation): then at the
     /// learned bound. The early warning is where AI mode is earlier.
-    pub fn expect_after(&self, at: DateTime<Utc>, fixed: Schedule) -> Expectation {
-        let g = &self.gaps;
-        let phase = Phase::of(at, self.tz);
-        let (low, high, warn, seen) = match (self.strategy, &g.mixture) {
-            (Strategy::Linfa, Some(m)) => {
-                let c = m.given(&circular(phase.day_secs(), phase.weekday()));
-                let p = FALSE_WARNINGS_PER_WEEK / g.per_week.max(1.0);
-                (
-                    c.upper(0.95),
-                    c.upper(0.05),
-                    c.upper(p),
-                    c.upper(1.0 / (g.tail.samples as f64 + 1.0)),
-                )
-            }
-            _ => {
-                let usual = g.timetable.usual_log_gap(phase);
-                let t = &g.tail;
-                let secs = |deviation| gap_secs(usual, deviation).ln();
-                (
-                    secs(t.low),
-                    secs(t.high),
-                    secs(t.warning(g.per_week)),
-                    secs(t.max),
-                )
-            }
-        };
-        let (low, high, seen) = (low.exp(), high.exp(), seen.exp());
-        let warn = warn.exp() + slack(high);
+    pub fn expect_after(
+        &self,
+        at: DateTime<Utc>,
+        fixed: Schedule,
+        run_start: Option<DateTime<Utc>>,
+    ) -> Expectation {
+        let b = self.gaps.bounds(Phase::of(at, self.tz), self.strategy);
+        let (low, high, seen) = (b.low.exp(), b.high.exp(), b.seen.exp());
+        let warn = b.warn.exp() + slack(high);
         // The learned down: as far past the warning as the warning is past the usual window.
         let learned_down = warn + (warn - high).max(slack(high));
         let fixed_secs = (fixed.interval() + fixed.grace()).num_seconds() as f64;
         // Whole seconds: the instants are shown to people and stored as offsets.
-        let t = |secs: f64| add_secs(at, secs.round(), self.tz).max(at + Duration::seconds(1));
+        let t = |from: DateTime<Utc>, secs: f64| {
+            add_secs(from, secs.round(), self.tz).max(at + Duration::seconds(1))
+        };
         // The configured interval + grace on the job's own clock: "1 day + 1 hour" after a
         // 02:00 ping is 03:00 the next day, also across a DST change (fixed mode counts UTC).
-        let fixed_down = t(fixed_secs);
+        let fixed_down = t(at, fixed_secs);
         let down_at = if seen > fixed_secs {
-            t(learned_down).max(fixed_down)
+            t(at, learned_down).max(fixed_down)
         } else {
             fixed_down
         };
-        let warn_at = t(warn).min(down_at);
-        let expected_by = t(high).min(warn_at);
+        let warn_at = t(at, warn).min(down_at);
+        let expected_by = t(at, high).min(warn_at);
+        // A next start that should already have come (a run longer than the job's cycle) says
+        // nothing: only the success is waited for.
+        let start = self
+            .starts
+            .as_ref()
+            .zip(run_start)
+            .map(|(starts, began)| {
+                let b = starts.bounds(Phase::of(began, self.tz), Strategy::Combined);
+                let high = b.high.exp();
+                let t = |secs: f64| add_secs(began, secs.round(), self.tz);
+                (t(high), t(b.warn.exp() + slack(high)))
+            })
+            .filter(|(expected_by, _)| *expected_by > at);
         Expectation {
-            expected_from: t(low).min(expected_by),
+            expected_from: t(at, low).min(expected_by),
             expected_by,
             warn_at,
             down_at,
+            start,
         }
     }
 
@@ -308,27 +386,80 @@ fn slack(secs: f64) -> f64 {
 impl GapModel {
     /// The gaps' mixture is trained only for the `linfa` strategy: the combination decides gaps
     /// with the timetable, and the mixture was a third of its training time.
-    fn train(f: &Features, weeks: f64, strategy: Strategy) -> Option<GapModel> {
-        let per_week = f.gaps.len() as f64 / weeks;
-        let fitted = Timetable::fit(&f.gaps, per_week)?;
-        let tail = Tail::learn(&fitted.residuals)?;
-        let mut secs: Vec<f64> = f.gaps.iter().map(|g| g.secs).collect();
+    fn train(gaps: &[Gap], weeks: f64, strategy: Strategy) -> Option<GapModel> {
+        let per_week = gaps.len() as f64 / weeks;
+        let fitted = Timetable::fit(gaps, per_week)?;
+        let mut secs: Vec<f64> = gaps.iter().map(|g| g.secs).collect();
+        let typical_secs = median(&mut secs);
+        // The residuals are those of the gaps the timetable fitted: the ones longer than zero.
+        let from_log = typical_secs.max(1.0).ln() + BREAK_FACTOR.ln();
+        let (mut usual, mut long) = (Vec::new(), Vec::new());
+        for (gap, r) in gaps.iter().filter(|g| g.secs > 0.0).zip(&fitted.residuals) {
+            match fitted.table.usual_log_gap(gap.from) >= from_log {
+                true => long.push(*r),
+                false => usual.push(*r),
+            }
+        }
+        let breaks = (long.len() >= MIN_BREAKS && !usual.is_empty())
+            .then(|| Tail::learn(&long))
+            .flatten()
+            .map(|tail| Breaks {
+                from_log,
+                tail,
+                per_week: long.len() as f64 / weeks,
+            });
+        let tail = match breaks {
+            Some(_) => Tail::learn(&usual)?,
+            None => Tail::learn(&fitted.residuals)?,
+        };
         Some(GapModel {
             timetable: fitted.table,
             tail,
+            breaks,
             mixture: (strategy == Strategy::Linfa)
-                .then(|| Mixture::train(&gap_rows(f)))
+                .then(|| Mixture::train(&gap_rows(gaps)))
                 .flatten(),
             per_week,
-            typical_secs: median(&mut secs),
+            typical_secs,
         })
+    }
+
+    /// The usual window, warning and longest gap after a ping at `phase`: from the mixture for
+    /// the `linfa` strategy, from the timetable and its tails otherwise.
+    fn bounds(&self, phase: Phase, strategy: Strategy) -> Bounds {
+        match (strategy, &self.mixture) {
+            (Strategy::Linfa, Some(m)) => {
+                let c = m.given(&circular(phase.day_secs(), phase.weekday()));
+                Bounds {
+                    low: c.upper(0.95),
+                    high: c.upper(0.05),
+                    warn: c.upper(FALSE_WARNINGS_PER_WEEK / self.per_week.max(1.0)),
+                    seen: c.upper(1.0 / (self.tail.samples as f64 + 1.0)),
+                }
+            }
+            _ => {
+                let usual = self.timetable.usual_log_gap(phase);
+                // Breaks and the other gaps get half the false-warning budget each.
+                let (t, per_week) = match &self.breaks {
+                    Some(b) if usual >= b.from_log => (&b.tail, 2.0 * b.per_week),
+                    Some(b) => (&self.tail, 2.0 * (self.per_week - b.per_week)),
+                    None => (&self.tail, self.per_week),
+                };
+                let secs = |deviation| gap_secs(usual, deviation).ln();
+                Bounds {
+                    low: secs(t.low),
+                    high: secs(t.high),
+                    warn: secs(t.warning(per_week)),
+                    seen: secs(t.max),
+                }
+            }
+        }
     }
 }
 
 /// The mixture's rows for gaps: the log gap, then the time of day and weekday it started at.
-fn gap_rows(f: &Features) -> Vec<Vec<f64>> {
-    f.gaps
-        .iter()
+fn gap_rows(gaps: &[Gap]) -> Vec<Vec<f64>> {
+    gaps.iter()
         .filter(|g| g.secs > 0.0)
         .map(|g| {
             let mut row = vec![g.secs.ln()];
@@ -442,7 +573,7 @@ mod tests {
     fn a_regular_job_is_expected_on_time_and_warned_soon_after() {
         let model = trained();
         let at = model.window_until;
-        let e = model.expect_after(at, hourly());
+        let e = model.expect_after(at, hourly(), None);
         let secs = |t: DateTime<Utc>| (t - at).num_seconds();
         // About an hour; the warning a minute or two past the usual window, well before the
         // fixed interval + grace (75 min), which stays the down deadline.
@@ -460,15 +591,77 @@ mod tests {
     }
 
     #[test]
+    fn a_job_that_sends_starts_is_warned_when_its_next_run_does_not_start() {
+        let model = trained();
+        let at = model.window_until;
+        let began = at - Duration::minutes(5);
+        let e = model.expect_after(at, hourly(), Some(began));
+        let secs = |t: DateTime<Utc>| (t - at).num_seconds();
+        let (start_by, start_warn) = e.start.unwrap_or_else(|| panic!("starts learned: {e:?}"));
+        // The next run starts an hour after this one did, 55 minutes from its success, and is
+        // missed before the success it would end with.
+        assert!((3200..3400).contains(&secs(start_by)), "{e:?}");
+        assert!(start_warn > start_by && start_warn < e.warn_at, "{e:?}");
+        // Without the run's start there is nothing to count from.
+        assert_eq!(model.expect_after(at, hourly(), None).start, None);
+        // The cadence carries it, as offsets from the success.
+        let learned = model
+            .cadence_after(at, hourly(), Some(began))
+            .and_then(|l| l.start())
+            .unwrap_or_else(|| panic!("a start expectation"));
+        assert_eq!(at + learned.warn_after, start_warn);
+    }
+
+    #[test]
+    fn a_business_days_night_is_as_punctual_as_its_pings() {
+        // Every 5–15 minutes from 09:00 to 17:00 Berlin time on weekdays, for three weeks.
+        let monday = Berlin
+            .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+            .single()
+            .unwrap_or_else(|| panic!("a date"));
+        let mut pings = Vec::new();
+        for day in (0..28).filter(|d| d % 7 < 5) {
+            let mut at = monday + Duration::days(day) + Duration::seconds((day * 37) % 120);
+            while at < monday + Duration::days(day) + Duration::hours(8) {
+                pings.push(HistoryPing {
+                    at: at.with_timezone(&Utc),
+                    kind: PingKind::Success,
+                    body_size: 0,
+                });
+                at += Duration::seconds(300 + (at.timestamp() * 7919).rem_euclid(600));
+            }
+        }
+        let now = pings[pings.len() - 1].at;
+        let model = Model::train(&pings, &Unusual::default(), Berlin, now, Strategy::Combined)
+            .unwrap_or_else(|| panic!("trained"));
+        // After Wednesday's last ping, the first one of Thursday morning is missed within the
+        // hour, not hours later; in the day, a ping is missed within half an hour.
+        let evening = (Berlin.with_ymd_and_hms(2026, 4, 1, 16, 57, 0))
+            .single()
+            .unwrap_or_else(|| panic!("a date"))
+            .with_timezone(&Utc);
+        let fixed = Schedule::from_secs(64 * 3600, 3600).unwrap_or_else(|e| panic!("{e}"));
+        let e = model.expect_after(evening, fixed, None);
+        let morning = evening + Duration::hours(16) + Duration::minutes(3);
+        assert!(e.expected_by >= morning, "{e:?}");
+        assert!(e.warn_at < morning + Duration::hours(1), "{e:?}");
+        let noon = evening - Duration::hours(5);
+        let e = model.expect_after(noon, fixed, None);
+        assert!(e.warn_at < noon + Duration::minutes(30), "{e:?}");
+    }
+
+    #[test]
     fn a_stored_model_loads_to_the_same_expectations() {
         let model = trained();
         let json = serde_json::to_value(&model).unwrap_or_else(|e| panic!("{e}"));
         let loaded: Model = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded, model);
         let at = model.window_until + Duration::minutes(3);
+        let mut before = HeartbeatTiming::new(hourly());
+        before.apply_ping(PingKind::Start, at - Duration::minutes(5));
         assert_eq!(
-            loaded.after_ping(at, PingKind::Success, 2050, hourly()),
-            model.after_ping(at, PingKind::Success, 2050, hourly())
+            loaded.after_ping(at, PingKind::Success, 2050, &before),
+            model.after_ping(at, PingKind::Success, 2050, &before)
         );
     }
 

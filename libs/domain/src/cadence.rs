@@ -18,7 +18,9 @@ pub enum Cadence {
 /// What a model expects after one ping, as offsets from it: most next pings come by
 /// `expected_by`, the next ping becomes improbable after `warn_after` (the early warning) and
 /// counts as missing after `down_after`; a run started now is unusually long after
-/// `run_warning_after`. It also carries the model's verdict on the ping itself (its payload).
+/// `run_warning_after`. For a job that sends a start ping before each run, the next run's start
+/// is the earliest sign of a missing run: `start` says when it usually starts, counted from the
+/// last success as well. It also carries the model's verdict on the ping itself (its payload).
 /// The heartbeat's fixed schedule is kept beside it: it is what the team configured, and what
 /// the heartbeat falls back to when the model goes away.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +29,18 @@ pub struct LearnedCadence {
     warn_after: Duration,
     down_after: Duration,
     run_warning_after: Option<Duration>,
+    start: Option<StartExpectation>,
     payload: Option<PayloadSurprise>,
     fixed: Schedule,
+}
+
+/// When the next run usually starts (`expected_by`) and when a run that has not started is
+/// warned about (`warn_after`), as offsets from the last success or failure. It holds only until
+/// the next start ping: then the run is under way and the usual deadlines apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartExpectation {
+    pub expected_by: Duration,
+    pub warn_after: Duration,
 }
 
 /// A successful ping whose body is far from the sizes the job usually sends: a job that
@@ -65,6 +77,7 @@ impl LearnedCadence {
             warn_after,
             down_after,
             run_warning_after: None,
+            start: None,
             payload: None,
             fixed,
         })
@@ -74,6 +87,18 @@ impl LearnedCadence {
     pub fn with_run_warning(mut self, after: Option<Duration>) -> Self {
         self.run_warning_after =
             after.map(|a| a.clamp(Duration::seconds(1), Duration::seconds(MAX_SECS)));
+        self
+    }
+
+    /// The next run usually starts by `expected_by` and is warned about if it has not started
+    /// by `warn_after`. Ignored unless `1 s <= expected_by <= warn_after` and the warning comes
+    /// before the cadence's own: a later one would never fire.
+    pub fn with_start(mut self, start: Option<StartExpectation>) -> Self {
+        self.start = start.filter(|s| {
+            Duration::seconds(1) <= s.expected_by
+                && s.expected_by <= s.warn_after
+                && s.warn_after < self.warn_after
+        });
         self
     }
 
@@ -101,6 +126,15 @@ impl LearnedCadence {
     pub fn payload_surprise(&self) -> Option<PayloadSurprise> {
         self.payload
     }
+
+    pub fn start(&self) -> Option<StartExpectation> {
+        self.start
+    }
+
+    /// The warning offset while the next run has not started: the start's, when it comes first.
+    fn first_warning(&self) -> Duration {
+        self.start.map_or(self.warn_after, |s| s.warn_after)
+    }
 }
 
 impl From<Schedule> for Cadence {
@@ -114,7 +148,7 @@ impl Cadence {
     pub fn due_at(&self, at: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Cadence::Fixed(s) => s.due_at(at),
-            Cadence::Learned(l) => at + l.warn_after,
+            Cadence::Learned(l) => at + l.first_warning(),
         }
     }
 
@@ -143,6 +177,14 @@ impl Cadence {
                 fixed: schedule,
                 ..l
             }),
+        }
+    }
+
+    /// The same cadence once the next run has started: a missing start is no longer a sign.
+    pub fn started(self) -> Cadence {
+        match self {
+            Cadence::Learned(l) => Cadence::Learned(l.with_start(None)),
+            fixed => fixed,
         }
     }
 
@@ -194,6 +236,30 @@ mod tests {
         assert_eq!(cadence.due_at(t(0)), t(3000));
         assert_eq!(cadence.alert_at(t(0)), t(5000));
         assert_eq!(cadence.fixed(), hourly());
+    }
+
+    #[test]
+    fn a_run_that_has_not_started_is_warned_about_first() {
+        let s = Duration::seconds;
+        let start = StartExpectation {
+            expected_by: s(600),
+            warn_after: s(900),
+        };
+        let learned = LearnedCadence::new(s(2900), s(3000), s(5000), hourly())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_start(Some(start));
+        assert_eq!(learned.start(), Some(start));
+        let cadence = Cadence::Learned(learned);
+        assert_eq!(cadence.due_at(t(0)), t(900));
+        assert_eq!(cadence.alert_at(t(0)), t(5000));
+        // Once the run started, its success is what is waited for.
+        assert_eq!(cadence.started().due_at(t(0)), t(3000));
+        // A start warned after the cadence's own warning says nothing more.
+        let late = StartExpectation {
+            expected_by: s(600),
+            warn_after: s(3000),
+        };
+        assert_eq!(learned.with_start(Some(late)).start(), None);
     }
 
     #[test]

@@ -91,6 +91,13 @@ pub enum WarnCause {
         deadline: DateTime<Utc>,
         down_at: Option<DateTime<Utc>>,
     },
+    /// The next run has not started: most runs start by `expected_by`, none by `deadline`; it
+    /// will be down at `down_at`.
+    NotStarted {
+        expected_by: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+        down_at: Option<DateTime<Utc>>,
+    },
     /// A run is taking far longer than the job's runs usually do.
     LongRun {
         started_at: DateTime<Utc>,
@@ -104,9 +111,9 @@ impl WarnCause {
     /// The deadline that passed (a payload surprise has none: it came with the ping).
     pub fn deadline(&self) -> Option<DateTime<Utc>> {
         match *self {
-            WarnCause::Silent { deadline, .. } | WarnCause::LongRun { deadline, .. } => {
-                Some(deadline)
-            }
+            WarnCause::Silent { deadline, .. }
+            | WarnCause::NotStarted { deadline, .. }
+            | WarnCause::LongRun { deadline, .. } => Some(deadline),
             WarnCause::Payload { .. } => None,
         }
     }
@@ -121,14 +128,18 @@ impl WarnCause {
                 expected_by,
                 deadline,
                 down_at,
+            }
+            | WarnCause::NotStarted {
+                expected_by,
+                deadline,
+                down_at,
             } => {
                 let mut clock = LocalClock::new(tz, deadline);
-                let usually = clock.time(expected_by);
-                let now = clock.time(deadline);
+                let (usually, now) = (clock.time(expected_by), clock.time(deadline));
                 let down = down_at.map_or(String::new(), |d| {
                     format!(" — it will be marked down at {}", clock.time(d))
                 });
-                format!("usually pings by {usually} (95% of runs); it is {now} with no ping{down}")
+                self.missing(&usually, &now, &down)
             }
             WarnCause::LongRun {
                 started_at,
@@ -142,6 +153,18 @@ impl WarnCause {
         }
     }
 
+    /// The wording of a missing ping or start, with its times already written.
+    fn missing(&self, usually: &str, now: &str, down: &str) -> String {
+        match self {
+            WarnCause::NotStarted { .. } => format!(
+                "usually starts by {usually} (95% of runs); it is {now} and no run has started{down}"
+            ),
+            _ => {
+                format!("usually pings by {usually} (95% of runs); it is {now} with no ping{down}")
+            }
+        }
+    }
+
     /// One line for the incident and the warning, in UTC (the offline replay's wording).
     pub fn describe(&self) -> String {
         let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
@@ -150,15 +173,16 @@ impl WarnCause {
                 expected_by,
                 deadline,
                 down_at,
+            }
+            | WarnCause::NotStarted {
+                expected_by,
+                deadline,
+                down_at,
             } => {
                 let down = down_at.map_or(String::new(), |d| {
                     format!(" — it will be marked down at {}", time(d))
                 });
-                format!(
-                    "usually pings by {} (95% of runs); it is {} with no ping{down}",
-                    time(expected_by),
-                    time(deadline),
-                )
+                self.missing(&time(expected_by), &time(deadline), &down)
             }
             WarnCause::LongRun {
                 started_at,
@@ -265,6 +289,17 @@ impl HeartbeatTiming {
                 self.status = Status::Late;
                 let learned = self.cadence.learned().copied();
                 Some(match (learned, self.last_ping_at, self.due_at) {
+                    // Still waiting for the run to start: that is what was missed.
+                    (Some(l), Some(last), Some(deadline))
+                        if let Some(start) =
+                            l.start().filter(|s| last + s.warn_after == deadline) =>
+                    {
+                        Transition::Warn(WarnCause::NotStarted {
+                            expected_by: last + start.expected_by,
+                            deadline,
+                            down_at: self.alert_at,
+                        })
+                    }
                     (Some(l), Some(last), Some(deadline)) => Transition::Warn(WarnCause::Silent {
                         expected_by: last + l.expected_by(),
                         deadline,
@@ -503,6 +538,17 @@ mod tests {
             overnight.describe_in(paris),
             "usually pings by 2026-11-24 23:50 CET (95% of runs); it is 00:05 with no ping"
         );
+
+        let not_started = WarnCause::NotStarted {
+            expected_by: at(25, 1, 40),
+            deadline: at(25, 1, 55),
+            down_at: None,
+        };
+        assert_eq!(
+            not_started.describe_in(paris),
+            "usually starts by 02:40 CET (95% of runs); it is 02:55 and no run has started"
+        );
+        assert_eq!(not_started.deadline(), Some(at(25, 1, 55)));
 
         let long_run = WarnCause::LongRun {
             started_at: at(25, 0, 10),

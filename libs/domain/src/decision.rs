@@ -631,7 +631,7 @@ mod tests {
 
     mod learned {
         use super::*;
-        use crate::{LearnedCadence, PayloadSurprise};
+        use crate::{LearnedCadence, PayloadSurprise, StartExpectation};
         use chrono::Duration;
 
         /// Usually within 50 min, warned at 55, down at 80; a run is long after 20 min.
@@ -696,6 +696,36 @@ mod tests {
                     notify: false
                 })
             );
+        }
+
+        #[test]
+        fn a_run_that_does_not_start_is_warned_before_its_success_is_missed() {
+            let m = Duration::minutes;
+            let waiting = learned().with_start(Some(StartExpectation {
+                expected_by: m(30),
+                warn_after: m(35),
+            }));
+            let ping = Ping {
+                learned: Some(waiting),
+                ..ping(PingKind::Success, 0)
+            };
+            let hb = batch(hourly(), &[ping]).timing;
+            assert_eq!(hb.next_check_at(), Some(t(35 * 60)));
+            let warned = hb.decide(t(35 * 60), t(35 * 60));
+            let Some(WarningChange::Open { cause, .. }) = warned.warning else {
+                panic!("no warning: {warned:?}");
+            };
+            assert_eq!(
+                cause,
+                WarnCause::NotStarted {
+                    expected_by: t(30 * 60),
+                    deadline: t(35 * 60),
+                    down_at: Some(t(4800)),
+                }
+            );
+            // A run that starts in time moves the warning back to its success.
+            let started = batch(hb, &[ai_ping(PingKind::Start, 33 * 60, None)]).timing;
+            assert_eq!(started.due_at, Some(t(3300)));
         }
 
         #[test]

@@ -24,7 +24,7 @@ pub mod timing;
 pub mod token;
 
 pub use alerting::{ChannelKind, IncidentKind, NotificationKind, NotificationStatus};
-pub use cadence::{Cadence, LearnedCadence, PayloadSurprise};
+pub use cadence::{Cadence, LearnedCadence, PayloadSurprise, StartExpectation};
 pub use deadline::{DownCause, Transition, WarnCause};
 pub use decision::{
     ChangeReason, Decision, IncidentChange, Ping, PingBatch, StatusChange, WarningChange,

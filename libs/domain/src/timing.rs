@@ -157,6 +157,7 @@ impl HeartbeatTiming {
                 // A start older than the last signal belongs to a run that already ended.
                 if self.last_ping_at.is_none_or(|l| at > l) {
                     self.started_at = Some(at);
+                    self.run_began();
                 }
             }
             if kind == PingKind::Progress {
@@ -166,6 +167,19 @@ impl HeartbeatTiming {
                 self.resume(at);
             }
             PingEffect::default()
+        }
+    }
+
+    /// A learned cadence that was waiting for the next run to start now waits for its success:
+    /// the warning for a missing start no longer applies. One already given stays until the
+    /// success (the run is late), as does anything but an up heartbeat.
+    fn run_began(&mut self) {
+        self.cadence = self.cadence.started();
+        if self.status == Status::Up
+            && self.cadence.learned().is_some()
+            && let Some(last) = self.last_ping_at
+        {
+            self.due_at = Some(self.cadence.due_at(last));
         }
     }
 
@@ -232,6 +246,7 @@ impl HeartbeatTiming {
 mod tests {
     use super::*;
     use crate::test_support::{kinds, t};
+    use crate::{LearnedCadence, StartExpectation};
     use proptest::prelude::*;
 
     fn hourly() -> Schedule {
@@ -296,6 +311,24 @@ mod tests {
         assert_eq!(hb.started_at, None);
         let effect = hb.apply_ping(PingKind::Success, t(200));
         assert_eq!(effect.duration, None, "no start, no duration");
+    }
+
+    #[test]
+    fn a_start_ends_the_wait_for_a_start() {
+        let s = Duration::seconds;
+        let learned = LearnedCadence::new(s(3000), s(3300), s(4200), hourly())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_start(Some(StartExpectation {
+                expected_by: s(2400),
+                warn_after: s(2500),
+            }));
+        let mut hb = HeartbeatTiming::new(Cadence::Learned(learned));
+        hb.apply_ping(PingKind::Success, t(0));
+        assert_eq!(hb.due_at, Some(t(2500)), "warned if no run starts");
+        hb.apply_ping(PingKind::Start, t(2450));
+        assert_eq!(hb.due_at, Some(t(3300)), "then its success is waited for");
+        assert_eq!(hb.cadence.learned().and_then(|l| l.start()), None);
+        assert_eq!(hb.alert_at, Some(t(4200)));
     }
 
     #[test]

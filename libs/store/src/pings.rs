@@ -10,7 +10,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use lifeline_domain::{
-    HeartbeatId, LearnedCadence, Ping as RulePing, PingBatch, PingKind, Schedule, TeamId,
+    HeartbeatId, HeartbeatTiming, LearnedCadence, Ping as RulePing, PingBatch, PingKind, TeamId,
 };
 use serde::Serialize;
 
@@ -71,14 +71,15 @@ pub async fn stage_batch(
     record_in_tx(conn, batch, expectations).await
 }
 
-/// What AI heartbeats' models expect after each ping (the ping writer's cache of models). A
-/// heartbeat it says nothing about keeps the cadence stored on its row.
+/// What AI heartbeats' models expect after each ping (the ping writer's cache of models),
+/// given the heartbeat's timing before it. A heartbeat it says nothing about keeps the cadence
+/// stored on its row.
 pub trait Expectations: Sync {
     fn after(
         &self,
         heartbeat: HeartbeatId,
         ping: &NewPing,
-        fixed: Schedule,
+        before: &HeartbeatTiming,
     ) -> Option<LearnedCadence>;
 }
 
@@ -86,7 +87,7 @@ pub trait Expectations: Sync {
 pub struct NoModels;
 
 impl Expectations for NoModels {
-    fn after(&self, _: HeartbeatId, _: &NewPing, _: Schedule) -> Option<LearnedCadence> {
+    fn after(&self, _: HeartbeatId, _: &NewPing, _: &HeartbeatTiming) -> Option<LearnedCadence> {
         None
     }
 }
@@ -182,7 +183,7 @@ async fn record_in_tx(
         // A model applies to a heartbeat still in AI mode as locked (a writer's cached model
         // may outlive a switch back to fixed mode by a few seconds).
         let learned = ai_mode
-            .then(|| expectations.after(ping.heartbeat, ping, rules.timing().cadence.fixed()))
+            .then(|| expectations.after(ping.heartbeat, ping, rules.timing()))
             .flatten();
         let effect = rules.apply(RulePing {
             kind: ping.kind,

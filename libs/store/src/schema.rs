@@ -56,6 +56,8 @@ diesel::table! {
         next_check_at -> Nullable<Timestamptz>,
         expected_by -> Nullable<Timestamptz>,
         run_warning_secs -> Nullable<Int4>,
+        start_expected_by -> Nullable<Timestamptz>,
+        finish_due_at -> Nullable<Timestamptz>,
         model_due_at -> Nullable<Timestamptz>,
         time_zone -> Nullable<Text>,
         ai_off_at -> Nullable<Timestamptz>,

@@ -5,7 +5,10 @@
 //!
 //! An AI heartbeat's learned expectations live on the row as instants of the current period
 //! (`expected_by`, `due_at` the warning, `alert_at` down) plus `run_warning_secs`; read back they
-//! are offsets from the last ping again, so a ping that brings no new model keeps them.
+//! are offsets from the last ping again, so a ping that brings no new model keeps them. While
+//! a job that sends start pings has not started its next run, `due_at` is the warning for a run
+//! that does not start, with `start_expected_by` and the success's own warning `finish_due_at`
+//! beside it.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
@@ -16,7 +19,7 @@ use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUui
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{
     Cadence, HeartbeatId, HeartbeatMode, HeartbeatTiming, LearnedCadence, RunLimits, Schedule,
-    TeamId,
+    StartExpectation, TeamId,
 };
 
 use crate::label::stored;
@@ -40,6 +43,8 @@ pub(crate) struct TimingFields {
     alert_at: Option<DateTime<Utc>>,
     expected_by: Option<DateTime<Utc>>,
     run_warning_secs: Option<i32>,
+    start_expected_by: Option<DateTime<Utc>>,
+    finish_due_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<&TimingFields> for HeartbeatTiming {
@@ -82,12 +87,22 @@ impl TimingFields {
         }
         let last = self.last_ping_at?;
         let (expected_by, due_at, alert_at) = (self.expected_by?, self.due_at?, self.alert_at?);
-        match LearnedCadence::new(expected_by - last, due_at - last, alert_at - last, fixed) {
+        let start = self.start_expected_by.map(|start_by| StartExpectation {
+            expected_by: start_by - last,
+            warn_after: due_at - last,
+        });
+        let warn_at = match start {
+            Some(_) => self.finish_due_at.unwrap_or(due_at),
+            None => due_at,
+        };
+        match LearnedCadence::new(expected_by - last, warn_at - last, alert_at - last, fixed) {
             Ok(learned) => Some(
-                learned.with_run_warning(
-                    self.run_warning_secs
-                        .map(|secs| Duration::seconds(secs.into())),
-                ),
+                learned
+                    .with_run_warning(
+                        self.run_warning_secs
+                            .map(|secs| Duration::seconds(secs.into())),
+                    )
+                    .with_start(start),
             ),
             // Not an unknown word but instants out of order (or stretched past 400 days by an
             // outage shift). The stored deadlines still hold; only the next ping's offsets fall
@@ -167,11 +182,11 @@ impl TimingRow {
 pub(crate) struct TimingColumns {
     id: Vec<uuid::Uuid>,
     status: Vec<&'static str>,
-    times: [Vec<Option<DateTime<Utc>>>; 7],
+    times: [Vec<Option<DateTime<Utc>>>; 9],
     run_warning_secs: Vec<Option<i32>>,
 }
 
-const TIME_COLUMNS: [&str; 7] = [
+const TIME_COLUMNS: [&str; 9] = [
     "last_ping_at",
     "started_at",
     "last_progress_at",
@@ -179,6 +194,8 @@ const TIME_COLUMNS: [&str; 7] = [
     "alert_at",
     "next_check_at",
     "expected_by",
+    "start_expected_by",
+    "finish_due_at",
 ];
 
 impl TimingColumns {
@@ -202,6 +219,8 @@ impl TimingColumns {
                 t.alert_at,
                 t.next_check_at(),
                 learned.expected_by,
+                learned.start_expected_by,
+                learned.finish_due_at,
             ];
             for (column, value) in columns.times.iter_mut().zip(values) {
                 column.push(value);
@@ -225,6 +244,8 @@ impl TimingColumns {
 struct Learned {
     expected_by: Option<DateTime<Utc>>,
     run_warning_secs: Option<i32>,
+    start_expected_by: Option<DateTime<Utc>>,
+    finish_due_at: Option<DateTime<Utc>>,
 }
 
 impl Learned {
@@ -236,10 +257,14 @@ impl Learned {
                 run_warning_secs: learned
                     .run_warning_after()
                     .map(|d| i32::try_from(d.num_seconds()).unwrap_or(i32::MAX)),
+                start_expected_by: learned.start().map(|s| last + s.expected_by),
+                finish_due_at: learned.start().map(|_| last + learned.warn_after()),
             },
             _ => Learned {
                 expected_by: None,
                 run_warning_secs: None,
+                start_expected_by: None,
+                finish_due_at: None,
             },
         }
     }

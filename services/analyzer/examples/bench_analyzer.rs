@@ -41,7 +41,7 @@ use lifeline_cadence::mixture::{Mixture, circular};
 use lifeline_cadence::tail::Tail;
 use lifeline_cadence::timetable::Timetable;
 use lifeline_cadence::{HistoryPing, Model, Strategy, Unusual, extract};
-use lifeline_domain::PingKind;
+use lifeline_domain::{HeartbeatTiming, PingKind};
 use lifeline_store::ai_models::{self, Claimed};
 
 /// Deadline updates timed per sampled model: a day of 5-minute pings.
@@ -210,7 +210,7 @@ async fn bench(args: Vec<String>) {
             c.heartbeat,
             Some(stored),
             learning::next_training(now, true),
-            |timing| learning::relearn(timing, Some(&model), schedule, now),
+            |timing| learning::relearn(timing, Some(&model), schedule, now, &[]),
         )
         .await
         .unwrap();
@@ -246,6 +246,7 @@ async fn bench(args: Vec<String>) {
     let mut surprises = 0usize;
     for (c, m) in trained.iter().step_by(step) {
         let typical = m.sizes.as_ref().map_or(0, |s| s.typical_bytes);
+        let before = HeartbeatTiming::new(c.schedule);
         for j in 1..=PINGS_PER_MODEL {
             // The next day of pings: 5 minutes apart with a few seconds of jitter, sizes around
             // the usual one, an empty body now and then.
@@ -258,7 +259,7 @@ async fn bench(args: Vec<String>) {
                 typical * (90 + (j as u64 * 31) % 20) / 100
             };
             let t = Instant::now();
-            let learned = m.after_ping(at, PingKind::Success, size, c.schedule);
+            let learned = m.after_ping(at, PingKind::Success, size, &before);
             updates.push(t.elapsed().as_secs_f64() * 1e6);
             surprises += usize::from(
                 black_box(learned)

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use lifeline_cadence::{HistoryPing, Model, Progress, Strategy, Unusual};
+use lifeline_cadence::{HistoryPing, Model, Progress, Strategy, Unusual, run_start};
 use lifeline_domain::{Cadence, Decision, HeartbeatTiming, Schedule};
 
 /// Models learn from this much recent history: three of every weekday (a weekly rhythm has
@@ -52,16 +52,20 @@ pub fn train(
 }
 
 /// The heartbeat's deadlines counted again with a new model (or without one: back to the fixed
-/// schedule).
+/// schedule). `history` is what it was trained on: the last run's start, when no run started
+/// since, is where the next start is expected from.
 pub fn relearn(
     timing: &HeartbeatTiming,
     model: Option<&Model>,
     fixed: Schedule,
     now: DateTime<Utc>,
+    history: &[HistoryPing],
 ) -> Decision {
-    let learned = model
-        .zip(timing.last_ping_at)
-        .and_then(|(m, last)| m.cadence_after(last, fixed));
+    let learned = model.zip(timing.last_ping_at).and_then(|(m, last)| {
+        let waiting = timing.started_at.is_none();
+        let began = waiting.then(|| run_start(history, last)).flatten();
+        m.cadence_after(last, fixed, began)
+    });
     let cadence = learned.map_or(Cadence::Fixed(fixed), Cadence::Learned);
     timing.decide_relearn(cadence, now)
 }

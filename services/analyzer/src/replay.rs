@@ -182,7 +182,7 @@ impl Walk {
         let learned = self
             .model
             .as_ref()
-            .and_then(|m| m.after_ping(p.at, p.kind, p.body_size, self.config.fixed));
+            .and_then(|m| m.after_ping(p.at, p.kind, p.body_size, &self.timing));
         let mut batch = PingBatch::new(self.timing);
         batch.apply(Ping {
             kind: p.kind,
@@ -227,7 +227,13 @@ impl Walk {
             }
         }
         self.next_training = Some(next_training(at, self.model.is_some()));
-        let decision = relearn(&self.timing, self.model.as_ref(), self.config.fixed, at);
+        let decision = relearn(
+            &self.timing,
+            self.model.as_ref(),
+            self.config.fixed,
+            at,
+            &self.seen,
+        );
         self.record(&decision, None);
     }
 
@@ -276,7 +282,8 @@ impl Walk {
         self.remember_unusual(decision);
         if let Some(WarningChange::Open { cause, reason, at }) = &decision.warning {
             let expected_by = match cause {
-                WarnCause::Silent { expected_by, .. } => Some(*expected_by),
+                WarnCause::Silent { expected_by, .. }
+                | WarnCause::NotStarted { expected_by, .. } => Some(*expected_by),
                 WarnCause::LongRun { .. } | WarnCause::Payload { .. } => None,
             };
             self.alerts.push(Alert {

@@ -84,11 +84,16 @@ async fn train_one(
     let (pings, unusual) = read_window(conn, claimed.heartbeat, now).await?;
     let read = read.elapsed();
     let started = Instant::now();
-    let model =
-        tokio::task::spawn_blocking(move || train(&pings, &unusual, tz, now, Strategy::Combined))
-            .await
-            .ok()
-            .flatten();
+    let (model, pings) = tokio::task::spawn_blocking(move || {
+        (train(&pings, &unusual, tz, now, Strategy::Combined), pings)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        // Treated as not trained: the old model (if any) stays and the heartbeat is looked at
+        // again on schedule.
+        tracing::error!(heartbeat = %claimed.heartbeat, error = %e, "training panicked");
+        (None, Vec::new())
+    });
     let trained = started.elapsed();
     metrics::histogram!("lifeline_analyzer_read_seconds").record(read.as_secs_f64());
     metrics::histogram!("lifeline_analyzer_training_seconds").record(trained.as_secs_f64());
@@ -110,7 +115,7 @@ async fn train_one(
         stored,
         next,
         |timing| match &model {
-            Some(m) => relearn(timing, Some(m), schedule, now),
+            Some(m) => relearn(timing, Some(m), schedule, now, &pings),
             None => timing.decide_relearn(timing.cadence, now),
         },
     )

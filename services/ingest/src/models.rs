@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use lifeline_cadence::Model;
-use lifeline_domain::{HeartbeatId, LearnedCadence, Schedule};
+use lifeline_domain::{HeartbeatId, HeartbeatTiming, LearnedCadence};
 use lifeline_store::ai_models::{self, StoredModel};
 use lifeline_store::pings::{Expectations, NewPing};
 use lifeline_store::{PgConn, StoreError};
@@ -96,10 +96,10 @@ impl Expectations for BatchModels {
         &self,
         heartbeat: HeartbeatId,
         ping: &NewPing,
-        fixed: Schedule,
+        before: &HeartbeatTiming,
     ) -> Option<LearnedCadence> {
         let model = self.0.get(&heartbeat)?;
         let size = u64::try_from(ping.body_size).unwrap_or(0);
-        model.after_ping(ping.received_at, ping.kind, size, fixed)
+        model.after_ping(ping.received_at, ping.kind, size, before)
     }
 }

@@ -159,7 +159,7 @@ fn expected_windows(
     successes
         .iter()
         .map(|&after| {
-            let e = model.expect_after(after, hb.schedule());
+            let e = model.expect_after(after, hb.schedule(), None);
             ExpectedWindow {
                 after,
                 from: e.expected_from,
@@ -171,7 +171,7 @@ fn expected_windows(
 
 fn learned_view(model: &Model, hb: &Heartbeat, zone: TimeZoneName) -> LearnedView {
     let last = hb.timing.last_ping_at.unwrap_or(model.window_until);
-    let e = model.expect_after(last, hb.schedule());
+    let e = model.expect_after(last, hb.schedule(), None);
     let local = |at: DateTime<Utc>, pattern: &str| {
         zone.tz()
             .from_utc_datetime(&at.naive_utc())
