@@ -105,6 +105,11 @@ pub enum WarnCause {
     },
     /// A successful ping whose payload is far from the usual size.
     Payload { size: u64, usual: u64 },
+    /// A new run started while the one before never reported its end: it crashed or hangs.
+    Unfinished {
+        started_at: DateTime<Utc>,
+        restarted_at: DateTime<Utc>,
+    },
 }
 
 impl WarnCause {
@@ -114,7 +119,7 @@ impl WarnCause {
             WarnCause::Silent { deadline, .. }
             | WarnCause::NotStarted { deadline, .. }
             | WarnCause::LongRun { deadline, .. } => Some(deadline),
-            WarnCause::Payload { .. } => None,
+            WarnCause::Payload { .. } | WarnCause::Unfinished { .. } => None,
         }
     }
 
@@ -149,6 +154,17 @@ impl WarnCause {
                 LocalClock::new(tz, deadline).time(started_at),
                 human(deadline - started_at),
             ),
+            WarnCause::Unfinished {
+                started_at,
+                restarted_at,
+            } => {
+                let mut clock = LocalClock::new(tz, restarted_at);
+                let started = clock.time(started_at);
+                let restarted = clock.time(restarted_at);
+                format!(
+                    "the run started {started} never reported its end; a new run started {restarted}"
+                )
+            }
             WarnCause::Payload { .. } => self.describe(),
         }
     }
@@ -191,6 +207,14 @@ impl WarnCause {
                 "run started {} is still going after {}, far longer than its runs usually take",
                 time(started_at),
                 human(deadline - started_at),
+            ),
+            WarnCause::Unfinished {
+                started_at,
+                restarted_at,
+            } => format!(
+                "the run started {} never reported its end; a new run started {}",
+                time(started_at),
+                time(restarted_at),
             ),
             WarnCause::Payload { size, usual } => format!(
                 "the job reported success with a {size}-byte payload; it usually sends about {usual} bytes"

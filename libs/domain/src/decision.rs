@@ -162,7 +162,12 @@ impl PingBatch {
         if let Some(learned) = ping.learned {
             self.timing.cadence = Cadence::Learned(learned);
         }
+        let unfinished = self.unfinished_run(&ping);
         let effect = self.timing.apply_ping(ping.kind, ping.at);
+        if let Some(cause) = unfinished {
+            self.timing.status = Status::Late;
+            self.surprise = Some(cause);
+        }
         if let Some(surprise) = ping.learned.and_then(|l| l.payload_surprise())
             && ping.kind == PingKind::Success
             && self.timing.last_ping_at == Some(ping.at)
@@ -192,6 +197,23 @@ impl PingBatch {
             self.failure = None;
         }
         effect
+    }
+
+    /// For an up AI heartbeat whose runs are learned: a start while the run before is still
+    /// open means that run never reported its end — the sign of a run that crashed, where the
+    /// next one starts on time and silence alone would say nothing until it is too late.
+    fn unfinished_run(&self, ping: &Ping) -> Option<WarnCause> {
+        let t = &self.timing;
+        let runs_learned = t.cadence.learned()?.run_warning_after().is_some();
+        let started_at = t.started_at.filter(|s| *s < ping.at)?;
+        (ping.kind == PingKind::Start
+            && runs_learned
+            && t.status == Status::Up
+            && t.last_ping_at.is_none_or(|last| last < started_at))
+        .then_some(WarnCause::Unfinished {
+            started_at,
+            restarted_at: ping.at,
+        })
     }
 
     pub fn finish(self) -> Decision {
@@ -348,8 +370,8 @@ impl HeartbeatTiming {
         if matches!(self.status, Status::Up | Status::Late)
             && let Some(last) = self.last_ping_at
         {
-            self.due_at = Some(cadence.due_at(last));
             self.alert_at = Some(cadence.alert_at(last));
+            self.due_at = Some(self.warning_due(last));
             if self.status == Status::Late && self.due_at.is_some_and(|due| now < due) {
                 self.status = Status::Up;
             }
@@ -726,6 +748,37 @@ mod tests {
             // A run that starts in time moves the warning back to its success.
             let started = batch(hb, &[ai_ping(PingKind::Start, 33 * 60, None)]).timing;
             assert_eq!(started.due_at, Some(t(3300)));
+        }
+
+        #[test]
+        fn a_run_that_never_ended_is_warned_when_the_next_one_starts() {
+            let hb = up_at_zero();
+            let running = batch(hb, &[ai_ping(PingKind::Start, 600, None)]);
+            assert_eq!(running.warning, None);
+            let restarted = batch(running.timing, &[ai_ping(PingKind::Start, 3000, None)]);
+            let Some(WarningChange::Open { cause, reason, .. }) = &restarted.warning else {
+                panic!("no warning: {restarted:?}");
+            };
+            assert_eq!(
+                *cause,
+                WarnCause::Unfinished {
+                    started_at: t(600),
+                    restarted_at: t(3000)
+                }
+            );
+            assert!(reason.contains("never reported its end"), "{reason}");
+            assert_eq!(restarted.timing.status, Status::Late);
+            // Its success is back on track.
+            let done = batch(restarted.timing, &[ai_ping(PingKind::Success, 3100, None)]);
+            assert!(matches!(
+                done.warning,
+                Some(WarningChange::Resolve { notify: true, .. })
+            ));
+            // A fixed heartbeat knows nothing of its runs: a restart is just a restart.
+            let mut fixed = hourly();
+            fixed.apply_ping(PingKind::Success, t(0));
+            let fixed = batch(fixed, &[ping(PingKind::Start, 600)]).timing;
+            assert_eq!(batch(fixed, &[ping(PingKind::Start, 3000)]).warning, None);
         }
 
         #[test]

@@ -179,7 +179,24 @@ impl HeartbeatTiming {
             && self.cadence.learned().is_some()
             && let Some(last) = self.last_ping_at
         {
-            self.due_at = Some(self.cadence.due_at(last));
+            self.due_at = Some(self.warning_due(last));
+        }
+    }
+
+    /// When silence since the last success or failure at `last` becomes a warning. While a run
+    /// is in progress on a learned cadence, not before the run itself is unusually long (its
+    /// run warning): the job is alive, and how long its runs take is the better judge of this
+    /// one than how far apart its successes usually are (a long training run is not a missing
+    /// one). Never after down.
+    pub(crate) fn warning_due(&self, last: DateTime<Utc>) -> DateTime<Utc> {
+        let due = self.cadence.due_at(last);
+        let run = self.cadence.learned().and_then(|l| l.run_warning_after());
+        match (run, self.started_at) {
+            (Some(run), Some(started)) => {
+                let down = self.alert_at.unwrap_or_else(|| self.cadence.alert_at(last));
+                due.max(started + run).min(down)
+            }
+            _ => due,
         }
     }
 
@@ -329,6 +346,26 @@ mod tests {
         assert_eq!(hb.due_at, Some(t(3300)), "then its success is waited for");
         assert_eq!(hb.cadence.learned().and_then(|l| l.start()), None);
         assert_eq!(hb.alert_at, Some(t(4200)));
+    }
+
+    #[test]
+    fn a_run_in_progress_is_warned_by_its_run_time() {
+        let s = Duration::seconds;
+        // Successes usually an hour apart (warned after 55 min); a run is long after 40 min.
+        let learned = LearnedCadence::new(s(3000), s(3300), s(4200), hourly())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_run_warning(Some(s(2400)));
+        let mut hb = HeartbeatTiming::new(Cadence::Learned(learned));
+        hb.apply_ping(PingKind::Success, t(0));
+        // A run that started at 50 min is not missing at 55: it is long at 90, but down
+        // comes first.
+        hb.apply_ping(PingKind::Start, t(3000));
+        assert_eq!(hb.due_at, Some(t(4200)));
+        // One that started at 10 min is long at 50, and the success's warning at 55 stands.
+        let mut hb = HeartbeatTiming::new(Cadence::Learned(learned));
+        hb.apply_ping(PingKind::Success, t(0));
+        hb.apply_ping(PingKind::Start, t(600));
+        assert_eq!(hb.due_at, Some(t(3300)));
     }
 
     #[test]

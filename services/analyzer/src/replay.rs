@@ -284,7 +284,9 @@ impl Walk {
             let expected_by = match cause {
                 WarnCause::Silent { expected_by, .. }
                 | WarnCause::NotStarted { expected_by, .. } => Some(*expected_by),
-                WarnCause::LongRun { .. } | WarnCause::Payload { .. } => None,
+                WarnCause::LongRun { .. }
+                | WarnCause::Payload { .. }
+                | WarnCause::Unfinished { .. } => None,
             };
             self.alerts.push(Alert {
                 at: *at,
