@@ -199,15 +199,15 @@ impl PingBatch {
         effect
     }
 
-    /// For an up AI heartbeat whose runs are learned: a start while the run before is still
-    /// open means that run never reported its end — the sign of a run that crashed, where the
-    /// next one starts on time and silence alone would say nothing until it is too late.
+    /// For an up AI heartbeat whose runs are learned: a start while the run before has been
+    /// open for longer than runs usually take means that run never reported its end — the sign
+    /// of a run that crashed, where the next one starts on time and silence alone would say
+    /// nothing until it is too late. A start soon after another is a retry, not a crash.
     fn unfinished_run(&self, ping: &Ping) -> Option<WarnCause> {
         let t = &self.timing;
-        let runs_learned = t.cadence.learned()?.run_warning_after().is_some();
-        let started_at = t.started_at.filter(|s| *s < ping.at)?;
+        let long_after = t.cadence.learned()?.run_warning_after()?;
+        let started_at = t.started_at.filter(|s| *s + long_after <= ping.at)?;
         (ping.kind == PingKind::Start
-            && runs_learned
             && t.status == Status::Up
             && t.last_ping_at.is_none_or(|last| last < started_at))
         .then_some(WarnCause::Unfinished {
@@ -755,6 +755,9 @@ mod tests {
             let hb = up_at_zero();
             let running = batch(hb, &[ai_ping(PingKind::Start, 600, None)]);
             assert_eq!(running.warning, None);
+            // Started again five minutes later: a retry.
+            let retried = batch(running.timing, &[ai_ping(PingKind::Start, 900, None)]);
+            assert_eq!(retried.warning, None);
             let restarted = batch(running.timing, &[ai_ping(PingKind::Start, 3000, None)]);
             let Some(WarningChange::Open { cause, reason, .. }) = &restarted.warning else {
                 panic!("no warning: {restarted:?}");
