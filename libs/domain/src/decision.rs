@@ -199,14 +199,17 @@ impl PingBatch {
         effect
     }
 
-    /// For an up AI heartbeat whose runs are learned: a start while the run before has been
-    /// open for longer than runs usually take means that run never reported its end — the sign
-    /// of a run that crashed, where the next one starts on time and silence alone would say
-    /// nothing until it is too late. A start soon after another is a retry, not a crash.
+    /// For an up AI heartbeat whose runs are learned: a start while the run before is still
+    /// open means that run never reported its end — the sign of a run that crashed, where the
+    /// next one starts on time and silence alone would say nothing until it is too late. A
+    /// start sooner than the run warning and half the configured interval is a retry.
     fn unfinished_run(&self, ping: &Ping) -> Option<WarnCause> {
         let t = &self.timing;
-        let long_after = t.cadence.learned()?.run_warning_after()?;
-        let started_at = t.started_at.filter(|s| *s + long_after <= ping.at)?;
+        let learned = t.cadence.learned()?;
+        let retry = learned
+            .run_warning_after()?
+            .min(t.cadence.fixed().interval() / 2);
+        let started_at = t.started_at.filter(|s| *s + retry <= ping.at)?;
         (ping.kind == PingKind::Start
             && t.status == Status::Up
             && t.last_ping_at.is_none_or(|last| last < started_at))
