@@ -5,6 +5,7 @@
 //! `docs/architecture.md` describes where this crate sits.
 
 pub mod alerting;
+pub mod billing;
 pub mod cadence;
 pub mod deadline;
 pub mod decision;
@@ -24,6 +25,7 @@ pub mod timing;
 pub mod token;
 
 pub use alerting::{ChannelKind, IncidentKind, NotificationKind, NotificationStatus};
+pub use billing::{PlanChange, ScheduledPlan, Subscription, SubscriptionStatus};
 pub use cadence::{Cadence, LearnedCadence, PayloadSurprise, StartExpectation};
 pub use deadline::{DownCause, Transition, WarnCause};
 pub use decision::{

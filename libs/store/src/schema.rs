@@ -9,6 +9,10 @@ diesel::table! {
         stripe_subscription_id -> Nullable<Text>,
         created_at -> Timestamptz,
         time_zone -> Text,
+        plan_ends_at -> Nullable<Timestamptz>,
+        next_plan -> Nullable<Text>,
+        subscription_state_at -> Nullable<Timestamptz>,
+        payment_failed_at -> Nullable<Timestamptz>,
     }
 }
 

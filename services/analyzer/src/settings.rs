@@ -8,7 +8,7 @@ use lifeline_settings::{SettingError, Source};
 #[derive(Clone, Debug)]
 pub struct AnalyzerSettings {
     /// `LIFELINE_ANALYZER_ADDR`: the ops endpoints (`/healthz`, `/readyz`, `/metrics`) of a
-    /// process running the analyzer (default `127.0.0.1:8082`).
+    /// process running the analyzer (default `127.0.0.1:8083`).
     pub ops_addr: SocketAddr,
     /// `LIFELINE_ANALYZER_BATCH`: heartbeats claimed at once (default 8). Training is CPU work
     /// of a few milliseconds each; a small claim spreads the work over replicas.
@@ -26,7 +26,7 @@ impl AnalyzerSettings {
         Ok(Self {
             ops_addr: source.parsed(
                 "LIFELINE_ANALYZER_ADDR",
-                SocketAddr::from(([127, 0, 0, 1], 8082)),
+                SocketAddr::from(([127, 0, 0, 1], 8083)),
             )?,
             batch: source.at_least("LIFELINE_ANALYZER_BATCH", 8, 1)?,
             max_sleep: source.millis("LIFELINE_ANALYZER_POLL_MS", 5_000)?,
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn defaults_and_bad_values_name_their_variable() {
         let s = AnalyzerSettings::from_source(&Source::empty()).unwrap();
-        assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8082)));
+        assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8083)));
         assert_eq!(
             (s.batch, s.max_sleep, s.lease),
             (8, Duration::from_secs(5), Duration::from_secs(300))
