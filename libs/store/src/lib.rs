@@ -10,6 +10,7 @@ pub mod ai;
 pub mod ai_models;
 pub mod api_keys;
 pub mod audit;
+pub mod billing;
 pub mod channels;
 pub mod coverage;
 pub mod deadlines;

@@ -69,27 +69,20 @@ pub async fn find_by_name(conn: &mut PgConn, name: &str) -> Result<Option<Team>,
         .transpose()
 }
 
-/// Changes a team's plan (billing, operator). History beyond the new plan's retention becomes
-/// invisible at once because every history query reads the plan through the scope. A plan
-/// without AI heartbeats turns the team's AI heartbeats back to fixed mode in the same
-/// transaction (`ai::follow_plan`); returns those heartbeats, whose deadlines may have moved
-/// earlier (the caller wakes the scheduler).
+/// The operator changes a team's plan (`billing::set_plan_by_operator`, the one place plans
+/// change). History beyond the new plan's retention becomes invisible at once because every
+/// history query reads the plan through the scope. A plan without AI heartbeats turns the
+/// team's AI heartbeats back to fixed mode in the same transaction (`ai::follow_plan`); returns
+/// those heartbeats, whose deadlines may have moved earlier (the caller wakes the scheduler).
 pub async fn set_plan(
     conn: &mut PgConn,
     team: TeamId,
     plan: Plan,
 ) -> Result<Vec<HeartbeatId>, StoreError> {
-    conn.transaction::<_, StoreError, _>(async move |conn| {
-        let n = diesel::update(teams::table.find(team.as_uuid()))
-            .set(teams::plan.eq(plan.as_str()))
-            .execute(conn)
-            .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        crate::ai::follow_plan(conn, team, plan).await
-    })
-    .await
+    Ok(crate::billing::set_plan_by_operator(conn, team, plan)
+        .await?
+        .map(|changed| changed.ai_turned_off)
+        .unwrap_or_default())
 }
 
 /// The name of the scope's team (for emails the team sends).
