@@ -76,6 +76,35 @@ async fn scripts_can_manage_teams_and_heartbeats() {
     assert_eq!(changed["previous_plan"], "premium");
     let stats = json(&db, &on_heartbeat("stats", &id)).await;
     assert_eq!(stats["retention_days"], 30);
+
+    // `set-plan` is the issue's spelling, and the only way to Enterprise; `show` reads it back.
+    let set = [
+        "admin",
+        "team",
+        "set-plan",
+        team_id,
+        "--plan",
+        "enterprise",
+        "--json",
+    ];
+    let changed = json(&db, &set).await;
+    assert_eq!(changed["plan"], "enterprise");
+    assert_eq!(changed["previous_plan"], "standard");
+    let shown = json(&db, &["admin", "team", "show", team_id, "--json"]).await;
+    assert_eq!(shown["id"], team_id);
+    assert_eq!(shown["plan"], "enterprise");
+    assert_eq!(shown["plan_ends_at"], Value::Null);
+    assert_eq!(shown["stripe_customer"], Value::Null);
+    assert_eq!(shown["heartbeats"], 1);
+    assert_eq!(shown["members"], 0);
+    assert!(shown["name"].is_string());
+    let plans: i64 = db
+        .count(&format!(
+            "SELECT count(*) AS n FROM audit_log WHERE team_id = '{team_id}' \
+             AND action = 'team.plan' AND actor = 'operator'"
+        ))
+        .await;
+    assert_eq!(plans, 2, "each change audited once, as the operator's");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

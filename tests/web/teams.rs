@@ -76,7 +76,7 @@ async fn an_invited_person_signs_up_through_the_emailed_link_and_sees_the_team()
     assert!(team.contains("Plan: Free"), "{}", team.body);
     assert!(team.contains("data-members-used>1 of 3<"), "{}", team.body);
     assert!(team.contains("data-heartbeats-used>0 of 20<"));
-    assert!(team.contains("lifeline admin team plan"));
+    assert!(team.contains("lifeline admin team set-plan"));
     assert!(team.contains("data-no-invitations"));
 
     let sent = owner

@@ -85,6 +85,50 @@ pub async fn set_plan(
         .unwrap_or_default())
 }
 
+/// A team as the operator sees it (`lifeline admin team show`).
+#[derive(Clone, Debug, Serialize)]
+pub struct TeamSummary {
+    pub id: TeamId,
+    pub name: String,
+    pub plan: Plan,
+    pub plan_ends_at: Option<DateTime<Utc>>,
+    pub stripe_customer: Option<String>,
+    pub heartbeats: i64,
+    pub members: i64,
+    /// Everything billing knows: the scheduled plan, the subscription, a failed payment.
+    pub billing: crate::billing::BillingState,
+}
+
+pub async fn summary(conn: &mut PgConn, team: TeamId) -> Result<TeamSummary, StoreError> {
+    use crate::schema::memberships;
+    let billing = crate::billing::state(conn, team).await?;
+    let name: String = teams::table
+        .find(team.as_uuid())
+        .select(teams::name)
+        .first(conn)
+        .await?;
+    let heartbeats: i64 = heartbeats::table
+        .filter(heartbeats::team_id.eq(team.as_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    let members: i64 = memberships::table
+        .filter(memberships::team_id.eq(team.as_uuid()))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(TeamSummary {
+        id: team,
+        name,
+        plan: billing.plan,
+        plan_ends_at: billing.plan_ends_at,
+        stripe_customer: billing.stripe_customer.clone(),
+        heartbeats,
+        members,
+        billing,
+    })
+}
+
 /// The name of the scope's team (for emails the team sends).
 pub async fn name(conn: &mut PgConn, scope: &crate::TeamScope) -> Result<String, StoreError> {
     Ok(teams::table

@@ -320,17 +320,7 @@ impl TestApp {
 
     /// A single number from SQL: the column `n` of its one row.
     pub async fn count(&self, sql: &str) -> i64 {
-        use diesel_async::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::Int8)]
-            n: i64,
-        }
-        let row: N = diesel::sql_query(sql)
-            .get_result(&mut self.conn().await)
-            .await
-            .unwrap();
-        row.n
+        self.db.count(sql).await
     }
 
     /// Waits until `sql` counts `n` (or `limit` passes) and returns the last count.

@@ -213,6 +213,21 @@ impl TestDb {
     }
 
     /// A connection to Redis (keys of this test start with `settings.redis_prefix`).
+    /// A single number from SQL: the column `n` of its one row.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            n: i64,
+        }
+        let row: N = diesel::sql_query(sql)
+            .get_result(&mut self.conn().await)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.n
+    }
+
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.settings.redis_url.as_str())
             .unwrap_or_else(|e| panic!("{e}"))

@@ -18,6 +18,44 @@ use crate::cli::{
     TeamCommand,
 };
 
+/// `team set-plan` (and its older spelling `team plan --team`).
+async fn set_plan(
+    settings: &Settings,
+    conn: &mut PgConn,
+    team: lifeline_domain::TeamId,
+    plan: lifeline_domain::Plan,
+    output: &Output,
+) -> anyhow::Result<()> {
+    let changed = lifeline_store::billing::set_plan_by_operator(conn, team, plan)
+        .await
+        .map_err(|e| anyhow!("team {team}: {e}"))?;
+    let previous = changed.as_ref().map_or(plan, |c| c.from);
+    let ai_turned_off = changed.map(|c| c.ai_turned_off).unwrap_or_default();
+    // AI heartbeats the new plan does not include are back on fixed deadlines.
+    if !ai_turned_off.is_empty() {
+        wake_scheduler(settings).await;
+    }
+    output.print(
+        &json!({
+            "id": team,
+            "plan": plan,
+            "previous_plan": previous,
+            "ai_turned_off": ai_turned_off,
+        }),
+        || {
+            let mut text = format!("team {team} is now on the {plan} plan (was {previous})");
+            if !ai_turned_off.is_empty() {
+                text.push_str(&format!(
+                    "; {} AI heartbeat(s) back on their fixed interval + grace",
+                    ai_turned_off.len()
+                ));
+            }
+            text
+        },
+    );
+    Ok(())
+}
+
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let mut conn = connect(settings).await?;
     match command {
@@ -33,45 +71,38 @@ pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<(
                 },
             );
         }
-        AdminCommand::Team(TeamCommand::Plan { team, plan, output }) => {
-            let before = TeamScope::for_operator(&mut conn, team)
-                .await
-                .map_err(|e| anyhow!("team {team}: {e}"))?;
-            // AI heartbeats the new plan does not include are back on fixed deadlines.
-            let ai_turned_off = teams::set_plan(&mut conn, team, plan).await?;
-            lifeline_store::audit::record(
-                &mut conn,
-                &before,
-                lifeline_store::audit::Actor::Operator,
-                "team.plan",
-                &team.to_string(),
-                json!({ "from": before.plan(), "to": plan }),
-            )
-            .await?;
-            if !ai_turned_off.is_empty() {
-                wake_scheduler(settings).await;
+        AdminCommand::Team(
+            TeamCommand::SetPlan {
+                id: team,
+                plan,
+                output,
             }
-            output.print(
-                &json!({
-                    "id": team,
-                    "plan": plan,
-                    "previous_plan": before.plan(),
-                    "ai_turned_off": ai_turned_off,
-                }),
-                || {
-                    let mut text = format!(
-                        "team {team} is now on the {plan} plan (was {})",
-                        before.plan()
-                    );
-                    if !ai_turned_off.is_empty() {
-                        text.push_str(&format!(
-                            "; {} AI heartbeat(s) back on their fixed interval + grace",
-                            ai_turned_off.len()
-                        ));
-                    }
-                    text
-                },
-            );
+            | TeamCommand::Plan { team, plan, output },
+        ) => set_plan(settings, &mut conn, team, plan, &output).await?,
+        AdminCommand::Team(TeamCommand::Show { id, output }) => {
+            let team = teams::summary(&mut conn, id)
+                .await
+                .map_err(|e| anyhow!("team {id}: {e}"))?;
+            output.print(&json!(team), || {
+                let mut text = format!(
+                    "team {} ({})\nplan: {}",
+                    team.id, team.name, team.billing.plan
+                );
+                if let (Some(next), Some(at)) = (team.billing.next_plan, team.billing.plan_ends_at)
+                {
+                    text.push_str(&format!(" until {at}, then {next}"));
+                }
+                let customer = team.billing.stripe_customer.as_deref().unwrap_or("none");
+                text.push_str(&format!("\nstripe customer: {customer}"));
+                if let Some(failed) = team.billing.payment_failed_at {
+                    text.push_str(&format!("\npayment failed: {failed}"));
+                }
+                text.push_str(&format!(
+                    "\nheartbeats: {}\nmembers: {}",
+                    team.heartbeats, team.members
+                ));
+                text
+            });
         }
         AdminCommand::Heartbeat(cmd) => heartbeat(settings, &mut conn, cmd).await?,
         AdminCommand::Channel(cmd) => channel(settings, &mut conn, cmd).await?,

@@ -184,7 +184,27 @@ pub enum TeamCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Change a team's plan (its limits and history retention follow at once).
+    /// Set a team's plan (the only way to Enterprise): limits, history retention and AI
+    /// heartbeats follow at once; a change Stripe scheduled for the end of the paid period is
+    /// dropped.
+    #[command(name = "set-plan")]
+    SetPlan {
+        /// The team's id.
+        id: TeamId,
+        /// free, standard, premium or enterprise.
+        #[arg(long)]
+        plan: Plan,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show a team: its plan and billing state, heartbeats and members.
+    Show {
+        /// The team's id.
+        id: TeamId,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// The same as `set-plan`, with the team as `--team` (kept for existing scripts).
     Plan {
         /// The team's id.
         #[arg(long)]
