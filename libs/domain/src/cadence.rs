@@ -131,6 +131,21 @@ impl LearnedCadence {
         self.start
     }
 
+    /// The same expectations `gap` later, counted from the same last ping: Lifeline could not
+    /// receive pings for that long, and the job gets the time back (`HeartbeatTiming::shift`).
+    pub fn later_by(self, gap: Duration) -> Self {
+        Self {
+            expected_by: self.expected_by + gap,
+            warn_after: self.warn_after + gap,
+            down_after: self.down_after + gap,
+            start: self.start.map(|s| StartExpectation {
+                expected_by: s.expected_by + gap,
+                warn_after: s.warn_after + gap,
+            }),
+            ..self
+        }
+    }
+
     /// The warning offset while the next run has not started: the start's, when it comes first.
     fn first_warning(&self) -> Duration {
         self.start.map_or(self.warn_after, |s| s.warn_after)
@@ -177,6 +192,15 @@ impl Cadence {
                 fixed: schedule,
                 ..l
             }),
+        }
+    }
+
+    /// The same cadence with its learned expectations `gap` later (a fixed schedule is counted
+    /// from the ping and needs nothing).
+    pub fn later_by(self, gap: Duration) -> Cadence {
+        match self {
+            Cadence::Learned(l) => Cadence::Learned(l.later_by(gap)),
+            fixed => fixed,
         }
     }
 

@@ -345,6 +345,9 @@ impl HeartbeatTiming {
     /// Moves every deadline `gap` later: Lifeline itself could not receive pings for that long,
     /// so the job gets the time back instead of an alert for our outage.
     pub fn shift(&mut self, gap: Duration) {
+        // A learned cadence's offsets count from the last ping, which stays: they grow, so that
+        // "usually by" and a pending start move with the deadlines they belong to.
+        self.cadence = self.cadence.later_by(gap);
         for at in [
             &mut self.due_at,
             &mut self.alert_at,
@@ -509,6 +512,29 @@ mod tests {
             before.map(|b| b + Duration::seconds(60))
         );
         assert_eq!(hb.alert_at, Some(t(86_400 + 3600 + 60)));
+    }
+
+    #[test]
+    fn shift_moves_what_a_learned_cadence_expects_too() {
+        use crate::{Cadence, LearnedCadence, StartExpectation};
+        let s = Duration::seconds;
+        let fixed = Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}"));
+        let learned = LearnedCadence::new(s(3000), s(3300), s(4200), fixed)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_start(Some(StartExpectation {
+                expected_by: s(2400),
+                warn_after: s(2500),
+            }));
+        let mut hb = HeartbeatTiming::new(Cadence::Learned(learned));
+        hb.apply_ping(PingKind::Success, t(0));
+        hb.shift(s(60));
+        assert_eq!(hb.due_at, Some(t(2560)));
+        let after = hb.cadence.learned().copied().unwrap_or(learned);
+        assert_eq!(after.expected_by(), s(3060));
+        assert_eq!(after.start().map(|x| x.expected_by), Some(s(2460)));
+        // The start then puts the warning back to the success's, shifted as well.
+        hb.apply_ping(PingKind::Start, t(2450));
+        assert_eq!(hb.due_at, Some(t(3360)));
     }
 
     #[test]
