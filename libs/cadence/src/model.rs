@@ -391,13 +391,14 @@ impl GapModel {
         let fitted = Timetable::fit(gaps, per_week)?;
         let mut secs: Vec<f64> = gaps.iter().map(|g| g.secs).collect();
         let typical_secs = median(&mut secs);
-        // The residuals are those of the gaps the timetable fitted: the ones longer than zero.
         let from_log = typical_secs.max(1.0).ln() + BREAK_FACTOR.ln();
         let (mut usual, mut long) = (Vec::new(), Vec::new());
+        // The residuals are those of the gaps the timetable fitted: the ones longer than zero.
         for (gap, r) in gaps.iter().filter(|g| g.secs > 0.0).zip(&fitted.residuals) {
-            match fitted.table.usual_log_gap(gap.from) >= from_log {
-                true => long.push(*r),
-                false => usual.push(*r),
+            if fitted.table.usual_log_gap(gap.from) >= from_log {
+                long.push(*r);
+            } else {
+                usual.push(*r);
             }
         }
         let breaks = (long.len() >= MIN_BREAKS && !usual.is_empty())
