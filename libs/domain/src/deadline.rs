@@ -128,62 +128,28 @@ impl WarnCause {
     /// down at 03:30`. The zone is named once and dates are written only for another day than
     /// the warning's.
     pub fn describe_in(&self, tz: Tz) -> String {
-        match *self {
-            WarnCause::Silent {
-                expected_by,
-                deadline,
-                down_at,
-            }
-            | WarnCause::NotStarted {
-                expected_by,
-                deadline,
-                down_at,
-            } => {
-                let mut clock = LocalClock::new(tz, deadline);
-                let (usually, now) = (clock.time(expected_by), clock.time(deadline));
-                let down = down_at.map_or(String::new(), |d| {
-                    format!(" — it will be marked down at {}", clock.time(d))
-                });
-                self.missing(&usually, &now, &down)
-            }
-            WarnCause::LongRun {
-                started_at,
-                deadline,
-            } => format!(
-                "run started {} is still going after {}, far longer than its runs usually take",
-                LocalClock::new(tz, deadline).time(started_at),
-                human(deadline - started_at),
-            ),
-            WarnCause::Unfinished {
-                started_at,
-                restarted_at,
-            } => {
-                let mut clock = LocalClock::new(tz, restarted_at);
-                let started = clock.time(started_at);
-                let restarted = clock.time(restarted_at);
-                format!(
-                    "the run started {started} never reported its end; a new run started {restarted}"
-                )
-            }
-            WarnCause::Payload { .. } => self.describe(),
-        }
-    }
-
-    /// The wording of a missing ping or start, with its times already written.
-    fn missing(&self, usually: &str, now: &str, down: &str) -> String {
-        match self {
-            WarnCause::NotStarted { .. } => format!(
-                "usually starts by {usually} (95% of runs); it is {now} and no run has started{down}"
-            ),
-            _ => {
-                format!("usually pings by {usually} (95% of runs); it is {now} with no ping{down}")
-            }
-        }
+        let mut clock = LocalClock::new(tz, self.moment());
+        self.render(&mut |t| clock.time(t))
     }
 
     /// One line for the incident and the warning, in UTC (the offline replay's wording).
     pub fn describe(&self) -> String {
-        let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        self.render(&mut |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    }
+
+    /// The instant the sentence speaks of ("it is 02:55"). A payload surprise writes no time.
+    fn moment(&self) -> DateTime<Utc> {
+        match *self {
+            WarnCause::Silent { deadline, .. }
+            | WarnCause::NotStarted { deadline, .. }
+            | WarnCause::LongRun { deadline, .. } => deadline,
+            WarnCause::Unfinished { restarted_at, .. } => restarted_at,
+            WarnCause::Payload { .. } => DateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// The sentence, with each time written by `time` in the order the sentence reads them.
+    fn render(&self, time: &mut dyn FnMut(DateTime<Utc>) -> String) -> String {
         match *self {
             WarnCause::Silent {
                 expected_by,
@@ -195,10 +161,19 @@ impl WarnCause {
                 deadline,
                 down_at,
             } => {
+                let usually = time(expected_by);
+                let now = time(deadline);
                 let down = down_at.map_or(String::new(), |d| {
                     format!(" — it will be marked down at {}", time(d))
                 });
-                self.missing(&time(expected_by), &time(deadline), &down)
+                match self {
+                    WarnCause::NotStarted { .. } => format!(
+                        "usually starts by {usually} (95% of runs); it is {now} and no run has started{down}"
+                    ),
+                    _ => format!(
+                        "usually pings by {usually} (95% of runs); it is {now} with no ping{down}"
+                    ),
+                }
             }
             WarnCause::LongRun {
                 started_at,
@@ -211,11 +186,13 @@ impl WarnCause {
             WarnCause::Unfinished {
                 started_at,
                 restarted_at,
-            } => format!(
-                "the run started {} never reported its end; a new run started {}",
-                time(started_at),
-                time(restarted_at),
-            ),
+            } => {
+                let started = time(started_at);
+                let restarted = time(restarted_at);
+                format!(
+                    "the run started {started} never reported its end; a new run started {restarted}"
+                )
+            }
             WarnCause::Payload { size, usual } => format!(
                 "the job reported success with a {size}-byte payload; it usually sends about {usual} bytes"
             ),
@@ -615,6 +592,17 @@ mod tests {
         };
         assert_eq!(payload.describe_in(paris), payload.describe());
         assert_eq!(payload.deadline(), None);
+
+        // A crashed run found by the next one, the day before.
+        let unfinished = WarnCause::Unfinished {
+            started_at: at(24, 1, 0),
+            restarted_at: at(25, 1, 0),
+        };
+        assert_eq!(
+            unfinished.describe_in(paris),
+            "the run started 2026-11-24 02:00 CET never reported its end; a new run started 02:00"
+        );
+        assert_eq!(unfinished.deadline(), None);
     }
 
     proptest! {
