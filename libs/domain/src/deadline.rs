@@ -493,20 +493,17 @@ mod tests {
 
     #[test]
     fn shift_moves_what_a_learned_cadence_expects_too() {
-        use crate::{Cadence, LearnedCadence, StartExpectation};
         let s = Duration::seconds;
-        let fixed = Schedule::from_secs(3600, 600).unwrap_or_else(|e| panic!("{e}"));
-        let learned = LearnedCadence::new(s(3000), s(3300), s(4200), fixed)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .with_start(Some(StartExpectation {
-                expected_by: s(2400),
-                warn_after: s(2500),
-            }));
-        let mut hb = HeartbeatTiming::new(Cadence::Learned(learned));
+        let waiting = crate::test_support::waiting_for_start();
+        let mut hb = HeartbeatTiming::new(waiting);
         hb.apply_ping(PingKind::Success, t(0));
         hb.shift(s(60));
         assert_eq!(hb.due_at, Some(t(2560)));
-        let after = hb.cadence.learned().copied().unwrap_or(learned);
+        let after = hb
+            .cadence
+            .learned()
+            .copied()
+            .unwrap_or_else(|| panic!("still learned"));
         assert_eq!(after.expected_by(), s(3060));
         assert_eq!(after.start().map(|x| x.expected_by), Some(s(2460)));
         // The start then puts the warning back to the success's, shifted as well.

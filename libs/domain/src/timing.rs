@@ -263,7 +263,7 @@ impl HeartbeatTiming {
 mod tests {
     use super::*;
     use crate::test_support::{kinds, t};
-    use crate::{LearnedCadence, StartExpectation};
+    use crate::LearnedCadence;
     use proptest::prelude::*;
 
     fn hourly() -> Schedule {
@@ -332,14 +332,7 @@ mod tests {
 
     #[test]
     fn a_start_ends_the_wait_for_a_start() {
-        let s = Duration::seconds;
-        let learned = LearnedCadence::new(s(3000), s(3300), s(4200), hourly())
-            .unwrap_or_else(|e| panic!("{e}"))
-            .with_start(Some(StartExpectation {
-                expected_by: s(2400),
-                warn_after: s(2500),
-            }));
-        let mut hb = HeartbeatTiming::new(Cadence::Learned(learned));
+        let mut hb = HeartbeatTiming::new(crate::test_support::waiting_for_start());
         hb.apply_ping(PingKind::Success, t(0));
         assert_eq!(hb.due_at, Some(t(2500)), "warned if no run starts");
         hb.apply_ping(PingKind::Start, t(2450));
