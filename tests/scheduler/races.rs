@@ -1,26 +1,11 @@
 //! A ping arriving at the deadline, in both orders. The interleavings are made deterministic by
 //! driving the writer's batch transaction and the scheduler's decision by hand.
 
-use chrono::{Duration, Utc};
-use lifeline_domain::{PingKind, Plan, Status};
+use chrono::Duration;
+use lifeline_domain::{Plan, Status};
 use lifeline_store::deadlines;
-use lifeline_store::pings::{self, NewPing};
-use lifeline_testkit::{HttpServer, PATIENCE, Reply, TestApp};
-
-fn ping_at(hb: &lifeline_store::heartbeats::Heartbeat, at: chrono::DateTime<Utc>) -> NewPing {
-    NewPing {
-        heartbeat: hb.id,
-        team: hb.team_id,
-        received_at: at,
-        kind: PingKind::Success,
-        exit_code: None,
-        method: "GET",
-        remote_addr: None,
-        user_agent: None,
-        body_size: 0,
-        detail: None,
-    }
-}
+use lifeline_store::pings;
+use lifeline_testkit::{HttpServer, PATIENCE, Reply, TestApp, success_ping};
 
 const NOTIFICATIONS: &str = "SELECT count(*) AS n FROM notifications";
 
@@ -37,7 +22,7 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
     let mut writer = app.conn().await;
     let staged = pings::stage_batch(
         &mut writer,
-        &[ping_at(&hb, deadline - Duration::milliseconds(1))],
+        &[success_ping(&hb, deadline - Duration::milliseconds(1))],
         &pings::NoModels,
     )
     .await
@@ -98,7 +83,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     let mut writer = app.conn().await;
     let staged = pings::stage_batch(
         &mut writer,
-        &[ping_at(&hb, deadline + Duration::milliseconds(1))],
+        &[success_ping(&hb, deadline + Duration::milliseconds(1))],
         &pings::NoModels,
     )
     .await

@@ -7,9 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
-use lifeline_cadence::{HistoryPing, Model, Strategy, Unusual};
+use lifeline_analyzer::{learning, training};
+use lifeline_cadence::{Model, Strategy};
 use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule, TimeZoneName, UserId};
-use lifeline_store::ai_models::{self, NewModel};
+use lifeline_store::ai_models;
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::{TeamScope, accounts, audit, teams, users};
 use lifeline_testkit::{Page, TestWeb, WebClient};
@@ -175,44 +176,23 @@ async fn audited(web: &TestWeb, scope: &TeamScope, action: &str) -> Vec<(String,
 async fn train_and_save(web: &TestWeb, hb: &Heartbeat) -> Model {
     let mut conn = web.db.conn().await;
     let now = Utc::now();
-    let history: Vec<HistoryPing> = ai_models::history(&conn, hb.id, now - Duration::days(21))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| HistoryPing {
-            at: p.at,
-            kind: p.kind,
-            body_size: p.body_size,
-        })
-        .collect();
+    let (history, unusual) = training::read_window(&conn, hb.id, now).await.unwrap();
     let model = Model::train(
         &history,
-        &Unusual::default(),
+        &unusual,
         TimeZoneName::UTC.tz(),
         now,
         Strategy::Combined,
     )
     .expect("hourly pings over days train a model");
     let fixed = hb.schedule();
-    let last = history.last().unwrap().at;
-    let e = model.expect_after(last, fixed, None);
-    let new = NewModel {
-        version: lifeline_cadence::VERSION,
-        trained_at: model.trained_at,
-        samples: i32::try_from(model.pings_used).unwrap(),
-        window_from: model.window_from,
-        window_until: model.window_until,
-        window_low_secs: (e.expected_from - last).num_seconds() as f64,
-        window_high_secs: (e.expected_by - last).num_seconds() as f64,
-        params: serde_json::to_value(&model).unwrap(),
-    };
     let learned = model.clone();
     let saved = ai_models::save_trained(
         &mut conn,
         hb.id,
-        Some(new),
+        Some(training::new_model(&model).unwrap()),
         now + Duration::days(1),
-        move |timing| lifeline_analyzer::learning::relearn(timing, Some(&learned), fixed, now, &[]),
+        move |timing| learning::relearn(timing, Some(&learned), fixed, now, &history),
     )
     .await
     .unwrap();

@@ -262,8 +262,8 @@ impl HeartbeatTiming {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{kinds, t};
     use crate::LearnedCadence;
+    use crate::test_support::{kinds, t};
     use proptest::prelude::*;
 
     fn hourly() -> Schedule {

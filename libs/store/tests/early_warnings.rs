@@ -13,10 +13,10 @@ use lifeline_domain::{
 use lifeline_store::channels::{self, NewChannel};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::notifications;
-use lifeline_store::pings::{self, NewPing};
+use lifeline_store::pings;
 use lifeline_store::schema::{heartbeats as hb_table, incidents, notifications as outbox};
 use lifeline_store::{StoreError, TeamScope, deadlines, teams};
-use lifeline_testkit::TestDb;
+use lifeline_testkit::{TestDb, success_ping};
 
 /// 2026-11-25 00:00 UTC: 01:00 in Paris, where the team is.
 fn last_ping() -> DateTime<Utc> {
@@ -109,18 +109,7 @@ impl Fixture {
     /// A success ping through the ping write path, received at `at`.
     async fn ping(&self, at: DateTime<Utc>) {
         let mut conn = self.conn().await;
-        let ping = NewPing {
-            heartbeat: self.hb.id,
-            team: self.scope.team_id(),
-            received_at: at,
-            kind: PingKind::Success,
-            exit_code: None,
-            method: "GET",
-            remote_addr: None,
-            user_agent: None,
-            body_size: 0,
-            detail: None,
-        };
+        let ping = success_ping(&self.hb, at);
         let staged = pings::stage_batch(&mut conn, &[ping], &pings::NoModels)
             .await
             .unwrap();

@@ -271,3 +271,23 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// A plain `GET` success ping of `hb`, received at `at`, as the ping API would store it: for
+/// tests that drive the store's ping path directly.
+pub fn success_ping(
+    hb: &lifeline_store::heartbeats::Heartbeat,
+    at: chrono::DateTime<chrono::Utc>,
+) -> lifeline_store::pings::NewPing {
+    lifeline_store::pings::NewPing {
+        heartbeat: hb.id,
+        team: hb.team_id,
+        received_at: at,
+        kind: lifeline_domain::PingKind::Success,
+        exit_code: None,
+        method: "GET",
+        remote_addr: None,
+        user_agent: None,
+        body_size: 0,
+        detail: None,
+    }
+}

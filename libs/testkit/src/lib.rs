@@ -35,7 +35,7 @@ pub use smtp::{Mail, SmtpMode, SmtpServer};
 pub use wait::{PATIENCE, wait_for, wait_until};
 
 #[cfg(feature = "db")]
-pub use db::TestDb;
+pub use db::{TestDb, success_ping};
 
 #[cfg(feature = "app")]
 pub use app::{TestApp, local_settings};
