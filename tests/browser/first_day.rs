@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use lifeline_domain::Plan;
-use lifeline_store::teams;
+use lifeline_store::{billing, teams};
 use lifeline_testkit::{SmtpMode, SmtpServer, TestApp, wait_for, wait_until};
 use reqwest::StatusCode;
 
@@ -88,7 +88,7 @@ async fn a_new_team_monitors_its_first_job() {
             .await
             .unwrap()
             .expect("the signed-up team");
-        teams::set_plan(&mut conn, team.id, Plan::Premium)
+        billing::set_plan_by_operator(&mut conn, team.id, Plan::Premium)
             .await
             .unwrap();
     }

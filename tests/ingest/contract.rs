@@ -473,7 +473,7 @@ async fn history_is_scoped_to_the_team_and_its_retention() {
         heartbeats::find(&mut conn, &other_team, hb.id).await,
         Err(lifeline_store::StoreError::NotFound)
     ));
-    lifeline_store::teams::set_plan(&mut conn, scope.team_id(), Plan::Premium)
+    lifeline_store::billing::set_plan_by_operator(&mut conn, scope.team_id(), Plan::Premium)
         .await
         .unwrap();
     let upgraded = lifeline_store::TeamScope::for_operator(&mut conn, scope.team_id())

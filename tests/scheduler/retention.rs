@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use lifeline_domain::{Plan, TeamId};
-use lifeline_store::{TeamScope, pings, teams};
+use lifeline_store::{TeamScope, billing, pings};
 use tokio::sync::watch;
 
 use lifeline_testkit::TestApp;
@@ -74,7 +74,9 @@ async fn each_plan_keeps_its_history_and_a_downgrade_hides_the_rest_at_once() {
     let (_, _, _, hb) = &made[3];
     let team = TeamId::from_uuid(hb.team_id.as_uuid());
     let mut conn = app.conn().await;
-    teams::set_plan(&mut conn, team, Plan::Free).await.unwrap();
+    billing::set_plan_by_operator(&mut conn, team, Plan::Free)
+        .await
+        .unwrap();
     let scope = TeamScope::for_operator(&mut conn, team).await.unwrap();
     assert_eq!(pings::count(&mut conn, &scope, hb.id).await.unwrap(), 2);
     let recent = pings::recent(&mut conn, &scope, hb.id, 100).await.unwrap();

@@ -12,7 +12,7 @@ use lifeline_cadence::{Model, Strategy};
 use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule, TimeZoneName, UserId};
 use lifeline_store::ai_models;
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
-use lifeline_store::{TeamScope, accounts, audit, teams, users};
+use lifeline_store::{TeamScope, accounts, audit, billing, users};
 use lifeline_testkit::{Page, TestWeb, WebClient};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -29,7 +29,9 @@ async fn owner_on(web: &TestWeb, email: &str, plan: Plan) -> (WebClient, TeamSco
         .unwrap()
         .unwrap();
     let team = accounts::memberships(&mut conn, user).await.unwrap()[0].team_id;
-    teams::set_plan(&mut conn, team, plan).await.unwrap();
+    billing::set_plan_by_operator(&mut conn, team, plan)
+        .await
+        .unwrap();
     let scope = TeamScope::for_operator(&mut conn, team).await.unwrap();
     (browser, scope, user)
 }
@@ -236,7 +238,7 @@ async fn ai_mode_is_refused_on_standard_and_turned_on_with_premium() {
     assert_eq!(columns.model_due_at, None);
 
     // Premium: the switch is there, and turns AI mode on.
-    teams::set_plan(&mut web.db.conn().await, scope.team_id(), Plan::Premium)
+    billing::set_plan_by_operator(&mut web.db.conn().await, scope.team_id(), Plan::Premium)
         .await
         .unwrap();
     let page = browser.get(&path).await;
@@ -560,9 +562,12 @@ async fn a_downgrade_turns_ai_heartbeats_back_to_fixed_with_a_notice() {
     let plain = heartbeat(&web, &scope, "plain-job", 600, 60).await;
     let last = hb.timing.last_ping_at.unwrap();
 
-    let mut turned_off = teams::set_plan(&mut web.db.conn().await, scope.team_id(), Plan::Standard)
-        .await
-        .unwrap();
+    let mut turned_off =
+        billing::set_plan_by_operator(&mut web.db.conn().await, scope.team_id(), Plan::Standard)
+            .await
+            .unwrap()
+            .expect("premium to standard is a change")
+            .ai_turned_off;
     turned_off.sort();
     let mut expected = vec![hb.id, young.id];
     expected.sort();
@@ -611,7 +616,7 @@ async fn a_downgrade_turns_ai_heartbeats_back_to_fixed_with_a_notice() {
     assert!(!page.contains("data-ai-off"));
 
     // Back on Premium, switching it on again ends the notice.
-    teams::set_plan(&mut web.db.conn().await, scope.team_id(), Plan::Premium)
+    billing::set_plan_by_operator(&mut web.db.conn().await, scope.team_id(), Plan::Premium)
         .await
         .unwrap();
     assert_eq!(

@@ -5,7 +5,7 @@ use diesel_async::SimpleAsyncConnection;
 use lifeline_domain::{Email, HeartbeatName, Plan, Role, Schedule};
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::history::{self, PingCursor};
-use lifeline_store::{TeamScope, accounts, teams, users};
+use lifeline_store::{TeamScope, accounts, billing, teams, users};
 use lifeline_testkit::{PATIENCE, Page, TestDb, TestWeb, WebClient, local_settings, wait_until};
 use reqwest::StatusCode;
 
@@ -24,7 +24,9 @@ async fn owner_with_heartbeat(
     browser.sign_up(email, PASSWORD, team).await;
     let mut conn = web.db.conn().await;
     let found = teams::find_by_name(&mut conn, team).await.unwrap().unwrap();
-    teams::set_plan(&mut conn, found.id, plan).await.unwrap();
+    billing::set_plan_by_operator(&mut conn, found.id, plan)
+        .await
+        .unwrap();
     let scope = TeamScope::for_operator(&mut conn, found.id).await.unwrap();
     let hb = heartbeats::create(
         &mut conn,
@@ -514,7 +516,7 @@ async fn history_stops_at_the_plans_retention() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     // On the premium plan, 90 days are offered and honoured, and the old pings show.
-    teams::set_plan(&mut conn, scope.team_id(), Plan::Premium)
+    billing::set_plan_by_operator(&mut conn, scope.team_id(), Plan::Premium)
         .await
         .unwrap();
     let page = browser.get(&format!("{path}?range=90d")).await;

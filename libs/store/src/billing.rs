@@ -79,17 +79,21 @@ pub struct EventRef<'a> {
     pub created: DateTime<Utc>,
 }
 
-/// The team's plan, its row locked until the transaction ends.
-async fn lock_plan(conn: &mut PgConn, team: TeamId) -> Result<Plan, StoreError> {
-    let plan: String = teams::table
+/// The team's plan and the `created` time of the last subscription state applied, its row
+/// locked until the transaction ends.
+async fn lock_plan(
+    conn: &mut PgConn,
+    team: TeamId,
+) -> Result<(Plan, Option<DateTime<Utc>>), StoreError> {
+    let (plan, applied): (String, Option<DateTime<Utc>>) = teams::table
         .find(team.as_uuid())
-        .select(teams::plan)
+        .select((teams::plan, teams::subscription_state_at))
         .for_update()
         .first(conn)
         .await
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    stored(&plan)
+    Ok((stored(&plan)?, applied))
 }
 
 /// Moves a locked team from `from` to `to` (nothing when they are equal), inside the caller's
@@ -137,7 +141,7 @@ pub async fn set_plan_by_operator(
     plan: Plan,
 ) -> Result<Option<PlanChanged>, StoreError> {
     conn.transaction::<_, StoreError, _>(async move |conn| {
-        let from = lock_plan(conn, team).await?;
+        let (from, _) = lock_plan(conn, team).await?;
         diesel::update(teams::table.find(team.as_uuid()))
             .set((
                 teams::next_plan.eq(None::<String>),
@@ -268,12 +272,7 @@ pub async fn apply_subscription(
         let Some(team) = team else {
             return Ok(EventOutcome::UnknownTeam);
         };
-        let current = lock_plan(conn, team).await?;
-        let applied: Option<DateTime<Utc>> = teams::table
-            .find(team.as_uuid())
-            .select(teams::subscription_state_at)
-            .first(conn)
-            .await?;
+        let (current, applied) = lock_plan(conn, team).await?;
         if !is_newer(applied, event.created) {
             return Ok(EventOutcome::Stale);
         }
@@ -333,7 +332,6 @@ pub async fn record_payment(
         let Some(team) = team else {
             return Ok(EventOutcome::UnknownTeam);
         };
-        lock_plan(conn, team).await?;
         diesel::update(teams::table.find(team.as_uuid()))
             .set(teams::payment_failed_at.eq(failed.then_some(event.created)))
             .execute(conn)

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use lifeline_domain::{HeartbeatId, Plan, Role, TeamId, TeamName, TimeZoneName, UserId};
+use lifeline_domain::{Plan, Role, TeamId, TeamName, TimeZoneName, UserId};
 use serde::Serialize;
 
 use crate::audit::Actor;
@@ -67,22 +67,6 @@ pub async fn find_by_name(conn: &mut PgConn, name: &str) -> Result<Option<Team>,
         .optional()?
         .map(Team::try_from)
         .transpose()
-}
-
-/// The operator changes a team's plan (`billing::set_plan_by_operator`, the one place plans
-/// change). History beyond the new plan's retention becomes invisible at once because every
-/// history query reads the plan through the scope. A plan without AI heartbeats turns the
-/// team's AI heartbeats back to fixed mode in the same transaction (`ai::follow_plan`); returns
-/// those heartbeats, whose deadlines may have moved earlier (the caller wakes the scheduler).
-pub async fn set_plan(
-    conn: &mut PgConn,
-    team: TeamId,
-    plan: Plan,
-) -> Result<Vec<HeartbeatId>, StoreError> {
-    Ok(crate::billing::set_plan_by_operator(conn, team, plan)
-        .await?
-        .map(|changed| changed.ai_turned_off)
-        .unwrap_or_default())
 }
 
 /// A team as the operator sees it (`lifeline admin team show`).
