@@ -3,10 +3,12 @@
 //! the real scheduler loops, deliveries to a real local webhook receiver.
 
 use chrono::{Duration, Utc};
-use lifeline_domain::{Cadence, LearnedCadence, Plan, Schedule, Status, TimeZoneName};
-use lifeline_store::heartbeats::{self, Heartbeat};
+use lifeline_domain::{
+    Cadence, HeartbeatTiming, LearnedCadence, Plan, Schedule, Status, TimeZoneName,
+};
+use lifeline_store::heartbeats::Heartbeat;
 use lifeline_store::wake::{self, Wake};
-use lifeline_store::{TeamScope, redis_conn, teams};
+use lifeline_store::{TeamScope, ai_models, redis_conn, teams};
 use lifeline_testkit::{HttpServer, PATIENCE, TestApp};
 
 use crate::{reason, settled};
@@ -36,16 +38,19 @@ async fn pinged_ai_heartbeat(app: &TestApp, hook: &HttpServer) -> (TeamScope, He
 /// What the analyzer does once it has trained a model: store the learned cadence (counted from
 /// the last ping) and wake the scheduler, whose deadline moved earlier.
 async fn learn(app: &TestApp, scope: &TeamScope, hb: &Heartbeat, cadence: Cadence) -> Heartbeat {
-    let learned = heartbeats::relearn(&mut app.conn().await, scope, hb.id, cadence)
+    let next = Utc::now() + Duration::days(1);
+    let recount = |t: &HeartbeatTiming| t.decide_relearn(cadence, Utc::now());
+    ai_models::save_trained(&mut app.conn().await, hb.id, None, next, recount)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("an AI heartbeat");
     let mut redis = redis_conn::connect(&app.db.settings).unwrap();
     let woken = Wake {
         deadlines: true,
         deliveries: false,
     };
     wake::publish(&mut redis, &app.keys(), woken).await;
-    learned
+    app.reload(scope, hb.id).await
 }
 
 /// Usually within `expected` seconds of the last ping, warned after `warn`, down after `down`.

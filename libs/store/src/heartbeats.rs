@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
-    Cadence, ChannelId, Decision, HeartbeatId, HeartbeatMode, HeartbeatName, HeartbeatTiming,
-    PingToken, RunLimits, Schedule, Status, TeamId, TimeZoneName,
+    ChannelId, Decision, HeartbeatId, HeartbeatMode, HeartbeatName, HeartbeatTiming, PingToken,
+    RunLimits, Schedule, Status, TeamId, TimeZoneName,
 };
 use serde::Serialize;
 
@@ -406,38 +406,6 @@ pub async fn resume(
     id: HeartbeatId,
 ) -> Result<Heartbeat, StoreError> {
     change_timing(conn, scope, id, HeartbeatTiming::decide_resume).await
-}
-
-/// An AI heartbeat's model was trained, or went away (`Cadence::Fixed`): the current period's
-/// deadlines are counted again from the last ping with `cadence` (`decide_relearn`), an early
-/// warning that the new expectations put back in the future ends quietly, and the learned
-/// deadlines are stored for the scheduler and for the next ping, which keeps them until a model
-/// says otherwise. The heartbeat's own schedule stays the fallback, whatever `cadence` carries.
-/// A learned cadence for a heartbeat not in AI mode is refused. The caller wakes the scheduler
-/// when the returned heartbeat's next check moved earlier.
-pub async fn relearn(
-    conn: &mut PgConn,
-    scope: &TeamScope,
-    id: HeartbeatId,
-    cadence: Cadence,
-) -> Result<Heartbeat, StoreError> {
-    update(
-        conn,
-        scope,
-        id,
-        HeartbeatChanges::default(),
-        move |current, now| {
-            if cadence.learned().is_some() && current.mode != HeartbeatMode::Ai {
-                return Err(StoreError::Invalid(format!(
-                    "heartbeat {} is in {} mode: only an AI heartbeat has a learned cadence",
-                    current.id, current.mode
-                )));
-            }
-            let cadence = cadence.with_fixed(current.schedule());
-            Ok(Some(current.timing.decide_relearn(cadence, now)))
-        },
-    )
-    .await
 }
 
 /// Lets the domain decide about one heartbeat under a row lock, and writes the decision.

@@ -15,7 +15,7 @@ use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::notifications;
 use lifeline_store::pings;
 use lifeline_store::schema::{heartbeats as hb_table, incidents, notifications as outbox};
-use lifeline_store::{StoreError, TeamScope, deadlines, teams};
+use lifeline_store::{TeamScope, ai_models, deadlines, teams};
 use lifeline_testkit::{TestDb, success_ping};
 
 /// 2026-11-25 00:00 UTC: 01:00 in Paris, where the team is.
@@ -96,10 +96,20 @@ impl Fixture {
         }
         let fixture = Fixture { db, scope, hb };
         fixture.ping(last_ping()).await;
-        let hb = heartbeats::relearn(&mut conn, &fixture.scope, fixture.hb.id, learned())
-            .await
-            .unwrap();
+        let hb = fixture.relearn(learned()).await.expect("an AI heartbeat");
         Fixture { hb, ..fixture }
+    }
+
+    /// Counts the heartbeat's deadlines again with `cadence`, as the analyzer does after
+    /// training (or when the model goes away); `None` when the heartbeat is not in AI mode.
+    async fn relearn(&self, cadence: Cadence) -> Option<Heartbeat> {
+        let mut conn = self.conn().await;
+        let next = Utc::now() + Duration::days(1);
+        let recount = |t: &HeartbeatTiming| t.decide_relearn(cadence, Utc::now());
+        ai_models::save_trained(&mut conn, self.hb.id, None, next, recount)
+            .await
+            .unwrap()?;
+        Some(self.reload().await)
     }
 
     async fn conn(&self) -> AsyncPgConnection {
@@ -201,14 +211,7 @@ async fn a_learned_timing_is_stored_and_read_back_equal() {
     assert_eq!(after.timing.due_at, Some(next + minutes(115)));
 
     // The model goes away: back to the fixed schedule, the learned columns cleared.
-    let fixed = heartbeats::relearn(
-        &mut f.conn().await,
-        &f.scope,
-        f.hb.id,
-        Cadence::Fixed(daily()),
-    )
-    .await
-    .unwrap();
+    let fixed = f.relearn(Cadence::Fixed(daily())).await.unwrap();
     assert_eq!(fixed.timing.cadence, Cadence::Fixed(daily()));
     assert_eq!(fixed.timing.due_at, Some(next + Duration::days(1)));
     let learned_columns: (Option<DateTime<Utc>>, Option<i32>) = hb_table::table
@@ -231,11 +234,8 @@ async fn only_an_ai_heartbeat_takes_a_learned_cadence() {
         .unwrap();
     // Stored learned columns mean nothing in fixed mode.
     assert_eq!(f.reload().await.timing.cadence, Cadence::Fixed(daily()));
-    let refused = heartbeats::relearn(&mut conn, &f.scope, f.hb.id, learned()).await;
-    assert!(
-        matches!(refused, Err(StoreError::Invalid(ref m)) if m.contains("fixed mode")),
-        "{refused:?}"
-    );
+    assert!(f.relearn(learned()).await.is_none(), "nothing written");
+    assert_eq!(f.reload().await.timing.cadence, Cadence::Fixed(daily()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
