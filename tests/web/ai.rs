@@ -14,6 +14,8 @@ use lifeline_store::ai_models;
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::{TeamScope, accounts, audit, billing, users};
 use lifeline_testkit::{Page, TestWeb, WebClient};
+
+use crate::detail::values;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -150,16 +152,6 @@ async fn switch(browser: &mut WebClient, hb: &Heartbeat, mode: &str) -> Page {
     browser
         .post(&format!("/heartbeats/{}/mode", hb.id), &[("mode", mode)])
         .await
-}
-
-/// Every value following `marker` up to the next quote.
-fn values(html: &str, marker: &str) -> Vec<String> {
-    html.match_indices(marker)
-        .map(|(i, _)| {
-            let rest = &html[i + marker.len()..];
-            rest[..rest.find('"').unwrap()].to_owned()
-        })
-        .collect()
 }
 
 /// The audit entries with `action`, as (actor, target, detail).

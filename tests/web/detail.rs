@@ -106,7 +106,7 @@ fn mark_kinds(page: &Page) -> Vec<String> {
 }
 
 /// Every value following `marker` up to the next quote.
-fn values(html: &str, marker: &str) -> Vec<String> {
+pub(crate) fn values(html: &str, marker: &str) -> Vec<String> {
     html.match_indices(marker)
         .map(|(i, _)| {
             let rest = &html[i + marker.len()..];
