@@ -138,6 +138,11 @@ impl Browser {
         path
     }
 
+    /// The whole URL the browser is on.
+    pub async fn client_url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }

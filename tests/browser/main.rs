@@ -4,3 +4,4 @@
 
 mod driver;
 mod first_day;
+mod upgrade;

@@ -214,7 +214,7 @@ async fn ai_mode_is_refused_on_standard_and_turned_on_with_premium() {
         "{}",
         page.body
     );
-    assert!(page.contains("href=\"/team#plan\" data-upgrade"));
+    assert!(page.contains("href=\"/billing\" data-upgrade"));
     assert!(
         !page.contains("data-mode-switch=\"ai\""),
         "no switch to press"
@@ -224,7 +224,7 @@ async fn ai_mode_is_refused_on_standard_and_turned_on_with_premium() {
     assert_eq!(refused.status, StatusCode::PAYMENT_REQUIRED);
     assert!(refused.contains("AI heartbeats are part of Premium and Enterprise"));
     assert!(refused.contains("the Standard plan does not include them"));
-    assert!(refused.contains("href=\"/team#plan\""));
+    assert!(refused.contains("href=\"/billing\""));
     let columns = ai_columns(&web, &hb).await;
     assert_eq!(columns.mode, "fixed");
     assert_eq!(columns.model_due_at, None);
@@ -316,7 +316,7 @@ async fn the_api_gates_ai_mode_by_plan_with_the_upgrade_link() {
         "{message}"
     );
     let upgrade = body["error"]["upgrade_url"].as_str().unwrap();
-    assert_eq!(upgrade, format!("{}/team#plan", web.settings.public_url));
+    assert_eq!(upgrade, format!("{}/billing", web.settings.public_url));
     assert!(
         heartbeats::list(&mut web.db.conn().await, &standard)
             .await
@@ -352,7 +352,7 @@ async fn the_api_gates_ai_mode_by_plan_with_the_upgrade_link() {
         body["error"]["upgrade_url"]
             .as_str()
             .unwrap()
-            .ends_with("/team#plan")
+            .ends_with("/billing")
     );
     let (_, now) = api(&web, &key, reqwest::Method::GET, &path, None).await;
     assert_eq!(
@@ -599,7 +599,7 @@ async fn a_downgrade_turns_ai_heartbeats_back_to_fixed_with_a_notice() {
     let list = browser.get("/heartbeats").await;
     assert!(list.contains("data-ai-off"), "{}", list.body);
     assert!(list.contains(&banner), "{}", list.body);
-    assert!(list.contains("href=\"/team#plan\" data-upgrade"));
+    assert!(list.contains("href=\"/billing\" data-upgrade"));
     assert!(list.contains("young-job") && list.contains("hourly-sync"));
     let page = browser.get(&format!("/heartbeats/{}", hb.id)).await;
     assert!(page.contains(&banner), "{}", page.body);

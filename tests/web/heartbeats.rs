@@ -639,7 +639,7 @@ async fn the_free_plan_limit_names_the_plan_and_links_to_upgrading() {
         "{}",
         page.body
     );
-    assert!(page.contains(r##"href="/team#plan""##));
+    assert!(page.contains(r##"href="/billing""##));
     assert!(
         page.contains(r#"name="name" value="one more""#),
         "input kept"

@@ -4,6 +4,7 @@
 mod accounts;
 mod ai;
 mod api;
+mod billing;
 mod channels;
 mod detail;
 mod heartbeats;

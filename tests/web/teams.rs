@@ -422,7 +422,7 @@ async fn the_member_limit_counts_invitations_and_names_the_plan() {
         "{}",
         page.body
     );
-    assert!(page.contains("href=\"/team#plan\""));
+    assert!(page.contains("href=\"/billing\""));
     assert!(smtp.mails().iter().all(|m| m.rcpt_to != ["c@example.com"]));
 
     // Inviting the same address again replaces its invitation instead of taking a seat.

@@ -7,6 +7,7 @@ mod accounts;
 mod actions;
 mod api;
 mod api_keys;
+mod billing;
 mod channels;
 mod cookies;
 pub mod error;
@@ -48,7 +49,7 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("DATABASE_URL: reading the session secret: {0}")]
+    #[error("DATABASE_URL: reading the session and billing secrets: {0}")]
     Secret(lifeline_store::StoreError),
     #[error(transparent)]
     Store(#[from] lifeline_store::StoreError),
@@ -125,6 +126,12 @@ pub async fn start(
         &secret,
         chrono::Duration::from_std(settings.session_ttl).unwrap_or(chrono::Duration::days(14)),
     );
+    let billing_key = {
+        let mut conn = pool.get().await.map_err(|e| StartError::Secret(e.into()))?;
+        lifeline_store::billing::service_key(&mut conn, &lifeline_auth::secret::token())
+            .await
+            .map_err(StartError::Secret)?
+    };
     let notifier = Arc::new(Notifier::new(notify)?);
     let login_limit = LoginLimiter::new(
         redis.clone(),
@@ -158,6 +165,7 @@ pub async fn start(
         login_limit,
         reset_limit,
         revocations: Default::default(),
+        billing: billing::BillingClient::new(&settings.billing_url, billing_key),
     });
     let sync = tokio::spawn(revocations::sync(state.clone()));
 

@@ -25,6 +25,8 @@ pub struct Nav {
     pub role: Option<Role>,
     /// Which top-level section the page belongs to, to highlight it.
     pub section: &'static str,
+    /// The team's last payment failed: every page of the team says so until one succeeds.
+    pub payment_failed: bool,
 }
 
 impl Nav {
@@ -38,6 +40,10 @@ impl Nav {
             teams: m.teams.clone(),
             role: Some(m.role()),
             section,
+            payment_failed: m
+                .teams
+                .iter()
+                .any(|t| t.team_id == m.scope.team_id() && t.payment_failed),
         }
     }
 

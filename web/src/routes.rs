@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, web};
 
-use crate::{accounts, api, api_keys, channels, heartbeats, statics, teams};
+use crate::{accounts, api, api_keys, billing, channels, heartbeats, statics, teams};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteInfo {
@@ -77,6 +77,7 @@ fn declare(r: &mut Routes<'_>) {
     statics::routes(r);
     accounts::routes(r);
     teams::routes(r);
+    billing::routes(r);
     heartbeats::routes(r);
     channels::routes(r);
     api_keys::routes(r);

@@ -32,6 +32,9 @@ pub struct WebSettings {
     /// `LIFELINE_API_RATE_LIMIT`: management API calls allowed per key per minute (default
     /// 600); more are answered 429 with `Retry-After`.
     pub api_rate_limit: u32,
+    /// `LIFELINE_BILLING_URL`: where the dashboard reaches the billing service's internal API
+    /// (default `http://<LIFELINE_BILLING_ADDR>`).
+    pub billing_url: String,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -49,6 +52,7 @@ impl std::fmt::Debug for WebSettings {
             .field("login_window", &self.login_window)
             .field("workers", &self.workers)
             .field("api_rate_limit", &self.api_rate_limit)
+            .field("billing_url", &self.billing_url)
             .finish()
     }
 }
@@ -57,8 +61,12 @@ impl std::fmt::Debug for WebSettings {
 pub const MIN_SECRET_LEN: usize = 32;
 
 impl WebSettings {
-    /// `ingest_addr` gives the ping URL's default.
-    pub fn from_source(source: &Source, ingest_addr: SocketAddr) -> Result<Self, SettingError> {
+    /// `ingest_addr` gives the ping URL's default, `billing_addr` the billing service's.
+    pub fn from_source(
+        source: &Source,
+        ingest_addr: SocketAddr,
+        billing_addr: SocketAddr,
+    ) -> Result<Self, SettingError> {
         let addr = source.parsed(
             "LIFELINE_WEB_ADDR",
             SocketAddr::from(([127, 0, 0, 1], 8000)),
@@ -95,6 +103,7 @@ impl WebSettings {
             )?),
             workers: Some(source.parsed("LIFELINE_WEB_WORKERS", 0)?).filter(|&n| n > 0),
             api_rate_limit: source.at_least("LIFELINE_API_RATE_LIMIT", 600, 1)?,
+            billing_url: base("LIFELINE_BILLING_URL", format!("http://{billing_addr}"))?,
         })
     }
 
@@ -112,10 +121,12 @@ mod tests {
 
     const INGEST: SocketAddr =
         SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+    const BILLING: SocketAddr =
+        SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8082);
 
     #[test]
     fn an_empty_source_gives_the_documented_defaults() {
-        let s = WebSettings::from_source(&Source::empty(), INGEST).unwrap();
+        let s = WebSettings::from_source(&Source::empty(), INGEST, BILLING).unwrap();
         assert_eq!(s.addr, SocketAddr::from(([127, 0, 0, 1], 8000)));
         assert_eq!(s.public_url, "http://127.0.0.1:8000");
         assert_eq!(s.ping_url, "http://127.0.0.1:8080");
@@ -125,6 +136,7 @@ mod tests {
         assert_eq!(s.login_window, Duration::from_secs(900));
         assert_eq!(s.workers, None);
         assert_eq!(s.api_rate_limit, 600);
+        assert_eq!(s.billing_url, "http://127.0.0.1:8082");
         assert!(!s.secure_cookies());
     }
 
@@ -137,6 +149,7 @@ mod tests {
                 ("LIFELINE_PING_URL", "https://ping.example.com"),
             ]),
             INGEST,
+            BILLING,
         )
         .unwrap();
         assert_eq!(s.public_url, "https://lifeline.example.com");
@@ -145,6 +158,7 @@ mod tests {
         let s = WebSettings::from_source(
             &Source::from_pairs([("LIFELINE_WEB_ADDR", "127.0.0.1:9001")]),
             INGEST,
+            BILLING,
         )
         .unwrap();
         assert_eq!(s.public_url, "http://127.0.0.1:9001");
@@ -155,6 +169,7 @@ mod tests {
         let s = WebSettings::from_source(
             &Source::from_pairs([("LIFELINE_API_RATE_LIMIT", "5")]),
             INGEST,
+            BILLING,
         )
         .unwrap();
         assert_eq!(s.api_rate_limit, 5);
@@ -173,13 +188,15 @@ mod tests {
             ("LIFELINE_API_RATE_LIMIT", "lots"),
         ] {
             let err =
-                WebSettings::from_source(&Source::from_pairs([(name, value)]), INGEST).unwrap_err();
+                WebSettings::from_source(&Source::from_pairs([(name, value)]), INGEST, BILLING)
+                    .unwrap_err();
             assert!(err.to_string().contains(name), "{name}: {err}");
         }
         let long = "x".repeat(40);
         let err = WebSettings::from_source(
             &Source::from_pairs([("LIFELINE_SESSION_SECRET", "short")]),
             INGEST,
+            BILLING,
         )
         .unwrap_err();
         assert!(
@@ -189,7 +206,8 @@ mod tests {
         assert!(
             WebSettings::from_source(
                 &Source::from_pairs([("LIFELINE_SESSION_SECRET", long.as_str())]),
-                INGEST
+                INGEST,
+                BILLING
             )
             .is_ok()
         );

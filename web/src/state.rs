@@ -23,6 +23,8 @@ pub struct AppState {
     /// Password reset requests, per address asked for and per client address.
     pub reset_limit: LoginLimiter,
     pub revocations: crate::revocations::RedisCopy,
+    /// The billing service, which alone talks to Stripe.
+    pub billing: crate::billing::BillingClient,
 }
 
 impl AppState {

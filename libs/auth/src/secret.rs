@@ -17,6 +17,13 @@ pub fn digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// Whether a presented secret is the expected one, in time that does not depend on where they
+/// differ (a bearer key checked byte by byte would leak its prefix through timing).
+pub fn same(presented: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +39,14 @@ mod tests {
         );
         assert_eq!(digest(&a), digest(&a));
         assert_ne!(digest(&a), digest(&b));
+    }
+
+    #[test]
+    fn only_the_same_secret_is_the_same() {
+        let a = token();
+        assert!(same(&a, &a.clone()));
+        assert!(!same(&a[..42], &a));
+        assert!(!same(&token(), &a));
+        assert!(!same("", ""), "an empty key never matches");
     }
 }

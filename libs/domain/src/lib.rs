@@ -6,6 +6,7 @@
 
 pub mod alerting;
 pub mod billing;
+pub mod billing_service;
 pub mod cadence;
 pub mod deadline;
 pub mod decision;

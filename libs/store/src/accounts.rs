@@ -25,6 +25,8 @@ pub struct Membership {
     pub team_name: String,
     pub plan: Plan,
     pub role: Role,
+    /// Stripe could not take the team's last payment (cleared by the next one that succeeds).
+    pub payment_failed: bool,
 }
 
 /// Creates a user with a password and their first team, which they own. An address that already
@@ -121,20 +123,27 @@ pub async fn set_password(conn: &mut PgConn, id: UserId, hash: &str) -> Result<(
 
 /// The teams a user belongs to, by name.
 pub async fn memberships(conn: &mut PgConn, user: UserId) -> Result<Vec<Membership>, StoreError> {
-    let rows: Vec<(uuid::Uuid, String, String, String)> = memberships::table
+    let rows: Vec<(uuid::Uuid, String, String, String, bool)> = memberships::table
         .inner_join(teams::table)
         .filter(memberships::user_id.eq(user.as_uuid()))
         .order((teams::name, teams::id))
-        .select((teams::id, teams::name, teams::plan, memberships::role))
+        .select((
+            teams::id,
+            teams::name,
+            teams::plan,
+            memberships::role,
+            teams::payment_failed_at.is_not_null(),
+        ))
         .load(conn)
         .await?;
     rows.into_iter()
-        .map(|(id, name, plan, role)| {
+        .map(|(id, name, plan, role, payment_failed)| {
             Ok(Membership {
                 team_id: TeamId::from_uuid(id),
                 team_name: name,
                 plan: stored(&plan)?,
                 role: stored(&role)?,
+                payment_failed,
             })
         })
         .collect()

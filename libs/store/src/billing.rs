@@ -395,6 +395,16 @@ pub struct BillingState {
     pub payment_failed_at: Option<DateTime<Utc>>,
 }
 
+/// The billing state of a member's team (the dashboard's billing page).
+pub async fn state_of(
+    conn: &mut PgConn,
+    scope: &crate::TeamScope,
+) -> Result<BillingState, StoreError> {
+    state(conn, scope.team_id()).await
+}
+
+/// The billing state of any team: for the operator and the billing service, which act for the
+/// installation rather than a member.
 pub async fn state(conn: &mut PgConn, team: TeamId) -> Result<BillingState, StoreError> {
     type Row = (
         String,
@@ -428,6 +438,36 @@ pub async fn state(conn: &mut PgConn, team: TeamId) -> Result<BillingState, Stor
     })
 }
 
+/// Who hears that a customer's payment failed: its team, the team's name and plan, and the
+/// owners' addresses. `None` when no team has this customer.
+pub async fn payment_contacts(
+    conn: &mut PgConn,
+    customer: &str,
+) -> Result<Option<PaymentContacts>, StoreError> {
+    let Some(team) = team_of(conn, Some(customer), None).await? else {
+        return Ok(None);
+    };
+    let (name, plan): (String, String) = teams::table
+        .find(team.as_uuid())
+        .select((teams::name, teams::plan))
+        .first(conn)
+        .await?;
+    Ok(Some(PaymentContacts {
+        team,
+        name,
+        plan: stored(&plan)?,
+        owners: owner_emails(conn, team).await?,
+    }))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentContacts {
+    pub team: TeamId,
+    pub name: String,
+    pub plan: Plan,
+    pub owners: Vec<String>,
+}
+
 /// The owners' addresses, for the payment-failure email.
 pub async fn owner_emails(conn: &mut PgConn, team: TeamId) -> Result<Vec<String>, StoreError> {
     Ok(memberships::table
@@ -437,5 +477,23 @@ pub async fn owner_emails(conn: &mut PgConn, team: TeamId) -> Result<Vec<String>
         .order(users::email)
         .select(users::email)
         .load(conn)
+        .await?)
+}
+
+/// The installation's billing key: the secret the dashboard presents to the billing service's
+/// internal API. Made once (from `fresh`, by whichever service starts first) and kept in
+/// Postgres, so every process of the installation shares it without configuration.
+pub async fn service_key(conn: &mut PgConn, fresh: &str) -> Result<String, StoreError> {
+    let key = crate::accounts::server_secret(conn, "billing", fresh.as_bytes()).await?;
+    // Made from text (a random token), so it reads back as the same text.
+    Ok(String::from_utf8_lossy(&key).into_owned())
+}
+
+/// How many teams have a plan change scheduled for the end of their period (for `/readyz`).
+pub async fn due_count(conn: &mut PgConn) -> Result<i64, StoreError> {
+    Ok(teams::table
+        .filter(teams::plan_ends_at.is_not_null())
+        .count()
+        .get_result(conn)
         .await?)
 }

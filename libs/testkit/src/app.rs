@@ -32,6 +32,8 @@ pub struct TestApp {
     pub web: Option<lifeline_web::Running>,
     /// The analyzer, when a test started it (`start_analyzer`).
     pub analyzer: Option<lifeline_analyzer::Running>,
+    /// Billing, when a test started it (`start_web_and_billing`).
+    pub billing: Option<lifeline_billing::Running>,
     pub base: String,
     pub http: reqwest::Client,
 }
@@ -71,6 +73,7 @@ impl TestApp {
             scheduler: None,
             web: None,
             analyzer: None,
+            billing: None,
             base,
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -216,6 +219,9 @@ impl TestApp {
         if let Some(running) = self.analyzer.take() {
             running.stop().await;
         }
+        if let Some(running) = self.billing.take() {
+            running.stop().await.unwrap();
+        }
     }
 
     /// Starts the analyzer (training on schedule) in this process, on `self.store`.
@@ -236,6 +242,47 @@ impl TestApp {
     pub async fn start_web(&mut self, smtp_url: Option<String>) -> String {
         let settings = crate::web::web_settings(&self.base);
         let notify = crate::web::notify_settings(&settings.public_url, smtp_url);
+        self.start_web_with(settings, notify).await
+    }
+
+    /// Starts billing — against `stripe`, or without Stripe settings when `None` — and the
+    /// dashboard that calls it, with mail (invitations, failed payments) to `smtp_url`; returns
+    /// the dashboard's base URL. Billing's address is in `billing_base()`.
+    pub async fn start_web_and_billing(
+        &mut self,
+        stripe: Option<&crate::FakeStripe>,
+        smtp_url: Option<String>,
+    ) -> String {
+        let mut settings = crate::web::web_settings(&self.base);
+        let notify = crate::web::notify_settings(&settings.public_url, smtp_url);
+        let billing = lifeline_billing::BillingSettings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            stripe: stripe.map(crate::stripe::FakeStripe::settings),
+            check_every: Duration::from_millis(200),
+        };
+        let running = lifeline_billing::start(
+            billing,
+            self.store.clone(),
+            notify.clone(),
+            lifeline_ops::prometheus(),
+        )
+        .await
+        .unwrap();
+        settings.billing_url = format!("http://{}", running.addr);
+        self.billing = Some(running);
+        self.start_web_with(settings, notify).await
+    }
+
+    /// `http://127.0.0.1:PORT` of billing (the webhook and the dashboard's internal API).
+    pub fn billing_base(&self) -> String {
+        format!("http://{}", self.billing.as_ref().unwrap().addr)
+    }
+
+    async fn start_web_with(
+        &mut self,
+        settings: lifeline_web::WebSettings,
+        notify: lifeline_notify::NotifySettings,
+    ) -> String {
         let running = lifeline_web::start(settings, self.store.clone(), notify)
             .await
             .unwrap();

@@ -3,6 +3,8 @@
 //! - [`wait`]: condition waits that replace fixed sleeps;
 //! - [`http`] and [`smtp`]: small real servers on 127.0.0.1 that record what they receive (the
 //!   webhook/Slack receiver and the mail server);
+//! - [`stripe`]: a fake Stripe API (Checkout and portal sessions, and their pages) and Stripe's
+//!   webhook signature;
 //! - [`chaos`]: a TCP proxy that cuts the link to Postgres or Redis on demand;
 //! - with feature `db`, [`db`]: a database and Redis prefix of each test's own;
 //! - with feature `app` (the default), [`app`]: the services running in the test's process, and
@@ -17,6 +19,7 @@ pub mod chaos;
 pub mod engines;
 pub mod http;
 pub mod smtp;
+pub mod stripe;
 pub mod wait;
 
 #[cfg(feature = "db")]
@@ -32,6 +35,7 @@ pub mod web;
 pub use chaos::{ChaosProxy, free_port, via};
 pub use http::{HttpServer, Reply, Request};
 pub use smtp::{Mail, SmtpMode, SmtpServer};
+pub use stripe::FakeStripe;
 pub use wait::{PATIENCE, wait_for, wait_until};
 
 #[cfg(feature = "db")]

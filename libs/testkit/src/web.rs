@@ -35,6 +35,8 @@ pub fn web_settings(ping_url: &str) -> WebSettings {
         login_window: Duration::from_secs(900),
         workers: Some(2),
         api_rate_limit: 600,
+        // No billing service unless a test starts one (`TestApp::start_billing`).
+        billing_url: "http://127.0.0.1:1".to_owned(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! of them it refuses to start, naming the one that is missing.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use lifeline_domain::Plan;
 use lifeline_settings::{SettingError, Source};
@@ -13,6 +14,9 @@ pub struct BillingSettings {
     /// `127.0.0.1:8082`).
     pub addr: SocketAddr,
     pub stripe: Option<StripeSettings>,
+    /// `LIFELINE_BILLING_CHECK_SECS`: how often plan changes due at the end of a paid period
+    /// are looked for (default 60).
+    pub check_every: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +75,13 @@ impl BillingSettings {
                 )?,
             })
         };
-        Ok(Self { addr, stripe })
+        let check_every =
+            Duration::from_secs(source.at_least("LIFELINE_BILLING_CHECK_SECS", 60u64, 1)?);
+        Ok(Self {
+            addr,
+            stripe,
+            check_every,
+        })
     }
 }
 
@@ -108,6 +118,7 @@ mod tests {
         let s = BillingSettings::from_source(&Source::empty()).unwrap();
         assert_eq!(s.addr, SocketAddr::from(([127, 0, 0, 1], 8082)));
         assert!(s.stripe.is_none());
+        assert_eq!(s.check_every, Duration::from_secs(60));
     }
 
     #[test]

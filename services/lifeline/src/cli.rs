@@ -25,6 +25,9 @@ pub enum Command {
     Scheduler,
     /// Run the team dashboard and the management API.
     Web,
+    /// Run billing: the Stripe webhook, the dashboard's Checkout and portal sessions, and plan
+    /// changes at the end of paid periods.
+    Billing,
     /// Run every service in one process (single-node install).
     All,
     /// Create (or find) the demo team, user and heartbeat, and print its ping URL.

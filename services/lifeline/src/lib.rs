@@ -39,6 +39,7 @@ pub struct Roles {
     pub scheduler: bool,
     pub web: bool,
     pub analyzer: bool,
+    pub billing: bool,
 }
 
 impl Roles {
@@ -47,18 +48,21 @@ impl Roles {
         scheduler: true,
         web: true,
         analyzer: true,
+        billing: true,
     };
     pub const NONE: Roles = Roles {
         ingest: false,
         scheduler: false,
         web: false,
         analyzer: false,
+        billing: false,
     };
 }
 
-/// `lifeline ingest`, `lifeline scheduler`, `lifeline web`, `lifeline analyzer` and `lifeline all`: start the
-/// services, run until SIGINT or SIGTERM, then shut down gracefully (pings in flight are
-/// committed and answered, notifications being sent are recorded, pages being served finish).
+/// `lifeline ingest`, `lifeline scheduler`, `lifeline web`, `lifeline analyzer`, `lifeline billing`
+/// and `lifeline all`: start the services, run until SIGINT or SIGTERM, then shut down gracefully
+/// (pings in flight are committed and answered, notifications being sent are recorded, pages and
+/// Stripe events being served finish).
 pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     migrate(&settings, false).await?;
     let ingest = if roles.ingest {
@@ -95,6 +99,26 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     } else {
         None
     };
+    let billing = if roles.billing {
+        let metrics = lifeline_ops::prometheus();
+        let running = lifeline_billing::start(
+            settings.billing.clone(),
+            settings.store.clone(),
+            settings.scheduler.notify.clone(),
+            metrics,
+        )
+        .await
+        .context("starting billing")?;
+        tracing::info!(
+            addr = %running.addr,
+            "billing listening; Stripe posts events to http://{}{}",
+            running.addr,
+            lifeline_billing::WEBHOOK_PATH
+        );
+        Some(running)
+    } else {
+        None
+    };
     let web = if roles.web {
         let web = lifeline_web::start(
             settings.web.clone(),
@@ -125,6 +149,9 @@ pub async fn serve(settings: Settings, roles: Roles) -> anyhow::Result<()> {
     }
     if let Some(analyzer) = analyzer {
         analyzer.stop().await;
+    }
+    if let Some(billing) = billing {
+        billing.stop().await.context("stopping billing")?;
     }
     tracing::info!("stopped");
     Ok(())

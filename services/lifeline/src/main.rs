@@ -53,6 +53,13 @@ async fn main() -> std::process::ExitCode {
             };
             lifeline::serve(settings, roles).await
         }
+        Command::Billing => {
+            let roles = Roles {
+                billing: true,
+                ..Roles::NONE
+            };
+            lifeline::serve(settings, roles).await
+        }
         Command::All => lifeline::serve(settings, Roles::ALL).await,
         Command::Demo { output } => lifeline::demo::run(&settings, output).await,
         Command::Admin(cmd) => lifeline::admin::run(&settings, cmd).await,

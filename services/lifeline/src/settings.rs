@@ -2,6 +2,7 @@
 //! bad value anywhere stops start-up before anything connects or binds.
 
 use lifeline_analyzer::AnalyzerSettings;
+use lifeline_billing::BillingSettings;
 use lifeline_ingest::IngestSettings;
 use lifeline_scheduler::SchedulerSettings;
 use lifeline_settings::{SettingError, Source};
@@ -19,13 +20,15 @@ pub struct Settings {
     /// alert links point at) and `LIFELINE_PING_URL` (the ping API, the base of ping URLs).
     pub web: WebSettings,
     pub analyzer: AnalyzerSettings,
+    pub billing: BillingSettings,
 }
 
 impl Settings {
     pub fn from_source(source: &Source) -> Result<Self, SettingError> {
         let store = StoreSettings::from_source(source)?;
         let ingest = IngestSettings::from_source(source)?;
-        let web = WebSettings::from_source(source, ingest.addr)?;
+        let billing = BillingSettings::from_source(source)?;
+        let web = WebSettings::from_source(source, ingest.addr, billing.addr)?;
         let scheduler = SchedulerSettings::from_source(source, &web.public_url)?;
         Ok(Self {
             store,
@@ -33,6 +36,7 @@ impl Settings {
             scheduler,
             web,
             analyzer: AnalyzerSettings::from_source(source)?,
+            billing,
         })
     }
 }
@@ -84,6 +88,8 @@ mod tests {
             ("LIFELINE_WEB_ADDR", "8000"),
             ("LIFELINE_DELIVERY_CONCURRENCY", "0"),
             ("LIFELINE_SMTP_FROM", "not an address"),
+            ("LIFELINE_BILLING_ADDR", "8082"),
+            ("LIFELINE_BILLING_URL", "billing.internal"),
         ] {
             let err = Settings::from_source(&Source::from_pairs([(name, value)])).unwrap_err();
             assert_eq!(err.name, name, "{name}={value}: {err}");

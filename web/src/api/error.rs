@@ -30,7 +30,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// With `plan_limit`: the dashboard page where the team's plan is upgraded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "https://lifeline.example.com/team#plan")]
+    #[schema(example = "https://lifeline.example.com/billing")]
     pub upgrade_url: Option<String>,
 }
 
@@ -49,7 +49,7 @@ impl ApiError {
     /// `public_url`; any other error is returned as it is.
     pub fn with_upgrade_link(mut self, public_url: &str) -> Self {
         if self.code == "plan_limit" {
-            self.upgrade_url = Some(format!("{}/team#plan", public_url.trim_end_matches('/')));
+            self.upgrade_url = Some(format!("{}/billing", public_url.trim_end_matches('/')));
         }
         self
     }

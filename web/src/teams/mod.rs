@@ -9,7 +9,7 @@ mod new;
 mod page;
 mod switch;
 
-pub(crate) use page::plan_name;
+pub(crate) use page::{limit, plan_name, used};
 
 use crate::routes::Routes;
 

@@ -37,20 +37,10 @@ pub struct InvitationRow {
     pub expired: bool,
 }
 
-/// One plan of the comparison in the plan section.
-pub struct PlanRow {
-    pub name: &'static str,
-    pub heartbeats: String,
-    pub members: String,
-    pub retention_days: u32,
-    pub current: bool,
-}
-
 #[derive(Template)]
 #[template(path = "team.html")]
 struct TeamPage {
     nav: Nav,
-    team_id: String,
     name: String,
     /// The team's zone (what heartbeats without one of their own follow).
     time_zone: String,
@@ -64,7 +54,6 @@ struct TeamPage {
     members_used: String,
     /// Members and pending invitations fill the plan: inviting is refused.
     seats_full: bool,
-    plans: Vec<PlanRow>,
     members: Vec<MemberRow>,
     invitations: Vec<InvitationRow>,
     /// The roles the viewer may give (owners may make owners).
@@ -83,12 +72,13 @@ pub fn plan_name(plan: Plan) -> &'static str {
     }
 }
 
-fn limit(n: Option<u32>) -> String {
+/// A limit, or "unlimited".
+pub fn limit(n: Option<u32>) -> String {
     n.map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
 }
 
 /// "3 of 20", or "3 (unlimited)".
-fn used(used: i64, max: Option<u32>) -> String {
+pub fn used(used: i64, max: Option<u32>) -> String {
     match max {
         Some(max) => format!("{used} of {max}"),
         None => format!("{used} (unlimited)"),
@@ -157,19 +147,6 @@ async fn team_page(
             usage.invitations
         );
     }
-    let plans = Plan::ALL
-        .iter()
-        .map(|p| {
-            let l = p.limits();
-            PlanRow {
-                name: plan_name(*p),
-                heartbeats: limit(l.max_heartbeats),
-                members: limit(l.max_members),
-                retention_days: l.retention_days,
-                current: *p == plan,
-            }
-        })
-        .collect();
     let grantable = |r: &&Role| me.may_change_member(Role::Viewer, Some(**r)).is_ok();
     let (time_zone_value, time_zone_error) = match refused_zone {
         Some(refused) => (refused.typed, Some(refused.message)),
@@ -177,7 +154,6 @@ async fn team_page(
     };
     Ok(TeamPage {
         nav: Nav::member(member, "team"),
-        team_id: scope.team_id().to_string(),
         name: member.team_name().to_owned(),
         time_zone,
         time_zone_value,
@@ -190,7 +166,6 @@ async fn team_page(
         seats_full: limits
             .max_members
             .is_some_and(|max| seats >= i64::from(max)),
-        plans,
         members,
         invitations,
         roles: Role::ALL
