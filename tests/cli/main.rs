@@ -4,6 +4,7 @@
 
 mod admin;
 mod api_keys;
+mod billing;
 mod channels;
 
 use lifeline_testkit::{Lifeline, TestDb};

@@ -37,6 +37,8 @@ pub enum Role {
     Web,
     /// The AI heartbeats' analyzer (`lifeline analyzer`).
     Analyzer,
+    /// Billing: the Stripe webhook and plan changes (`lifeline billing`).
+    Billing,
     /// Every service in one process (`lifeline all`).
     All,
 }
@@ -48,6 +50,7 @@ impl Role {
             Role::Scheduler => "scheduler",
             Role::Web => "web",
             Role::Analyzer => "analyzer",
+            Role::Billing => "billing",
             Role::All => "all",
         }
     }
@@ -66,6 +69,10 @@ impl Role {
 
     fn analyzer(self) -> bool {
         matches!(self, Role::Analyzer | Role::All)
+    }
+
+    fn billing(self) -> bool {
+        matches!(self, Role::Billing | Role::All)
     }
 }
 
@@ -130,6 +137,9 @@ impl Lifeline {
         let analyzer = role
             .analyzer()
             .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
+        let billing = role
+            .billing()
+            .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
         let mut cmd = self.command();
         cmd.arg(role.command()).stdout(Stdio::null());
         if let Some(addr) = web {
@@ -144,6 +154,9 @@ impl Lifeline {
         if let Some(addr) = analyzer {
             cmd.env("LIFELINE_ANALYZER_ADDR", addr.to_string());
         }
+        if let Some(addr) = billing {
+            cmd.env("LIFELINE_BILLING_ADDR", addr.to_string());
+        }
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin.display()));
@@ -154,9 +167,10 @@ impl Lifeline {
             ops,
             web,
             analyzer,
+            billing,
         };
         let http = reqwest::Client::new();
-        for addr in [ingest, ops, web, analyzer].into_iter().flatten() {
+        for addr in [ingest, ops, web, analyzer, billing].into_iter().flatten() {
             let url = format!("http://{addr}/readyz");
             let ready = wait_until(START_LIMIT, async || {
                 http.get(&url)
@@ -183,6 +197,8 @@ pub struct Process {
     pub web: Option<SocketAddr>,
     /// The analyzer's ops endpoints, for `Analyzer` and `All`.
     pub analyzer: Option<SocketAddr>,
+    /// Billing's address (webhook, internal API, ops endpoints), for `Billing` and `All`.
+    pub billing: Option<SocketAddr>,
 }
 
 impl Process {
@@ -195,6 +211,12 @@ impl Process {
     /// `http://ADDR` of the dashboard.
     pub fn web_base(&self) -> String {
         let addr = self.web.expect("this role runs no dashboard");
+        format!("http://{addr}")
+    }
+
+    /// `http://ADDR` of billing.
+    pub fn billing_base(&self) -> String {
+        let addr = self.billing.expect("this role runs no billing");
         format!("http://{addr}")
     }
 
