@@ -138,6 +138,33 @@ impl Browser {
         path
     }
 
+    /// Fills and submits the sign-up form of the page the browser is on, and waits for the
+    /// heartbeat list it leads to.
+    pub async fn sign_up(&self, email: &str, password: &str, team: &str) {
+        self.fill("input[name=email]", email).await;
+        self.fill("input[name=password]", password).await;
+        self.fill("input[name=team]", team).await;
+        self.click("form[action='/signup'] button[type=submit]")
+            .await;
+        self.arrive(|p| p == "/heartbeats").await;
+    }
+
+    /// Fills the new-heartbeat form (from the list's link) in human units, without submitting.
+    pub async fn fill_new_heartbeat(&self, name: &str, interval: &str, grace: &str) {
+        self.click("a[href='/heartbeats/new']").await;
+        self.fill("input[name=name]", name).await;
+        self.fill("input[name=interval]", interval).await;
+        self.fill("input[name=grace]", grace).await;
+    }
+
+    /// Submits the new-heartbeat form and returns the path of the heartbeat's page.
+    pub async fn create_heartbeat(&self) -> String {
+        self.click("form[action='/heartbeats/new'] button[type=submit]")
+            .await;
+        self.arrive(|p| p.starts_with("/heartbeats/") && p != "/heartbeats/new")
+            .await
+    }
+
     /// The whole URL the browser is on.
     pub async fn client_url(&self) -> String {
         self.client.current_url().await.unwrap().to_string()

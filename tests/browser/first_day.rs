@@ -23,28 +23,18 @@ async fn a_new_team_monitors_its_first_job() {
     // Sign up.
     browser.goto(&format!("{web}/signup")).await;
     browser.screenshot("01-signup").await;
-    browser.fill("input[name=email]", "ada@example.com").await;
-    browser.fill("input[name=password]", PASSWORD).await;
-    browser.fill("input[name=team]", "Analytical Engines").await;
     browser
-        .click("form[action='/signup'] button[type=submit]")
+        .sign_up("ada@example.com", PASSWORD, "Analytical Engines")
         .await;
-    browser.arrive(|p| p == "/heartbeats").await;
     assert!(browser.text("main").await.contains("No heartbeats yet"));
     browser.screenshot("02-empty-list").await;
 
     // Create a heartbeat with human units.
-    browser.click("a[href='/heartbeats/new']").await;
-    browser.fill("input[name=name]", "nightly-backup").await;
-    browser.fill("input[name=interval]", "1h").await;
-    browser.fill("input[name=grace]", "15m").await;
-    browser.screenshot("03-new-heartbeat").await;
     browser
-        .click("form[action='/heartbeats/new'] button[type=submit]")
+        .fill_new_heartbeat("nightly-backup", "1h", "15m")
         .await;
-    let detail = browser
-        .arrive(|p| p.starts_with("/heartbeats/") && p != "/heartbeats/new")
-        .await;
+    browser.screenshot("03-new-heartbeat").await;
+    let detail = browser.create_heartbeat().await;
 
     // Read its URL, ping it like a job would.
     let ping_url = browser

@@ -22,23 +22,13 @@ async fn an_owner_upgrades_to_premium_and_gets_the_ai_switch() {
 
     // A Free team with one heartbeat: its AI panel is behind the plan gate.
     browser.goto(&format!("{web}/signup")).await;
-    browser.fill("input[name=email]", "grace@example.com").await;
-    browser.fill("input[name=password]", PASSWORD).await;
-    browser.fill("input[name=team]", "Compilers").await;
     browser
-        .click("form[action='/signup'] button[type=submit]")
+        .sign_up("grace@example.com", PASSWORD, "Compilers")
         .await;
-    browser.arrive(|p| p == "/heartbeats").await;
-    browser.click("a[href='/heartbeats/new']").await;
-    browser.fill("input[name=name]", "nightly-build").await;
-    browser.fill("input[name=interval]", "1d").await;
-    browser.fill("input[name=grace]", "1h").await;
     browser
-        .click("form[action='/heartbeats/new'] button[type=submit]")
+        .fill_new_heartbeat("nightly-build", "1d", "1h")
         .await;
-    let detail = browser
-        .arrive(|p| p.starts_with("/heartbeats/") && p != "/heartbeats/new")
-        .await;
+    let detail = browser.create_heartbeat().await;
     browser.element("[data-plan-gate]").await;
     assert_eq!(browser.count("button[data-mode-switch=ai]").await, 0);
 

@@ -76,8 +76,19 @@ async fn an_invited_person_signs_up_through_the_emailed_link_and_sees_the_team()
     assert!(team.contains("Plan: Free"), "{}", team.body);
     assert!(team.contains("data-members-used>1 of 3<"), "{}", team.body);
     assert!(team.contains("data-heartbeats-used>0 of 20<"));
-    assert!(team.contains("lifeline admin team set-plan"));
+    assert!(team.contains(r#"href="/billing" data-billing-link"#));
     assert!(team.contains("data-no-invitations"));
+    // The owner's billing page works even while the billing service does not answer: it shows
+    // the plan and says why nothing can be bought right now.
+    let billing = owner.get("/billing").await;
+    assert_eq!(billing.status, StatusCode::OK, "{}", billing.body);
+    assert!(
+        billing.contains("data-billing-unreachable"),
+        "{}",
+        billing.body
+    );
+    assert!(billing.contains(r#"data-plan-row="premium""#));
+    assert!(!billing.contains("data-upgrade-to"));
 
     let sent = owner
         .post(

@@ -92,21 +92,11 @@ impl HttpServer {
             requests: Arc::default(),
         };
         let this = server.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let this = this.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let this = this.clone();
-                        async move { Ok::<_, Infallible>(this.exchange(request).await) }
-                    });
-                    // hyper drops a held answer when the connection closes under it: that is
-                    // how a sender going away leaves its request unanswered.
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        // hyper drops a held answer when the connection closes under it: that is how a sender
+        // going away leaves its request unanswered.
+        serve_connections(listener, move |request| {
+            let this = this.clone();
+            async move { this.exchange(request).await }
         });
         server
     }
@@ -198,6 +188,28 @@ impl HttpServer {
             .body(Full::new(Bytes::from_static(body.as_bytes())))
             .unwrap()
     }
+}
+
+/// Answers every connection accepted on `listener` with `answer`, for as long as the test runs.
+pub(crate) fn serve_connections<F, Fut>(listener: TcpListener, answer: F)
+where
+    F: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let answer = answer.clone();
+                    async move { Ok::<_, Infallible>(answer(request).await) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! are not sent by it: tests sign them with Stripe's scheme ([`sign`]) and post them, so a test
 //! decides their order, their age and their repetition.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -14,10 +13,7 @@ use hmac::{Hmac, Mac};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::CONTENT_TYPE;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use sha2::Sha256;
 use tokio::net::TcpListener;
 
@@ -83,19 +79,9 @@ impl FakeStripe {
             refuse_next: Arc::default(),
         };
         let this = stripe.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let this = this.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let this = this.clone();
-                        async move { Ok::<_, Infallible>(this.answer(request).await) }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
+        crate::http::serve_connections(listener, move |request| {
+            let this = this.clone();
+            async move { this.answer(request).await }
         });
         stripe
     }

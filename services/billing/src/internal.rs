@@ -24,12 +24,8 @@ pub(crate) async fn checkout(
     req: HttpRequest,
     body: web::Json<CheckoutRequest>,
 ) -> HttpResponse {
-    let stripe = match guard(&state, &req) {
-        Ok(stripe) => stripe,
-        Err(refused) => return refused,
-    };
-    let team = match team_state(&state, &body.team).await {
-        Ok(team) => team,
+    let (stripe, team) = match guard(&state, &req, &body.team).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     if team.plan == Plan::Enterprise {
@@ -62,12 +58,8 @@ pub(crate) async fn portal(
     req: HttpRequest,
     body: web::Json<PortalRequest>,
 ) -> HttpResponse {
-    let stripe = match guard(&state, &req) {
-        Ok(stripe) => stripe,
-        Err(refused) => return refused,
-    };
-    let team = match team_state(&state, &body.team).await {
-        Ok(team) => team,
+    let (stripe, team) = match guard(&state, &req, &body.team).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     let Some(customer) = team.stripe_customer.as_deref() else {
@@ -87,9 +79,13 @@ pub(crate) async fn portal(
     session(url, "portal")
 }
 
-/// The caller presents the billing key, and Stripe is configured.
-#[allow(clippy::result_large_err)]
-fn guard<'a>(state: &'a Billing, req: &HttpRequest) -> Result<&'a Stripe, HttpResponse> {
+/// What every session request needs: the caller presents the billing key, Stripe is
+/// configured, and the team exists (its billing state).
+async fn guard<'a>(
+    state: &'a Billing,
+    req: &HttpRequest,
+    team: &lifeline_domain::TeamId,
+) -> Result<(&'a Stripe, billing::BillingState), HttpResponse> {
     let presented = req
         .headers()
         .get("Authorization")
@@ -102,24 +98,17 @@ fn guard<'a>(state: &'a Billing, req: &HttpRequest) -> Result<&'a Stripe, HttpRe
             "this API is for the dashboard: present the installation's billing key",
         ));
     }
-    state.stripe.as_ref().ok_or_else(|| {
+    let stripe = state.stripe.as_ref().ok_or_else(|| {
         refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "billing is not configured on this installation (LIFELINE_STRIPE_*)",
         )
-    })
-}
-
-#[allow(clippy::result_large_err)]
-async fn team_state(
-    state: &Billing,
-    team: &lifeline_domain::TeamId,
-) -> Result<billing::BillingState, HttpResponse> {
+    })?;
     let found = async {
         let mut conn = state.pool.get().await?;
         billing::state(&mut conn, *team).await
     };
-    found.await.map_err(|e| match e {
+    let team = found.await.map_err(|e| match e {
         StoreError::NotFound => refuse(StatusCode::NOT_FOUND, "no such team"),
         e => {
             tracing::warn!(error = %e, "billing: reading the team");
@@ -128,7 +117,8 @@ async fn team_state(
                 "the database is unavailable",
             )
         }
-    })
+    })?;
+    Ok((stripe, team))
 }
 
 fn session(url: Result<String, CallError>, what: &'static str) -> HttpResponse {

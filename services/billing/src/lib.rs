@@ -45,6 +45,8 @@ pub enum StartError {
     Stripe(#[from] stripe::StripeError),
     #[error(transparent)]
     Notify(#[from] lifeline_notify::SettingError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 /// A started billing service.
@@ -85,19 +87,11 @@ pub async fn start(
         let mut conn = pool.get().await.map_err(lifeline_store::StoreError::from)?;
         lifeline_store::billing::service_key(&mut conn, &lifeline_auth::secret::token()).await?
     };
-    let redis = match redis::Client::open(store.redis_url.as_str()) {
-        Ok(client) => match redis::aio::ConnectionManager::new(client).await {
-            Ok(conn) => Some((conn, RedisKeys::new(store.redis_prefix.clone()))),
-            Err(e) => {
-                tracing::warn!(error = %e, "Redis unreachable: the scheduler sees plan changes at its next poll");
-                None
-            }
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "REDIS_URL unusable: no wake-ups for the scheduler");
-            None
-        }
-    };
+    // Wake-ups for the scheduler; while Redis is away its poll covers them.
+    let redis = (
+        lifeline_store::redis_conn::connect(&store)?,
+        RedisKeys::new(store.redis_prefix.clone()),
+    );
     let stripe = settings
         .stripe
         .clone()

@@ -1,6 +1,6 @@
 //! What "ready" means for billing: Postgres answers (every event is applied there). Whether
-//! Stripe is configured is reported, not required: without it the service still runs the
-//! period-end changes an operator's history may have scheduled.
+//! Stripe is configured is reported, not required: without it the service still applies the
+//! plan changes already scheduled for the end of a period.
 
 use std::time::Duration;
 

@@ -16,8 +16,8 @@ pub(crate) struct Billing {
     /// The installation's billing key, which the dashboard presents.
     pub key: String,
     pub notifier: Notifier,
-    /// Wake-ups for the scheduler; without Redis its poll covers them.
-    pub redis: Option<(ConnectionManager, RedisKeys)>,
+    /// Wake-ups for the scheduler (best effort: its poll covers lost ones).
+    pub redis: (ConnectionManager, RedisKeys),
 }
 
 impl Billing {
@@ -28,9 +28,8 @@ impl Billing {
             tracing::info!(team = %c.team, from = %c.from, to = %c.to,
                 ai_turned_off = c.ai_turned_off.len(), "plan changed");
         }
-        if changed.iter().any(|c| !c.ai_turned_off.is_empty())
-            && let Some((redis, keys)) = &self.redis
-        {
+        if changed.iter().any(|c| !c.ai_turned_off.is_empty()) {
+            let (redis, keys) = &self.redis;
             let woken = wake::Wake {
                 deadlines: true,
                 deliveries: false,

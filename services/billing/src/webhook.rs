@@ -52,7 +52,12 @@ pub(crate) async fn receive(
         Ok(applied) => {
             let outcome = outcome_label(&applied);
             metrics::counter!("lifeline_billing_webhooks_total", "outcome" => outcome).increment(1);
-            tracing::info!(event = %event.id, kind = %event.kind, outcome, "Stripe event");
+            match &applied {
+                Applied::Ignored(why) => {
+                    tracing::info!(event = %event.id, kind = %event.kind, %why, "Stripe event acknowledged, nothing changed");
+                }
+                _ => tracing::info!(event = %event.id, kind = %event.kind, outcome, "Stripe event"),
+            }
             after(&state, &event, &applied).await;
             HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome }))
         }
@@ -72,10 +77,7 @@ fn outcome_label(applied: &Applied) -> &'static str {
         Applied::Stored(EventOutcome::Replayed) => "replayed",
         Applied::Stored(EventOutcome::Stale) => "stale",
         Applied::Stored(EventOutcome::UnknownTeam) => "unknown_team",
-        Applied::Ignored(why) => {
-            tracing::info!(%why, "Stripe event acknowledged without effect");
-            "ignored"
-        }
+        Applied::Ignored(_) => "ignored",
     }
 }
 
