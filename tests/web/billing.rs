@@ -5,8 +5,9 @@
 
 use chrono::Utc;
 use lifeline_billing::test_payloads::{checkout, event, invoice, subscription_until};
-use lifeline_domain::{Email, Plan, Role};
-use lifeline_store::{TeamScope, accounts, billing, users};
+use lifeline_domain::{Email, HeartbeatMode, HeartbeatName, Plan, Role, Schedule};
+use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
+use lifeline_store::{TeamScope, accounts, billing, history, users};
 use lifeline_testkit::stripe::{self, FakeStripe, PRICE_PREMIUM, PRICE_STANDARD, WEBHOOK_SECRET};
 use lifeline_testkit::{PATIENCE, SmtpMode, SmtpServer, TestApp, WebClient, wait_until};
 use reqwest::StatusCode;
@@ -66,6 +67,18 @@ async fn deliver(app: &TestApp, body: &str) -> Value {
 fn subscription_event(id: &str, kind: &str, created: i64, status: &str, price: &str) -> String {
     let sub = subscription_until(status, price, false, PERIOD_END);
     event(id, kind, created, &sub)
+}
+
+/// The heartbeat's visible pings, as every history page and API call of the team sees them.
+async fn visible_pings(app: &TestApp, scope: &TeamScope, hb: &Heartbeat) -> usize {
+    let mut conn = app.conn().await;
+    let scope = TeamScope::for_operator(&mut conn, scope.team_id())
+        .await
+        .unwrap();
+    let (pings, _) = history::pings_page(&mut conn, &scope, hb.id, None, 500)
+        .await
+        .unwrap();
+    pings.len()
 }
 
 async fn plan_of(app: &TestApp, scope: &TeamScope) -> Plan {
@@ -237,6 +250,44 @@ async fn a_downgrade_waits_for_the_period_end_and_a_deleted_subscription_ends_th
     let web = app.start_web_and_billing(Some(&stripe), None).await;
     let (mut browser, scope) = owner(&app, &web).await;
     subscribed_premium(&app, &scope).await;
+    // On Premium: 21 heartbeats (more than Free allows), one in AI mode with 60 days of history.
+    let scope = TeamScope::for_operator(&mut app.conn().await, scope.team_id())
+        .await
+        .unwrap();
+    let mut made = Vec::new();
+    for n in 0..21 {
+        let hb = heartbeats::create(
+            &mut app.conn().await,
+            &scope,
+            NewHeartbeat::new(
+                HeartbeatName::parse(&format!("job-{n}")).unwrap(),
+                Schedule::from_secs(86_400, 3600).unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+        made.push(hb);
+    }
+    let ai = &made[0];
+    app.sql(&format!(
+        "INSERT INTO pings (received_at, heartbeat_id, team_id, kind, method, body_size) \
+         SELECT now() - g * interval '1 day', '{}', '{}', 'success', 'GET', 0 \
+         FROM generate_series(1, 60) g",
+        ai.id,
+        scope.team_id()
+    ))
+    .await;
+    assert_eq!(
+        visible_pings(&app, &scope, ai).await,
+        60,
+        "Premium keeps 90 days"
+    );
+    browser.get(&format!("/heartbeats/{}", ai.id)).await;
+    let switched = browser
+        .post(&format!("/heartbeats/{}/mode", ai.id), &[("mode", "ai")])
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.body);
+    assert_eq!(app.reload(&scope, ai.id).await.mode, HeartbeatMode::Ai);
 
     // The owner asks the portal to change the plan: straight into Stripe's update flow.
     browser.get("/billing").await;
@@ -284,6 +335,17 @@ async fn a_downgrade_waits_for_the_period_end_and_a_deleted_subscription_ends_th
     let page = browser.get("/billing").await;
     assert!(page.contains(r#"data-plan="standard""#), "{}", page.body);
     assert!(!page.contains("data-plan-scheduled"));
+    // Standard has no AI heartbeats and keeps 30 days: the AI heartbeat is back on its fixed
+    // interval with a notice, and older history is hidden at once.
+    assert_eq!(app.reload(&scope, ai.id).await.mode, HeartbeatMode::Fixed);
+    let detail = browser.get(&format!("/heartbeats/{}", ai.id)).await;
+    assert!(detail.contains("data-ai-off"), "{}", detail.body);
+    assert!(detail.contains("Standard plan does not include AI heartbeats"));
+    assert_eq!(
+        visible_pings(&app, &scope, ai).await,
+        29,
+        "Standard shows 30 days"
+    );
     let by_period_end = app
         .count(&format!(
             "SELECT count(*) AS n FROM audit_log WHERE team_id = '{}' AND action = 'team.plan' \
@@ -314,6 +376,41 @@ async fn a_downgrade_waits_for_the_period_end_and_a_deleted_subscription_ends_th
         "no subscription any more: Checkout again: {}",
         page.body
     );
+    // 21 heartbeats on Free (20): all keep monitoring, no new one until the team is under it.
+    assert!(page.contains("data-over-limit"), "{}", page.body);
+    let last = made.last().unwrap();
+    assert_eq!(app.get_status(app.url(last)).await, StatusCode::OK);
+    assert_eq!(
+        app.reload(&scope, last.id).await.timing.status,
+        lifeline_domain::Status::Up
+    );
+    browser.get("/heartbeats/new").await;
+    let refused = browser
+        .post(
+            "/heartbeats/new",
+            &[("name", "one-more"), ("interval", "1h"), ("grace", "5m")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::PAYMENT_REQUIRED,
+        "{}",
+        refused.body
+    );
+    assert!(refused.contains(r#"href="/billing""#));
+    for hb in &made[1..3] {
+        heartbeats::delete(&mut app.conn().await, &scope, hb.id)
+            .await
+            .unwrap();
+    }
+    browser.get("/heartbeats/new").await;
+    let created = browser
+        .post(
+            "/heartbeats/new",
+            &[("name", "one-more"), ("interval", "1h"), ("grace", "5m")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     app.stop().await;
 }
 
@@ -522,5 +619,40 @@ async fn without_stripe_settings_the_billing_page_says_billing_is_not_configured
     assert!(back.contains("billing is not configured"), "{}", back.body);
     let (status, _) = post_signed(&app, "{}", WEBHOOK_SECRET, Utc::now().timestamp()).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_the_operator_set_is_changed_by_the_operator_only_downwards() {
+    let mut app = TestApp::start().await;
+    let stripe = FakeStripe::start().await;
+    let web = app.start_web_and_billing(Some(&stripe), None).await;
+    let (mut browser, scope) = owner(&app, &web).await;
+    billing::set_plan_by_operator(&mut app.conn().await, scope.team_id(), Plan::Standard)
+        .await
+        .unwrap();
+    let page = browser.get("/billing").await;
+    assert!(page.contains(r#"data-plan="standard""#), "{}", page.body);
+    assert!(
+        page.contains(r#"data-upgrade-to="premium""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.contains("data-downgrade-to"), "{}", page.body);
+    let free_row = page
+        .body
+        .split(r#"data-plan-row="free""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    assert!(free_row.contains("Ask the operator"), "{free_row}");
+
+    // Enterprise is the operator's: no checkout, no portal.
+    billing::set_plan_by_operator(&mut app.conn().await, scope.team_id(), Plan::Enterprise)
+        .await
+        .unwrap();
+    let page = browser.get("/billing").await;
+    assert!(!page.contains("data-upgrade-to"), "{}", page.body);
+    assert!(!page.contains("data-downgrade-to"));
     app.stop().await;
 }

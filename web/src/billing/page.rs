@@ -100,8 +100,9 @@ pub async fn page(member: Member, state: web::Data<AppState>) -> Result<HttpResp
                 } else {
                     "change_plan"
                 }
-            } else if p == Plan::Free {
-                // A paid plan without a subscription was set by the operator.
+            } else if rank(p) < rank(plan) {
+                // A paid plan without a subscription was set by the operator, and so is a
+                // move down from it.
                 "operator"
             } else {
                 "checkout"
