@@ -507,3 +507,110 @@ async fn a_heartbeat_deleted_behind_a_cached_token_is_404_without_hurting_others
     assert_eq!(alive.unwrap().status(), StatusCode::OK);
     assert_eq!(app.ping_count(survivor.id).await, 1);
 }
+
+/// Reads pipelined answers off `bytes` in order, as an HTTP/1.1 client does: an answer to
+/// `HEAD` has no body whatever its headers say; others have `Content-Length` bytes. Returns
+/// each answer's status and body, and what was left over.
+fn pipelined_answers(mut bytes: &[u8], methods: &[&str]) -> (Vec<(u16, String)>, usize) {
+    let mut answers = Vec::new();
+    for method in methods {
+        let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&bytes[..end]).to_string();
+        bytes = &bytes[end + 4..];
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not a status line: {head:?}"));
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let body_len = if *method == "HEAD" { 0 } else { length };
+        let body = String::from_utf8_lossy(&bytes[..body_len.min(bytes.len())]).to_string();
+        bytes = &bytes[body_len.min(bytes.len())..];
+        answers.push((status, body));
+    }
+    (answers, bytes.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_get_one_answer_each_and_head_answers_carry_no_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start().await;
+    let (_, hb) = app.hourly().await;
+    let path = format!("/api/v1/hb/{}", hb.token);
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let request = |method: &str, suffix: &str, last: bool| {
+        let close = if last { "Connection: close\r\n" } else { "" };
+        let body = if method == "POST" { "done" } else { "" };
+        format!(
+            "{method} {path}{suffix} HTTP/1.1\r\nHost: x\r\n{close}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    // The sequence a new user tried, then HEADs between and after GETs.
+    let sequences: [&[(&str, &str)]; 3] = [
+        &[
+            ("GET", ""),
+            ("POST", ""),
+            ("HEAD", ""),
+            ("GET", "/start"),
+            ("GET", "/1"),
+        ],
+        &[
+            ("GET", ""),
+            ("HEAD", ""),
+            ("GET", ""),
+            ("HEAD", ""),
+            ("HEAD", ""),
+            ("GET", "/0"),
+        ],
+        &[
+            ("HEAD", ""),
+            ("HEAD", "/start"),
+            ("GET", "/nope"),
+            ("HEAD", "/nope"),
+            ("GET", ""),
+        ],
+    ];
+    let mut stored = 0;
+    for sequence in sequences {
+        let mut sent = String::new();
+        for (i, (method, suffix)) in sequence.iter().enumerate() {
+            sent.push_str(&request(method, suffix, i + 1 == sequence.len()));
+        }
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(sent.as_bytes()).await.unwrap();
+        let mut received = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received))
+            .await
+            .expect("the connection closes after the last answer")
+            .unwrap();
+        let methods: Vec<&str> = sequence.iter().map(|(m, _)| *m).collect();
+        let (answers, left) = pipelined_answers(&received, &methods);
+        let text = String::from_utf8_lossy(&received);
+        assert_eq!(answers.len(), sequence.len(), "{text}");
+        assert_eq!(left, 0, "bytes after the last answer: {text}");
+        for ((method, suffix), (status, body)) in sequence.iter().zip(&answers) {
+            if *suffix == "/nope" {
+                assert_eq!(*status, 404, "{method} {suffix}: {text}");
+            } else {
+                assert_eq!(*status, 200, "{method} {suffix}: {text}");
+                stored += 1;
+            }
+            if *method == "HEAD" {
+                assert_eq!(body, "", "{text}");
+            } else if *status == 200 {
+                assert_eq!(body, "OK", "{method} {suffix}: {text}");
+            }
+        }
+    }
+    assert_eq!(app.ping_count(hb.id).await, stored);
+}

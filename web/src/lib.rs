@@ -176,6 +176,7 @@ pub async fn start(
             .app_data(api::json_config())
             .app_data(api::query_config())
             .wrap(from_fn(cookies::middleware))
+            .wrap(from_fn(lifeline_ops::no_body_for_head))
             // Outermost, so the time includes every other middleware.
             .wrap(from_fn(timing::middleware))
             .configure(routes::configure)

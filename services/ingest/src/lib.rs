@@ -134,6 +134,9 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(
+                lifeline_ops::no_body_for_head,
+            ))
             .configure(|cfg| routes::configure(cfg, &ops))
     })
     .disable_signals()
