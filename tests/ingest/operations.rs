@@ -21,9 +21,22 @@ async fn health_readiness_and_metrics() {
         app.get_status(format!("{}/healthz", app.base)).await,
         StatusCode::OK
     );
+    // The public ping address answers liveness only: readiness (a Postgres query) and metrics
+    // are on the ops address.
+    for path in ["/readyz", "/metrics"] {
+        assert_eq!(
+            app.get_status(format!("{}{path}", app.base)).await,
+            StatusCode::NOT_FOUND,
+            "{path} on the public address"
+        );
+    }
+    assert_eq!(
+        app.get_status(format!("{}/healthz", app.ops_base())).await,
+        StatusCode::OK
+    );
     let ready = app
         .http
-        .get(format!("{}/readyz", app.base))
+        .get(format!("{}/readyz", app.ops_base()))
         .send()
         .await
         .unwrap();
@@ -40,7 +53,7 @@ async fn health_readiness_and_metrics() {
         .unwrap();
     let metrics = app
         .http
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.ops_base()))
         .send()
         .await
         .unwrap()
@@ -61,7 +74,7 @@ async fn health_readiness_and_metrics() {
 
     pg.cut();
     assert_eq!(
-        app.get_status(format!("{}/readyz", app.base)).await,
+        app.get_status(format!("{}/readyz", app.ops_base())).await,
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert_eq!(
@@ -70,7 +83,7 @@ async fn health_readiness_and_metrics() {
     );
     pg.restore();
     let ready = wait_until(Duration::from_secs(5), async || {
-        app.get_status(format!("{}/readyz", app.base)).await == StatusCode::OK
+        app.get_status(format!("{}/readyz", app.ops_base())).await == StatusCode::OK
     })
     .await;
     assert!(ready, "ready again once Postgres is back");

@@ -82,6 +82,12 @@ impl<R: Readiness> Endpoints<R> {
             );
     }
 
+    /// Mounts `/healthz` alone, for a public address whose readiness and metrics are served
+    /// elsewhere (on an ops address, out of the internet's reach).
+    pub fn configure_liveness(cfg: &mut web::ServiceConfig) {
+        cfg.route("/healthz", web::get().to(healthz));
+    }
+
     /// Serves the endpoints alone on `addr` (one worker: probes and scrapes are rare), and
     /// returns once it listens, so a port in use fails start-up.
     pub fn serve(self, addr: SocketAddr) -> std::io::Result<OpsServer> {

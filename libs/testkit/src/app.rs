@@ -134,6 +134,11 @@ impl TestApp {
         (scope, hb)
     }
 
+    /// `http://127.0.0.1:PORT` of ingest's ops endpoints (`/readyz`, `/metrics`).
+    pub fn ops_base(&self) -> String {
+        format!("http://{}", self.ingest.as_ref().unwrap().ops_addr)
+    }
+
     pub fn url(&self, hb: &Heartbeat) -> String {
         hb.ping_url(&self.base)
     }

@@ -128,6 +128,9 @@ impl Lifeline {
         let ingest = role
             .ingest()
             .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
+        let ingest_ops = role
+            .ingest()
+            .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
         let ops = role
             .scheduler()
             .then(|| SocketAddr::from(([127, 0, 0, 1], free_port())));
@@ -148,6 +151,9 @@ impl Lifeline {
         if let Some(addr) = ingest {
             cmd.env("LIFELINE_INGEST_ADDR", addr.to_string());
         }
+        if let Some(addr) = ingest_ops {
+            cmd.env("LIFELINE_INGEST_OPS_ADDR", addr.to_string());
+        }
         if let Some(addr) = ops {
             cmd.env("LIFELINE_SCHEDULER_ADDR", addr.to_string());
         }
@@ -164,13 +170,18 @@ impl Lifeline {
             child,
             role,
             ingest,
+            ingest_ops,
             ops,
             web,
             analyzer,
             billing,
         };
         let http = reqwest::Client::new();
-        for addr in [ingest, ops, web, analyzer, billing].into_iter().flatten() {
+        // The ping address answers `/healthz` only; readiness is on the ops addresses.
+        for addr in [ingest_ops, ops, web, analyzer, billing]
+            .into_iter()
+            .flatten()
+        {
             let url = format!("http://{addr}/readyz");
             let ready = wait_until(START_LIMIT, async || {
                 http.get(&url)
@@ -191,6 +202,8 @@ pub struct Process {
     pub role: Role,
     /// The ping API's address, for `Ingest` and `All`.
     pub ingest: Option<SocketAddr>,
+    /// Ingest's ops endpoints, for `Ingest` and `All`.
+    pub ingest_ops: Option<SocketAddr>,
     /// The scheduler's ops endpoints, for `Scheduler` and `All`.
     pub ops: Option<SocketAddr>,
     /// The dashboard's address, for `Web` and `All`.

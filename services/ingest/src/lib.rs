@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
-use lifeline_ops::Endpoints;
+use lifeline_ops::{Endpoints, OpsServer};
 use lifeline_store::{RedisKeys, StoreSettings};
 
 pub use settings::IngestSettings;
@@ -40,6 +40,11 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("LIFELINE_INGEST_OPS_ADDR: cannot listen on {addr}")]
+    OpsBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] lifeline_store::StoreError),
     #[error("REDIS_URL: {0}")]
@@ -50,6 +55,9 @@ pub enum StartError {
 pub struct Running {
     /// The address it listens on (useful when configured with port 0).
     pub addr: SocketAddr,
+    /// Where `/readyz` and `/metrics` are served.
+    pub ops_addr: SocketAddr,
+    ops: OpsServer,
     server: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     writer: Arc<PingWriter>,
@@ -82,6 +90,7 @@ impl Running {
         for task in self.background {
             task.abort();
         }
+        self.ops.stop().await;
         served
     }
 }
@@ -137,7 +146,7 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
             .wrap(actix_web::middleware::from_fn(
                 lifeline_ops::no_body_for_head,
             ))
-            .configure(|cfg| routes::configure(cfg, &ops))
+            .configure(routes::configure)
     })
     .disable_signals()
     .shutdown_timeout(10)
@@ -152,12 +161,21 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
             source,
         })?;
     let addr = server.addrs().first().copied().unwrap_or(settings.addr);
+    let ops = ops
+        .serve(settings.ops_addr)
+        .map_err(|source| StartError::OpsBind {
+            addr: settings.ops_addr,
+            source,
+        })?;
+    let ops_addr = ops.addr();
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    tracing::info!(%addr, "ingest listening");
+    tracing::info!(%addr, %ops_addr, "ingest listening; readiness and metrics on the ops address");
     Ok(Running {
         addr,
+        ops_addr,
+        ops,
         server: handle,
         task,
         writer,

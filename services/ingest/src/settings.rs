@@ -9,8 +9,11 @@ use lifeline_settings::{SettingError, Source};
 /// Settings of the ping API. Environment variables and defaults are documented in the README.
 #[derive(Clone, Debug)]
 pub struct IngestSettings {
-    /// `LIFELINE_INGEST_ADDR`, default `127.0.0.1:8080`.
+    /// `LIFELINE_INGEST_ADDR`, default `127.0.0.1:8080`: the ping API and `/healthz`.
     pub addr: SocketAddr,
+    /// `LIFELINE_INGEST_OPS_ADDR`, default `127.0.0.1:8084`: `/healthz`, `/readyz` (which
+    /// queries Postgres) and `/metrics`, kept off the public address.
+    pub ops_addr: SocketAddr,
     /// `LIFELINE_PING_RATE_LIMIT`: pings a heartbeat may send per window (default 300 per
     /// minute: five a second, so a job pinging every second, with a start signal each time,
     /// stays far below it). 0 turns the limit off.
@@ -43,6 +46,10 @@ impl IngestSettings {
                 "LIFELINE_INGEST_ADDR",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
+            ops_addr: source.parsed(
+                "LIFELINE_INGEST_OPS_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8084)),
+            )?,
             rate_limit: source.parsed("LIFELINE_PING_RATE_LIMIT", 300)?,
             rate_window: Duration::from_secs(source.at_least(
                 "LIFELINE_PING_RATE_WINDOW_SECS",
@@ -63,6 +70,7 @@ impl IngestSettings {
     pub fn local(addr: SocketAddr) -> Self {
         Self {
             addr,
+            ops_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             rate_limit: 300,
             rate_window: Duration::from_secs(60),
             trusted_proxy_header: None,
@@ -84,6 +92,7 @@ mod tests {
     fn an_empty_source_gives_the_documented_defaults() {
         let s = IngestSettings::from_source(&Source::empty()).unwrap();
         assert_eq!(s.addr, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8084)));
         assert_eq!(s.rate_limit, 300);
         assert_eq!(s.rate_window, Duration::from_secs(60));
         assert_eq!(s.trusted_proxy_header, None);

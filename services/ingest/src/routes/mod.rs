@@ -5,8 +5,8 @@ use actix_cors::Cors;
 use actix_web::web;
 use lifeline_ops::Endpoints;
 
-/// The ping API, plus `/healthz`, `/readyz` and `/metrics`.
-pub fn configure(cfg: &mut web::ServiceConfig, ops: &Endpoints<ops::IngestReadiness>) {
+/// The ping API, plus `/healthz` (readiness and metrics are on the ops address).
+pub fn configure(cfg: &mut web::ServiceConfig) {
     // Browsers may ping from any page (a static site's "job done" beacon): answer CORS for all.
     let cors = || {
         Cors::default()
@@ -30,5 +30,5 @@ pub fn configure(cfg: &mut web::ServiceConfig, ops: &Endpoints<ops::IngestReadin
             .route(web::post().to(ping::with_signal))
             .route(web::head().to(ping::with_signal)),
     );
-    ops.configure(cfg);
+    Endpoints::<ops::IngestReadiness>::configure_liveness(cfg);
 }
