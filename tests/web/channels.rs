@@ -563,6 +563,13 @@ async fn send_test_delivers_through_the_scheduler_and_shows_how_it_went() {
     .await;
     assert!(shown.contains("data-delivery-status=\"failed\""), "{shown}");
     assert!(shown.contains("HTTP 410"), "{shown}");
+    // What the receiver answered is not the team's to read: only the status is stored.
+    let stored_error = "SELECT count(*) AS n FROM notifications WHERE last_error = 'HTTP 410'";
+    assert_eq!(count(&web, stored_error).await, 1);
+    let leaked = "SELECT count(*) AS n FROM notifications n \
+                  LEFT JOIN notification_attempts a ON a.notification_id = n.id \
+                  WHERE n.last_error LIKE '%gone%' OR a.detail LIKE '%gone%'";
+    assert_eq!(count(&web, leaked).await, 0);
     assert_eq!(
         count(
             &web,

@@ -101,10 +101,16 @@ fn classify(e: &lettre::transport::smtp::Error, timeout: Duration) -> SendError 
     if e.is_timeout() {
         return SendError::retryable(timed_out(timeout));
     }
-    let text = format!("SMTP: {e}");
-    if e.is_permanent() {
-        SendError::permanent(text)
+    // The team reads the SMTP status; the server's own words (host names, relays) go to the
+    // operator's logs.
+    let summary = match e.status() {
+        Some(code) => format!("SMTP: the mail server answered {code}"),
+        None => "SMTP: the mail server could not be reached".to_owned(),
+    };
+    let error = if e.is_permanent() {
+        SendError::permanent(summary)
     } else {
-        SendError::retryable(text)
-    }
+        SendError::retryable(summary)
+    };
+    error.with_detail(format!("SMTP: {e}"))
 }

@@ -90,9 +90,8 @@ pub(crate) async fn send(
         && let Some(ip) = host_ip(&parsed)
         && !is_public(ip)
     {
-        return Err(SendError::permanent(format!(
-            "refused: {ip} is a private address"
-        )));
+        return Err(SendError::permanent(NOT_PUBLIC)
+            .with_detail(format!("refused: {ip} is a private address")));
     }
 
     let request = match payload {
@@ -145,19 +144,20 @@ pub(crate) async fn send(
         .collect();
     let text = text.trim();
     let code = status.as_u16();
-    let message = if text.is_empty() {
-        format!("HTTP {code}")
-    } else {
-        format!("HTTP {code}: {text}")
-    };
+    // The team sees the status; what the receiver said stays in the operator's logs.
+    let detail = (!text.is_empty()).then(|| format!("HTTP {code}: {text}"));
     // A 4xx says the request is wrong and will stay wrong, except "timeout" and "too many".
     let permanent = status.is_client_error() && code != 408 && code != 429;
-    Err(SendError { message, permanent })
+    Err(SendError {
+        message: format!("HTTP {code}"),
+        detail,
+        permanent,
+    })
 }
 
 fn request_error(e: &reqwest::Error, timeout: Duration) -> SendError {
     if let Some(refused) = find_cause::<Refused>(e) {
-        return SendError::permanent(refused.to_string());
+        return SendError::permanent(NOT_PUBLIC).with_detail(refused.to_string());
     }
     if e.is_timeout() {
         return SendError::retryable(timed_out(timeout));
@@ -175,12 +175,18 @@ fn request_error(e: &reqwest::Error, timeout: Duration) -> SendError {
     } else {
         "request failed"
     };
-    SendError::retryable(match parts.last() {
-        Some(inner) => format!("{what}: {inner}"),
+    // The team learns the kind of failure; the cause ("Connection refused", "dns error: …")
+    // would tell them about hosts and ports, so it goes to the operator's logs.
+    let error = SendError::retryable(what);
+    match parts.last() {
+        Some(inner) => error.with_detail(format!("{what}: {inner}")),
         // The top-level message names the URL, which may hold a token: leave it out.
-        None => what.to_owned(),
-    })
+        None => error,
+    }
 }
+
+/// What the team reads when a target resolves (or is written) to an address that is not public.
+pub(crate) const NOT_PUBLIC: &str = "target refused: not a public address";
 
 fn find_cause<'e, T: StdError + 'static>(e: &'e (dyn StdError + 'static)) -> Option<&'e T> {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(e);

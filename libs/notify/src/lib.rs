@@ -138,12 +138,16 @@ pub struct Delivered {
     pub detail: String,
 }
 
-/// A failed send. `message` is short and meant for people (it is shown in the delivery log);
-/// `permanent` says that retrying the same send cannot help.
+/// A failed send. `message` is short, meant for people and safe to show the team (it is stored
+/// in the delivery log they read): it never holds an address Lifeline resolved nor what the
+/// receiver answered, which would let a tenant map a network through their channel's target.
+/// `detail`, for the operator's logs only, has the rest. `permanent` says that retrying the
+/// same send cannot help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct SendError {
     pub message: String,
+    pub detail: Option<String>,
     pub permanent: bool,
 }
 
@@ -151,6 +155,7 @@ impl SendError {
     pub fn permanent(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            detail: None,
             permanent: true,
         }
     }
@@ -158,8 +163,15 @@ impl SendError {
     pub(crate) fn retryable(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            detail: None,
             permanent: false,
         }
+    }
+
+    /// Adds what only the operator's logs may show.
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 }
 
@@ -246,7 +258,9 @@ impl Notifier {
         match &result {
             Ok(d) => tracing::debug!(%subject, detail = %d.detail, "email sent"),
             Err(e) => {
-                tracing::info!(%subject, error = %e.message, permanent = e.permanent, "email not sent")
+                tracing::info!(%subject, error = %e.message,
+                    detail = e.detail.as_deref().unwrap_or_default(),
+                    permanent = e.permanent, "email not sent")
             }
         }
         result
@@ -312,6 +326,7 @@ impl Notifier {
                 notification_id = %message.notification_id,
                 channel = target.kind().as_str(),
                 error = %e.message,
+                detail = e.detail.as_deref().unwrap_or_default(),
                 permanent = e.permanent,
                 "notification not delivered"
             ),

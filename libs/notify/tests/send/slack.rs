@@ -45,5 +45,6 @@ async fn slack_error_is_reported() {
         .await
         .unwrap_err();
     assert!(err.permanent);
-    assert_eq!(err.message, "HTTP 404: no_service");
+    assert_eq!(err.message, "HTTP 404");
+    assert_eq!(err.detail.as_deref(), Some("HTTP 404: no_service"));
 }

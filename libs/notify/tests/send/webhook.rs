@@ -124,12 +124,16 @@ async fn retries_carry_the_same_delivery_id() {
 }
 
 #[tokio::test]
-async fn server_error_is_retryable_with_the_body() {
+async fn server_error_is_retryable_and_its_body_is_for_the_operator_only() {
     let server = HttpServer::start(Reply::Status(500, "database on fire\nsee logs")).await;
     let url = server.url("/");
     let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert!(!err.permanent, "{err:?}");
-    assert_eq!(err.message, "HTTP 500: database on fire see logs");
+    assert_eq!(err.message, "HTTP 500");
+    assert_eq!(
+        err.detail.as_deref(),
+        Some("HTTP 500: database on fire see logs")
+    );
 }
 
 #[tokio::test]
@@ -139,7 +143,11 @@ async fn long_error_bodies_are_cut() {
     let url = server.url("/");
     let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert!(!err.permanent);
-    assert_eq!(err.message, format!("HTTP 503: {}", "x".repeat(200)));
+    assert_eq!(err.message, "HTTP 503");
+    assert_eq!(
+        err.detail.unwrap(),
+        format!("HTTP 503: {}", "x".repeat(200))
+    );
 }
 
 #[tokio::test]
@@ -200,7 +208,14 @@ async fn connection_refused_is_retryable() {
     drop(free);
     let err = alert(settings(), webhook(&url)).await.unwrap_err();
     assert!(!err.permanent, "{err:?}");
-    assert!(err.message.starts_with("connection failed"), "{err:?}");
+    // Whether a port is closed or a host unknown is for the operator's logs only.
+    assert_eq!(err.message, "connection failed", "{err:?}");
+    assert!(
+        err.detail
+            .as_deref()
+            .is_some_and(|d| d.len() > "connection failed: ".len()),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
