@@ -143,3 +143,143 @@ async fn one_replica_purges_at_a_time() {
     assert_eq!(deleted, 6);
     app.stop().await;
 }
+
+/// Old and recent rows of every history table for one team's heartbeat (ages in days).
+async fn with_old_history(app: &TestApp, plan: Plan) -> TeamScope {
+    let scope = app.team(plan).await;
+    let hb = app.heartbeat(&scope, 60, 0).await;
+    let channel = app.webhook(&scope, &hb, "https://hooks.example.com/").await;
+    let (hb, team) = (hb.id, scope.team_id());
+    let ago = |d: i64| format!("now() - interval '{d} days'");
+    let mut sql = String::new();
+    for d in [3, 20] {
+        sql.push_str(&format!(
+            "INSERT INTO status_changes (heartbeat_id, team_id, from_status, to_status, reason, changed_at) \
+             VALUES ('{hb}', '{team}', 'up', 'down', 'test', {});",
+            ago(d)
+        ));
+        sql.push_str(&format!(
+            "INSERT INTO audit_log (team_id, actor, action, at) VALUES ('{team}', 'system', 'test', {});",
+            ago(d)
+        ));
+    }
+    // Resolved 19 days ago, with its alert (sent) and a test notification sent then; a recent
+    // incident; an incident open for 30 days; a notification of 20 days still being delivered,
+    // with an attempt of 40 days and one of 5.
+    sql.push_str(&format!(
+        "INSERT INTO incidents (id, heartbeat_id, team_id, kind, reason, opened_at, resolved_at) VALUES \
+           ('00000000-0000-7000-8000-000000000001', '{hb}', '{team}', 'down', 'old', {}, {}), \
+           (gen_random_uuid(), '{hb}', '{team}', 'down', 'recent', {}, {}), \
+           (gen_random_uuid(), '{hb}', '{team}', 'early_warning', 'open', {}, NULL);",
+        ago(20),
+        ago(19),
+        ago(2),
+        ago(1),
+        ago(30)
+    ));
+    sql.push_str(&format!(
+        "INSERT INTO notifications (id, team_id, incident_id, channel_id, kind, status, created_at) VALUES \
+           (gen_random_uuid(), '{team}', '00000000-0000-7000-8000-000000000001', '{channel}', 'alert', 'sent', {old}), \
+           (gen_random_uuid(), '{team}', NULL, '{channel}', 'test', 'sent', {old}), \
+           ('00000000-0000-7000-8000-0000000000aa', '{team}', NULL, '{channel}', 'test', 'pending', {old}), \
+           (gen_random_uuid(), '{team}', NULL, '{channel}', 'test', 'failed', {recent});",
+        old = ago(20),
+        recent = ago(2)
+    ));
+    sql.push_str(&format!(
+        "INSERT INTO notification_attempts (notification_id, attempt, team_id, started_at) VALUES \
+           ('00000000-0000-7000-8000-0000000000aa', 1, '{team}', {}), \
+           ('00000000-0000-7000-8000-0000000000aa', 2, '{team}', {});",
+        ago(40),
+        ago(5)
+    ));
+    // Each test has its own database: these ids do not clash across tests.
+    app.sql(&sql).await;
+    scope
+}
+
+async fn counts(app: &TestApp, team: TeamId) -> [i64; 5] {
+    let mut out = [0; 5];
+    for (i, table) in [
+        "status_changes",
+        "incidents",
+        "notifications",
+        "audit_log",
+        "notification_attempts",
+    ]
+    .iter()
+    .enumerate()
+    {
+        out[i] = app
+            .count(&format!(
+                "SELECT count(*) AS n FROM {table} WHERE team_id = '{team}'"
+            ))
+            .await;
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_tables_follow_the_plan_and_the_rest_a_fixed_period() {
+    let app = TestApp::start().await;
+    let free = with_old_history(&app, Plan::Free).await;
+    app.sql(
+        "INSERT INTO outages (started_at, ended_at) VALUES \
+           (now() - interval '401 days', now() - interval '400 days'), \
+           (now() - interval '101 days', now() - interval '100 days'); \
+         INSERT INTO audit_log (team_id, actor, action, at) VALUES \
+           (NULL, 'operator', 'team.delete', now() - interval '400 days'), \
+           (NULL, 'operator', 'team.delete', now() - interval '100 days');",
+    )
+    .await;
+    // status changes, incidents, notifications, audit entries, delivery attempts
+    assert_eq!(counts(&app, free.team_id()).await, [2, 3, 4, 2, 2]);
+
+    let pool = lifeline_store::pg::pool(&app.db.settings).unwrap();
+    let mut settings = app.scheduler_settings();
+    settings.purge_rows = 1; // every table needs several statements: the chunks repeat
+    let (_stop, running) = watch::channel(false);
+    lifeline_scheduler::purge::pass(&pool, &settings, &running)
+        .await
+        .unwrap();
+    // Free keeps 7 days: the 20-day-old status change, audit entry and sent notifications go,
+    // and the incident resolved 19 days ago with its alert. The open incident, the recent
+    // one, the notification still being delivered and the recent failure stay. Its attempt of
+    // 40 days goes (attempts are kept 30 days), the one of 5 days stays.
+    assert_eq!(counts(&app, free.team_id()).await, [1, 2, 2, 1, 1]);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS n FROM incidents WHERE resolved_at IS NULL OR reason = 'recent'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM notifications WHERE status = 'pending'")
+            .await,
+        1
+    );
+    // Outages and audit entries of no team are kept a year.
+    assert_eq!(app.count("SELECT count(*) AS n FROM outages").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM audit_log WHERE team_id IS NULL")
+            .await,
+        1
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_longer_plan_keeps_the_same_history() {
+    let app = TestApp::start().await;
+    let premium = with_old_history(&app, Plan::Premium).await;
+    let pool = lifeline_store::pg::pool(&app.db.settings).unwrap();
+    let settings = app.scheduler_settings();
+    let (_stop, running) = watch::channel(false);
+    lifeline_scheduler::purge::pass(&pool, &settings, &running)
+        .await
+        .unwrap();
+    // Premium keeps 90 days: only the 40-day-old delivery attempt (a fixed 30 days) goes.
+    assert_eq!(counts(&app, premium.team_id()).await, [2, 3, 4, 2, 1]);
+    app.stop().await;
+}

@@ -1,6 +1,8 @@
-//! The retention loop: one pass over all heartbeats every `LIFELINE_PURGE_INTERVAL_MS`, in small
-//! chunks with a pause between them so the purge never competes with ingest for long. It also
-//! forgets the beacons of ingest processes gone for a day.
+//! The retention loop: one pass every `LIFELINE_PURGE_INTERVAL_MS` over all heartbeats (pings,
+//! status changes), then all teams (incidents, notifications, audit log), then what is kept a
+//! fixed period (delivery attempts, outages) — in small chunks with a pause between them so the
+//! purge never competes with ingest for long. It also forgets the beacons of ingest processes
+//! gone for a day.
 
 use std::time::Duration;
 
@@ -58,13 +60,14 @@ pub async fn pass(
     walked
 }
 
+/// Returns the pings deleted.
 async fn walk(
     conn: &mut lifeline_store::PgConn,
     settings: &SchedulerSettings,
     stop: &watch::Receiver<bool>,
 ) -> Result<usize, StoreError> {
     let mut cursor = None;
-    let mut total = 0;
+    let mut pings = 0;
     while !*stop.borrow() {
         let chunk = retention::purge_chunk(
             conn,
@@ -74,15 +77,55 @@ async fn walk(
             settings.purge_rows,
         )
         .await?;
-        total += chunk.deleted;
+        pings += chunk.deleted;
         metrics::counter!("lifeline_purged_pings_total").increment(chunk.deleted as u64);
-        match chunk.next {
-            None => break,
-            next => cursor = next,
+        purged("status_changes", chunk.status_changes);
+        cursor = chunk.next;
+        if cursor.is_none() {
+            break;
         }
-        if !settings.purge_pause.is_zero() {
-            tokio::time::sleep(settings.purge_pause).await;
-        }
+        pause(settings).await;
     }
-    Ok(total)
+    let mut cursor = None;
+    while !*stop.borrow() {
+        let chunk = retention::purge_team_history_chunk(
+            conn,
+            cursor,
+            Utc::now(),
+            settings.purge_chunk,
+            settings.purge_rows,
+        )
+        .await?;
+        purged("incidents", chunk.incidents);
+        purged("notifications", chunk.notifications);
+        purged("audit_log", chunk.audit);
+        cursor = chunk.next;
+        if cursor.is_none() {
+            break;
+        }
+        pause(settings).await;
+    }
+    while !*stop.borrow() {
+        let deleted = retention::purge_fixed_chunk(conn, Utc::now(), settings.purge_rows).await?;
+        purged("fixed_period", deleted);
+        if deleted == 0 {
+            break;
+        }
+        pause(settings).await;
+    }
+    Ok(pings)
+}
+
+/// Counts history rows deleted (`lifeline_purged_rows_total{table}`).
+fn purged(table: &'static str, rows: usize) {
+    if rows > 0 {
+        tracing::debug!(table, rows, "retention purged history");
+        metrics::counter!("lifeline_purged_rows_total", "table" => table).increment(rows as u64);
+    }
+}
+
+async fn pause(settings: &SchedulerSettings) {
+    if !settings.purge_pause.is_zero() {
+        tokio::time::sleep(settings.purge_pause).await;
+    }
 }
