@@ -51,6 +51,11 @@ impl NotifySettings {
             public_url: public_url.to_owned(),
         };
         settings.validate()?;
+        if let Some(url) = &settings.smtp_url
+            && !source.flag("LIFELINE_SMTP_ALLOW_PLAINTEXT", false)?
+        {
+            refuse_plaintext_credentials(url)?;
+        }
         Ok(settings)
     }
 
@@ -80,6 +85,31 @@ impl NotifySettings {
         }
         Ok(())
     }
+}
+
+/// An SMTP URL with a user name or password must guarantee TLS (`smtps://`, or
+/// `?tls=required`): without it the credentials can cross the network in the clear, and
+/// `tls=opportunistic` lets anyone on the path strip the upgrade. An operator whose relay sits
+/// on a trusted network says so with `LIFELINE_SMTP_ALLOW_PLAINTEXT=1`.
+fn refuse_plaintext_credentials(url: &str) -> Result<(), SettingError> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        // `validate` already named what is wrong with it.
+        return Ok(());
+    };
+    let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    let tls = parsed.scheme() == "smtps"
+        || parsed
+            .query_pairs()
+            .any(|(k, v)| k == "tls" && v == "required");
+    if credentials && !tls {
+        return Err(SettingError::new(
+            "LIFELINE_SMTP_URL",
+            "has a user name or password but does not require TLS, so they could cross the \
+             network in the clear: use smtps://… or add ?tls=required (or set \
+             LIFELINE_SMTP_ALLOW_PLAINTEXT=1 for a relay on a trusted network)",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -239,6 +269,44 @@ mod tests {
             let err = settings.validate().unwrap_err();
             assert_eq!(err.name, name, "{settings:?}: {err}");
             assert!(err.to_string().starts_with(&format!("setting {name}: ")));
+        }
+    }
+
+    #[test]
+    fn smtp_credentials_need_tls_unless_the_operator_allows_plaintext() {
+        let read = |pairs: &[(&str, &str)]| {
+            NotifySettings::from_source(
+                &Source::from_pairs(pairs.iter().copied()),
+                "http://127.0.0.1:8000",
+            )
+        };
+        for url in [
+            "smtp://user:secret@mail.example.com:587",
+            "smtp://user:secret@mail.example.com:587?tls=opportunistic",
+            "smtp://user@mail.example.com:25",
+        ] {
+            let e = read(&[("LIFELINE_SMTP_URL", url)]).unwrap_err();
+            assert_eq!(e.name, "LIFELINE_SMTP_URL", "{url}");
+            assert!(e.to_string().contains("TLS"), "{e}");
+            assert!(
+                !e.to_string().contains("secret"),
+                "the password never prints: {e}"
+            );
+            assert!(
+                read(&[
+                    ("LIFELINE_SMTP_URL", url),
+                    ("LIFELINE_SMTP_ALLOW_PLAINTEXT", "1")
+                ])
+                .is_ok(),
+                "{url} with plaintext allowed"
+            );
+        }
+        for url in [
+            "smtps://user:secret@mail.example.com",
+            "smtp://user:secret@mail.example.com:587?tls=required",
+            "smtp://127.0.0.1:2525",
+        ] {
+            assert!(read(&[("LIFELINE_SMTP_URL", url)]).is_ok(), "{url}");
         }
     }
 }
