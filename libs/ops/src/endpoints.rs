@@ -16,6 +16,12 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
+/// Mounts `/healthz` alone, for a public address whose readiness and metrics are served
+/// elsewhere (on an ops address, out of the internet's reach).
+pub fn configure_liveness(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz));
+}
+
 /// What `/readyz` answers: ready (`200`) or not (`503`), and a JSON body saying why.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ready {
@@ -80,12 +86,6 @@ impl<R: Readiness> Endpoints<R> {
                     .app_data(self.shared.clone())
                     .route(web::get().to(metrics::<R>)),
             );
-    }
-
-    /// Mounts `/healthz` alone, for a public address whose readiness and metrics are served
-    /// elsewhere (on an ops address, out of the internet's reach).
-    pub fn configure_liveness(cfg: &mut web::ServiceConfig) {
-        cfg.route("/healthz", web::get().to(healthz));
     }
 
     /// Serves the endpoints alone on `addr` (one worker: probes and scrapes are rare), and

@@ -12,7 +12,7 @@ pub mod logs;
 mod recorder;
 mod shutdown;
 
-pub use endpoints::{Endpoints, OpsServer, Readiness, Ready};
+pub use endpoints::{Endpoints, OpsServer, Readiness, Ready, configure_liveness};
 pub use head::no_body_for_head;
 pub use metrics_exporter_prometheus::PrometheusHandle;
 pub use recorder::prometheus;

@@ -64,6 +64,22 @@ fn next_cursor(
     }
 }
 
+/// The keys of a chunk (heartbeats or teams, each with its team's plan) and the instant before
+/// which each one's history is no longer kept.
+fn cutoffs_of(
+    chunk: &[(uuid::Uuid, String)],
+    now: DateTime<Utc>,
+) -> Result<(Vec<uuid::Uuid>, Vec<DateTime<Utc>>), StoreError> {
+    let mut ids = Vec::with_capacity(chunk.len());
+    let mut cutoffs = Vec::with_capacity(chunk.len());
+    for (id, plan) in chunk {
+        let plan: Plan = stored(plan)?;
+        ids.push(*id);
+        cutoffs.push(plan.retention_cutoff(now));
+    }
+    Ok((ids, cutoffs))
+}
+
 /// Deletes, for each key and its cut-off, up to `rows` rows of `table` whose `key` column is
 /// the key and whose `time` is before the cut-off (and that `also` lets go), oldest first,
 /// walking the `(key, time)` index. `table`, `key`, `time` and `also` are this module's
@@ -120,13 +136,7 @@ pub async fn purge_chunk(
             next: None,
         });
     };
-    let mut ids = Vec::with_capacity(chunk.len());
-    let mut cutoffs = Vec::with_capacity(chunk.len());
-    for (id, plan) in &chunk {
-        let plan: Plan = stored(plan)?;
-        ids.push(*id);
-        cutoffs.push(plan.retention_cutoff(now));
-    }
+    let (ids, cutoffs) = cutoffs_of(&chunk, now)?;
     let deleted = diesel::sql_query(
         "DELETE FROM pings p USING ( \
            SELECT old.received_at, old.id FROM unnest($1, $2) AS c(hb, cutoff), \
@@ -188,13 +198,7 @@ pub async fn purge_team_history_chunk(
             next: None,
         });
     };
-    let mut ids = Vec::with_capacity(chunk.len());
-    let mut cutoffs = Vec::with_capacity(chunk.len());
-    for (id, plan) in &chunk {
-        let plan: Plan = stored(plan)?;
-        ids.push(*id);
-        cutoffs.push(plan.retention_cutoff(now));
-    }
+    let (ids, cutoffs) = cutoffs_of(&chunk, now)?;
     let incidents = delete_per_key(
         conn,
         "incidents",

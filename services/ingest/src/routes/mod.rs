@@ -3,7 +3,6 @@ mod ping;
 
 use actix_cors::Cors;
 use actix_web::web;
-use lifeline_ops::Endpoints;
 
 /// The ping API, plus `/healthz` (readiness and metrics are on the ops address).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,5 +29,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(ping::with_signal))
             .route(web::head().to(ping::with_signal)),
     );
-    Endpoints::<ops::IngestReadiness>::configure_liveness(cfg);
+    lifeline_ops::configure_liveness(cfg);
 }
