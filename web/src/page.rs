@@ -40,10 +40,7 @@ impl Nav {
             teams: m.teams.clone(),
             role: Some(m.role()),
             section,
-            payment_failed: m
-                .teams
-                .iter()
-                .any(|t| t.team_id == m.scope.team_id() && t.payment_failed),
+            payment_failed: m.team().is_some_and(|t| t.payment_failed),
         }
     }
 

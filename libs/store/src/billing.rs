@@ -348,13 +348,22 @@ pub async fn record_payment(
     .await
 }
 
-/// Applies the changes scheduled for the end of a paid period that has ended by `now`, a few
-/// teams at a time (the billing service's loop). Returns the plans that changed.
+/// What one [`apply_due`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    /// Teams whose period had ended (at most the limit: fewer means none is left).
+    pub teams: usize,
+    /// The plans that changed (a team may have had nothing scheduled but the period's end).
+    pub changed: Vec<PlanChanged>,
+}
+
+/// Applies the changes scheduled for the end of a paid period that has ended by `now`, at most
+/// `limit` teams at a time (the billing service's loop).
 pub async fn apply_due(
     conn: &mut PgConn,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<PlanChanged>, StoreError> {
+) -> Result<Due, StoreError> {
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let due: Vec<(uuid::Uuid, String, Option<String>)> = teams::table
             .filter(teams::plan_ends_at.le(now))
@@ -365,6 +374,7 @@ pub async fn apply_due(
             .skip_locked()
             .load(conn)
             .await?;
+        let teams = due.len();
         let mut changed = Vec::new();
         for (id, plan, next) in due {
             let team = TeamId::from_uuid(id);
@@ -379,7 +389,7 @@ pub async fn apply_due(
             let (from, to): (Plan, Plan) = (stored(&plan)?, stored(&next)?);
             changed.extend(move_plan(conn, team, from, to, &Cause::PeriodEnd).await?);
         }
-        Ok(changed)
+        Ok(Due { teams, changed })
     })
     .await
 }

@@ -140,15 +140,13 @@ async fn a_downgrade_waits_for_the_end_of_the_paid_period() {
     assert_eq!(state.plan_ends_at, Some(period_end()));
 
     let early = period_end() - Duration::seconds(1);
-    assert!(
-        billing::apply_due(&mut conn, early, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let changed = billing::apply_due(&mut conn, period_end(), 10)
+    let none = billing::apply_due(&mut conn, early, 10).await.unwrap();
+    assert_eq!((none.teams, none.changed.len()), (0, 0));
+    let due = billing::apply_due(&mut conn, period_end(), 10)
         .await
         .unwrap();
+    assert_eq!(due.teams, 1);
+    let changed = due.changed;
     assert_eq!(changed.len(), 1);
     assert_eq!(
         (changed[0].from, changed[0].to),
@@ -159,12 +157,10 @@ async fn a_downgrade_waits_for_the_end_of_the_paid_period() {
         (state.plan, state.next_plan, state.plan_ends_at),
         (Plan::Standard, None, None)
     );
-    assert!(
-        billing::apply_due(&mut conn, period_end(), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let again = billing::apply_due(&mut conn, period_end(), 10)
+        .await
+        .unwrap();
+    assert_eq!((again.teams, again.changed.len()), (0, 0));
 }
 
 #[tokio::test]

@@ -35,9 +35,10 @@ async fn apply_due(state: &Billing) {
             billing::apply_due(&mut conn, Utc::now(), BATCH).await
         };
         match due.await {
-            Ok(changed) => {
-                state.plan_changed(&changed).await;
-                if (changed.len() as i64) < BATCH {
+            Ok(due) => {
+                state.plan_changed(&due.changed).await;
+                // A batch short of the limit took every team that was due.
+                if (due.teams as i64) < BATCH {
                     return;
                 }
             }
