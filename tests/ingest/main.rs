@@ -6,3 +6,4 @@ mod contract;
 mod durability;
 mod operations;
 mod rotation;
+mod unknown_tokens;

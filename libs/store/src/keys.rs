@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | `{p}tok:{sha256 hex}` | string | token → `"{heartbeat_id} {team_id}"`, or `"-"` for a token that does not (or no longer) exist | 10 min; `"-"` written on rotation is a tombstone that a racing reader cannot overwrite (readers use `SET NX`) |
 //! | `{p}rl:{heartbeat_id}:{window}` | counter | pings in one rate-limit window | 2 windows |
+//! | `{p}unk:{client address}:{window}` | counter | unknown-token answers to one client address in one window (`LIFELINE_UNKNOWN_TOKEN_LIMIT`) | 2 windows |
 //! | `{p}events:tokens` | pub/sub channel | sha256 hex of a token whose mapping changed (rotation, creation, deletion); every ingest process drops it from its in-process cache | — |
 //! | `{p}revoked:{jti}` | string | a logged-out session (dashboard); Postgres's `revoked_sessions` is the record, this the fast check | until the session would have expired |
 //! | `{p}login:{account or addr}:{id}` | counter | failed logins of one account (sha256 of the email) or one client address | the login window |
@@ -32,6 +33,10 @@ impl RedisKeys {
 
     pub fn rate_limit(&self, heartbeat: HeartbeatId, window: i64) -> String {
         format!("{}rl:{}:{}", self.prefix, heartbeat, window)
+    }
+
+    pub fn unknown_tokens(&self, client: std::net::IpAddr, window: i64) -> String {
+        format!("{}unk:{}:{}", self.prefix, client, window)
     }
 
     pub fn token_events(&self) -> String {

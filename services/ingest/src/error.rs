@@ -13,6 +13,11 @@ pub enum PingError {
     UnknownSignal(String),
     #[error("too many pings for this heartbeat; retry after {} s", .0.as_secs())]
     RateLimited(Duration),
+    #[error(
+        "too many pings to unknown ping URLs from this address; retry after {} s",
+        .0.as_secs()
+    )]
+    TooManyUnknown(Duration),
     #[error("request body larger than 10 MB")]
     TooLarge,
     #[error("could not read the request body: {0}")]
@@ -27,6 +32,7 @@ impl PingError {
         match self {
             PingError::UnknownHeartbeat | PingError::UnknownSignal(_) => "not_found",
             PingError::RateLimited(_) => "rate_limited",
+            PingError::TooManyUnknown(_) => "unknown_limited",
             PingError::TooLarge => "too_large",
             PingError::BadBody(_) => "bad_request",
             PingError::Unavailable(_) => "unavailable",
@@ -38,7 +44,9 @@ impl ResponseError for PingError {
     fn status_code(&self) -> StatusCode {
         match self {
             PingError::UnknownHeartbeat | PingError::UnknownSignal(_) => StatusCode::NOT_FOUND,
-            PingError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            PingError::RateLimited(_) | PingError::TooManyUnknown(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             PingError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             PingError::BadBody(_) => StatusCode::BAD_REQUEST,
             PingError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -50,7 +58,7 @@ impl ResponseError for PingError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"));
         match self {
-            PingError::RateLimited(after) => {
+            PingError::RateLimited(after) | PingError::TooManyUnknown(after) => {
                 response.insert_header((RETRY_AFTER, after.as_secs().to_string()));
             }
             PingError::Unavailable(cause) => {

@@ -1,9 +1,10 @@
 //! The public ping API: `GET|POST|HEAD /api/v1/hb/{token}[/{signal}]`.
 //!
 //! A ping is answered `200` only after it is committed in Postgres. Requests resolve their token
-//! through an in-process cache (backed by Redis and Postgres, invalidated over Redis pub/sub),
-//! pass a per-heartbeat rate limit, and hand the ping to the group-commit writer, which stores
-//! all pings that arrived during the previous commit in one transaction.
+//! through an in-process cache (backed by Redis and Postgres, invalidated over Redis pub/sub,
+//! with a limit per client address on unknown tokens), pass a per-heartbeat rate limit, and
+//! hand the ping to the group-commit writer, which stores all pings that arrived during the
+//! previous commit in one transaction.
 
 mod beacon;
 mod error;
@@ -14,6 +15,7 @@ mod routes;
 pub mod settings;
 mod state;
 mod token_cache;
+mod unknown_tokens;
 mod writer;
 
 use std::net::SocketAddr;
@@ -31,6 +33,7 @@ use crate::redis_health::RedisHealth;
 use crate::routes::ops::IngestReadiness;
 use crate::state::AppState;
 use crate::token_cache::TokenResolver;
+use crate::unknown_tokens::UnknownTokenLimit;
 use crate::writer::PingWriter;
 
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +127,8 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         store.blind_after,
     ));
     let writer = PingWriter::start(&store, &settings, redis.clone());
-    let limiter = RateLimiter::new(redis.clone(), keys, health, &settings);
+    let limiter = RateLimiter::new(redis.clone(), keys.clone(), health.clone(), &settings);
+    let unknown_tokens = UnknownTokenLimit::new(redis.clone(), keys, health, &settings);
     let ops = Endpoints::new(
         IngestReadiness {
             pool,
@@ -136,6 +140,7 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
     let state = web::Data::new(AppState {
         tokens,
         limiter,
+        unknown_tokens,
         writer: writer.clone(),
         settings: settings.clone(),
     });

@@ -18,7 +18,39 @@ pub struct RateLimiter {
     keys: RedisKeys,
     health: Arc<RedisHealth>,
     limit: u32,
-    window_secs: i64,
+    window: FixedWindow,
+}
+
+/// Fixed windows of whole seconds, aligned on the Unix epoch so that every process agrees on
+/// where a window starts (their clocks need only agree to the second).
+#[derive(Clone, Copy, Debug)]
+pub struct FixedWindow {
+    secs: i64,
+}
+
+impl FixedWindow {
+    pub fn new(length: Duration) -> Self {
+        Self {
+            secs: i64::try_from(length.as_secs()).unwrap_or(60).max(1),
+        }
+    }
+
+    pub fn length(&self) -> Duration {
+        Duration::from_secs(self.secs.unsigned_abs())
+    }
+
+    pub fn seconds(&self) -> i64 {
+        self.secs
+    }
+
+    /// The current window's number, and the time left until the next one (at least a second,
+    /// as `Retry-After` counts in seconds).
+    pub fn now(&self) -> (i64, Duration) {
+        let now = Utc::now().timestamp();
+        let window = now.div_euclid(self.secs);
+        let left = (window + 1) * self.secs - now;
+        (window, Duration::from_secs(left.unsigned_abs().max(1)))
+    }
 }
 
 impl RateLimiter {
@@ -33,9 +65,7 @@ impl RateLimiter {
             keys,
             health,
             limit: settings.rate_limit,
-            window_secs: i64::try_from(settings.rate_window.as_secs())
-                .unwrap_or(60)
-                .max(1),
+            window: FixedWindow::new(settings.rate_window),
         }
     }
 
@@ -44,23 +74,17 @@ impl RateLimiter {
         if self.limit == 0 || !self.health.usable() {
             return Ok(());
         }
-        let now = Utc::now().timestamp();
-        let window = now.div_euclid(self.window_secs);
+        let (window, left) = self.window.now();
         let key = self.keys.rate_limit(heartbeat, window);
         let mut redis = self.redis.clone();
         let counted: redis::RedisResult<(u64,)> = redis::pipe()
             .incr(&key, 1u64)
-            .expire(&key, self.window_secs * 2)
+            .expire(&key, self.window.seconds() * 2)
             .ignore()
             .query_async(&mut redis)
             .await;
         match counted {
-            Ok((n,)) if n > u64::from(self.limit) => {
-                let next_window = (window + 1) * self.window_secs;
-                Err(Duration::from_secs(
-                    u64::try_from(next_window - now).unwrap_or(1).max(1),
-                ))
-            }
+            Ok((n,)) if n > u64::from(self.limit) => Err(left),
             Ok(_) => Ok(()),
             Err(e) => {
                 self.health.failed(&e);

@@ -20,6 +20,10 @@ pub struct IngestSettings {
     pub rate_limit: u32,
     /// `LIFELINE_PING_RATE_WINDOW_SECS`, default 60.
     pub rate_window: Duration,
+    /// `LIFELINE_UNKNOWN_TOKEN_LIMIT`: answers about unknown tokens one client address may get
+    /// per rate window before its further lookups are refused with `429` (default 60; 0 turns
+    /// the limit off). Repeats of a token already known to be unknown are not counted.
+    pub unknown_token_limit: u32,
     /// `LIFELINE_TRUSTED_PROXY_HEADER`: the header a trusted reverse proxy puts the client
     /// address in (e.g. `X-Forwarded-For`). Unset: the peer address is used and headers ignored.
     pub trusted_proxy_header: Option<HeaderName>,
@@ -56,6 +60,7 @@ impl IngestSettings {
                 60,
                 1,
             )?),
+            unknown_token_limit: source.parsed("LIFELINE_UNKNOWN_TOKEN_LIMIT", 60)?,
             trusted_proxy_header: source.optional_parsed("LIFELINE_TRUSTED_PROXY_HEADER")?,
             writers: source.at_least("LIFELINE_INGEST_WRITERS", 1, 1)?,
             max_batch: source.at_least("LIFELINE_INGEST_MAX_BATCH", 2000, 1)?,
@@ -73,6 +78,7 @@ impl IngestSettings {
             ops_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             rate_limit: 300,
             rate_window: Duration::from_secs(60),
+            unknown_token_limit: 60,
             trusted_proxy_header: None,
             writers: 2,
             max_batch: 2000,
@@ -95,6 +101,7 @@ mod tests {
         assert_eq!(s.ops_addr, SocketAddr::from(([127, 0, 0, 1], 8084)));
         assert_eq!(s.rate_limit, 300);
         assert_eq!(s.rate_window, Duration::from_secs(60));
+        assert_eq!(s.unknown_token_limit, 60);
         assert_eq!(s.trusted_proxy_header, None);
         assert_eq!(s.writers, 1);
         assert_eq!(s.max_batch, 2000);
@@ -108,6 +115,7 @@ mod tests {
             ("LIFELINE_INGEST_ADDR", "0.0.0.0:9000"),
             ("LIFELINE_PING_RATE_LIMIT", "0"),
             ("LIFELINE_PING_RATE_WINDOW_SECS", "10"),
+            ("LIFELINE_UNKNOWN_TOKEN_LIMIT", "7"),
             ("LIFELINE_TRUSTED_PROXY_HEADER", "X-Forwarded-For"),
             ("LIFELINE_INGEST_WRITERS", "3"),
             ("LIFELINE_INGEST_MAX_BATCH", "100"),
@@ -118,6 +126,7 @@ mod tests {
         assert_eq!(s.addr, SocketAddr::from(([0, 0, 0, 0], 9000)));
         assert_eq!(s.rate_limit, 0);
         assert_eq!(s.rate_window, Duration::from_secs(10));
+        assert_eq!(s.unknown_token_limit, 7);
         assert_eq!(
             s.trusted_proxy_header,
             Some(HeaderName::from_static("x-forwarded-for"))
@@ -136,6 +145,7 @@ mod tests {
             ("LIFELINE_INGEST_ADDR", "localhost"),
             ("LIFELINE_PING_RATE_LIMIT", "lots"),
             ("LIFELINE_PING_RATE_WINDOW_SECS", "0"),
+            ("LIFELINE_UNKNOWN_TOKEN_LIMIT", "-3"),
             ("LIFELINE_TRUSTED_PROXY_HEADER", "bad header"),
             ("LIFELINE_INGEST_WRITERS", "0"),
             ("LIFELINE_INGEST_MAX_BATCH", "0"),

@@ -57,20 +57,29 @@ impl TokenResolver {
         }
     }
 
-    pub async fn resolve(&self, hash: &[u8; 32]) -> Result<Option<TokenTarget>, StoreError> {
-        let trusted = self.subscribed.load(Ordering::Acquire);
-        if trusted {
-            if let Some(target) = self.known.get(hash) {
-                return Ok(Some(target));
-            }
-            if self.unknown.contains_key(hash) {
-                return Ok(None);
-            }
+    /// What this process knows of the token without asking anyone: `Some(Some(target))` for a
+    /// known token, `Some(None)` for one looked up and found unknown in the last few seconds.
+    pub fn remembered(&self, hash: &[u8; 32]) -> Option<Option<TokenTarget>> {
+        // A token can only become known by being created, which no client can have pinged
+        // before: the negative cache is safe even while rotations could be missed.
+        if self.unknown.contains_key(hash) {
+            return Some(None);
         }
+        if self.subscribed.load(Ordering::Acquire) {
+            return self.known.get(hash).map(Some);
+        }
+        None
+    }
+
+    /// Asks Redis, then Postgres, and remembers the answer.
+    pub async fn look_up(&self, hash: &[u8; 32]) -> Result<Option<TokenTarget>, StoreError> {
+        let trusted = self.subscribed.load(Ordering::Acquire);
         let mut redis = self.redis.clone();
         if self.health.usable() {
             match tokens::cached(&mut redis, &self.keys, hash).await {
                 Ok(Some(target)) => {
+                    metrics::counter!("lifeline_token_lookups_total", "answered_by" => "redis")
+                        .increment(1);
                     self.remember(hash, target, trusted);
                     return Ok(target);
                 }
@@ -81,6 +90,7 @@ impl TokenResolver {
         let mut conn = self.pool.get().await?;
         let target = tokens::lookup(&mut conn, hash).await?;
         drop(conn);
+        metrics::counter!("lifeline_token_lookups_total", "answered_by" => "postgres").increment(1);
         if self.health.usable()
             && let Err(e) = tokens::fill_cache(&mut redis, &self.keys, hash, target).await
         {
@@ -91,12 +101,10 @@ impl TokenResolver {
     }
 
     fn remember(&self, hash: &[u8; 32], target: Option<TokenTarget>, trusted: bool) {
-        // Without a live subscription we could not hear of a rotation: remember nothing.
-        if !trusted {
-            return;
-        }
         match target {
-            Some(t) => self.known.insert(*hash, t),
+            // Without a live subscription we could not hear of a rotation.
+            Some(t) if trusted => self.known.insert(*hash, t),
+            Some(_) => {}
             None => self.unknown.insert(*hash, ()),
         }
     }

@@ -1,4 +1,5 @@
-//! The ping handler: resolve the token, check the rate limit, read the body (only its size is
+//! The ping handler: resolve the token (within the client's unknown-token limit), check the
+//! heartbeat's rate limit, read the body (only its size is
 //! kept, plus the first kilobyte of progress pings), and answer once the ping is committed.
 
 use std::net::IpAddr;
@@ -9,6 +10,7 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use lifeline_domain::{PingKind, PingToken, Signal};
 use lifeline_store::pings::{NewPing, Recorded};
+use lifeline_store::tokens::TokenTarget;
 
 use crate::error::PingError;
 use crate::settings::MAX_BODY_BYTES;
@@ -49,12 +51,8 @@ async fn record(
     if declared_length(&req).is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(PingError::TooLarge);
     }
-    let target = state
-        .tokens
-        .resolve(&token.lookup_hash())
-        .await
-        .map_err(|e| PingError::Unavailable(e.to_string()))?
-        .ok_or(PingError::UnknownHeartbeat)?;
+    let client = client_addr(&req, &state);
+    let target = resolve(&state, &token.lookup_hash(), client).await?;
     state
         .limiter
         .check(target.heartbeat)
@@ -74,7 +72,7 @@ async fn record(
         kind: signal.kind,
         exit_code: signal.exit_code,
         method: method_name(&req),
-        remote_addr: client_addr(&req, &state).map(|ip| ip.to_string()),
+        remote_addr: client.map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(USER_AGENT)
@@ -92,6 +90,35 @@ async fn record(
         Ok(Recorded::HeartbeatGone) => Err(PingError::UnknownHeartbeat),
         Err(WriteError::Unavailable(m) | WriteError::Failed(m)) => Err(PingError::Unavailable(m)),
     }
+}
+
+/// The token's heartbeat: from this process's caches if it can; otherwise, unless the client
+/// has had its share of unknown tokens, from Redis or Postgres.
+async fn resolve(
+    state: &AppState,
+    hash: &[u8; 32],
+    client: Option<IpAddr>,
+) -> Result<TokenTarget, PingError> {
+    if let Some(remembered) = state.tokens.remembered(hash) {
+        return remembered.ok_or(PingError::UnknownHeartbeat);
+    }
+    if let Some(addr) = client {
+        state
+            .unknown_tokens
+            .admit(addr)
+            .map_err(PingError::TooManyUnknown)?;
+    }
+    let found = state
+        .tokens
+        .look_up(hash)
+        .await
+        .map_err(|e| PingError::Unavailable(e.to_string()))?;
+    if found.is_none()
+        && let Some(addr) = client
+    {
+        state.unknown_tokens.count(addr).await;
+    }
+    found.ok_or(PingError::UnknownHeartbeat)
 }
 
 fn declared_length(req: &HttpRequest) -> Option<u64> {

@@ -1,0 +1,62 @@
+-- wrk script for scripts/bench/ingest-flood: GETs with random well-formed tokens (no heartbeat
+-- has them), all claiming one client address, at a set pace.
+--
+--   wrk -t 1 -c C -d Ds -s ingest-flood.lua http://127.0.0.1:PORT -- CLIENT_ADDR DELAY_MS
+--
+-- DELAY_MS is the pause before each request of a connection (0: as fast as the server answers),
+-- so C connections send about C * 1000 / DELAY_MS requests a second.
+-- done() prints "@key=value" lines for the script.
+
+local threads = {}
+
+function setup(thread)
+    thread:set("id", #threads + 1)
+    table.insert(threads, thread)
+end
+
+local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local headers = nil
+local pause = 0
+local chars = {}
+
+sent = 0
+statuses = {}
+
+function init(args)
+    headers = { ["Host"] = wrk.headers["Host"], ["X-Forwarded-For"] = args[1],
+                ["User-Agent"] = "lifeline-bench-flood" }
+    pause = tonumber(args[2])
+    math.randomseed(os.time() * 1000 + (id or 0) * 7919)
+end
+
+function delay()
+    return pause
+end
+
+function request()
+    sent = sent + 1
+    for i = 1, 32 do
+        local k = math.random(64)
+        chars[i] = alphabet:sub(k, k)
+    end
+    return wrk.format("GET", "/api/v1/hb/" .. table.concat(chars), headers, nil)
+end
+
+function response(status, headers, body)
+    statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+    local counts = {}
+    for _, thread in ipairs(threads) do
+        for k, v in pairs(thread:get("statuses") or {}) do counts[k] = (counts[k] or 0) + v end
+    end
+    local keys = {}
+    for k in pairs(counts) do table.insert(keys, k) end
+    table.sort(keys)
+    local parts = {}
+    for _, k in ipairs(keys) do table.insert(parts, k .. ":" .. counts[k]) end
+    io.write("@statuses=", table.concat(parts, ","), "\n")
+    io.write("@requests_per_s=", string.format("%.0f", summary.requests / (summary.duration / 1e6)), "\n")
+    io.write("@p99_ms=", string.format("%.3f", latency:percentile(99) / 1000), "\n")
+end
