@@ -14,7 +14,7 @@ use crate::tls;
 #[derive(Clone)]
 pub struct StoreSettings {
     /// `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/lifeline`. libpq's `sslmode`
-    /// and `sslrootcert` parameters set up TLS (see `pg_tls`).
+    /// and `sslrootcert` parameters set up TLS (see [`PgTarget`]).
     pub database_url: String,
     /// `REDIS_URL`, default `redis://127.0.0.1:6379`; `rediss://` for TLS.
     pub redis_url: String,
