@@ -74,6 +74,23 @@ ensure_database() {
   fi
 }
 
+# The TLS tests (libs/store/tests/tls.rs) start Postgres and Redis servers of their own with a
+# test CA: they need the openssl tool and PostgreSQL's server binaries (redis-server comes with
+# ensure_redis), which a machine whose Postgres runs elsewhere may lack.
+ensure_tls_test_tools() {
+  local missing=()
+  command -v openssl >/dev/null || missing+=(openssl)
+  if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    missing+=(postgresql)
+  fi
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} with apt (TLS tests)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
 # The browser tests drive Debian's Chromium through its WebDriver (tests/browser).
 ensure_chromium() {
   if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then

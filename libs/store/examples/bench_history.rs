@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use lifeline_domain::{HeartbeatId, TeamId, UserId};
 use lifeline_store::history::{self, OverviewQuery, TimelineQuery};
 use lifeline_store::{TeamScope, accounts, heartbeats};
@@ -42,7 +42,7 @@ async fn main() {
     let heartbeat = HeartbeatId::parse(&args[3]).expect("a heartbeat id");
     let iterations: usize = args.get(4).map_or(30, |n| n.parse().expect("a count"));
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let mut conn = AsyncPgConnection::establish(&url)
+    let mut conn = lifeline_store::pg::connect(&url)
         .await
         .expect("Postgres answers");
 

@@ -1,12 +1,18 @@
-//! Postgres connections: the pool every service uses, and the embedded migrations.
+//! Postgres connections: the pool every service uses, and the embedded migrations. Every
+//! connection is made here, through [`PgTarget`], so that `DATABASE_URL`'s TLS parameters hold
+//! for all of them.
 
-use diesel::{Connection, RunQueryDsl};
+use std::sync::Arc;
+
+use diesel::RunQueryDsl;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
 
+pub use crate::pg_tls::PgTarget;
 use crate::{StoreError, StoreSettings};
 
 pub type PgPool = Pool<AsyncPgConnection>;
@@ -23,7 +29,17 @@ pub const MIGRATIONS_HASH: &str = env!("LIFELINE_MIGRATIONS_HASH");
 /// Builds the pool. Connections are opened lazily, so this succeeds even while Postgres is down;
 /// each checkout then fails within `pg_timeout` instead of hanging (the ping API answers 503).
 pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(&settings.database_url);
+    let target = Arc::new(target(&settings.database_url)?);
+    let mut config = ManagerConfig::default();
+    // The manager's URL is then unused: every connection comes from the parsed target.
+    config.custom_setup = Box::new(move |_url| {
+        let target = target.clone();
+        async move { target.connect().await }.boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        &settings.database_url,
+        config,
+    );
     Pool::builder(manager)
         .max_size(settings.pool_size)
         .wait_timeout(Some(settings.pg_timeout))
@@ -37,9 +53,15 @@ pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {
 /// A connection of its own, outside the pool: the ingest writer keeps one per writer, and the
 /// operator CLI needs only one.
 pub async fn connect(database_url: &str) -> Result<PgConn, StoreError> {
-    <AsyncPgConnection as diesel_async::AsyncConnection>::establish(database_url)
+    target(database_url)?
+        .connect()
         .await
         .map_err(|e| StoreError::Unavailable(format!("cannot connect to Postgres: {e}")))
+}
+
+/// Reads `database_url` (settings have checked it already, so an error here is a caller's URL).
+fn target(database_url: &str) -> Result<PgTarget, StoreError> {
+    PgTarget::parse(database_url).map_err(|e| StoreError::Invalid(format!("DATABASE_URL: {e}")))
 }
 
 /// Whether Postgres answers a query on `conn` (readiness probes).
@@ -49,7 +71,7 @@ pub async fn ping(conn: &mut PgConn) -> Result<(), StoreError> {
 }
 
 /// Applies pending migrations. Diesel's harness is synchronous, so it runs on a blocking thread
-/// through diesel-async's wrapper (no libpq needed).
+/// through diesel-async's wrapper (no libpq needed), over a connection made by [`connect`].
 pub async fn migrate(database_url: &str) -> Result<Vec<String>, StoreError> {
     with_harness(database_url, |conn| {
         conn.run_pending_migrations(MIGRATIONS)
@@ -77,10 +99,10 @@ async fn with_harness(
     database_url: &str,
     work: impl FnOnce(&mut Harness) -> HarnessResult + Send + 'static,
 ) -> Result<Vec<String>, StoreError> {
-    let url = database_url.to_owned();
+    // Connected here, so that TLS is set up as for every other connection; the wrapper takes
+    // this runtime's handle and blocks on it from the blocking thread.
+    let mut conn = Harness::from(connect(database_url).await?);
     tokio::task::spawn_blocking(move || {
-        let mut conn = Harness::establish(&url)
-            .map_err(|e| StoreError::Unavailable(format!("cannot connect to Postgres: {e}")))?;
         // Replicas starting together (`lifeline all` migrates at start-up) take turns; the lock
         // goes with the connection.
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))

@@ -2,17 +2,25 @@
 //! reads the same way, so that ingest and scheduler agree on Redis prefixes and on when
 //! Lifeline counts as blind.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lifeline_settings::{SettingError, Source, redacted_url};
 
+use crate::pg::PgTarget;
+use crate::tls;
+
 /// Where the shared engines are: every service needs these.
 #[derive(Clone)]
 pub struct StoreSettings {
-    /// `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/lifeline`.
+    /// `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/lifeline`. libpq's `sslmode`
+    /// and `sslrootcert` parameters set up TLS (see [`PgTarget`]).
     pub database_url: String,
-    /// `REDIS_URL`, default `redis://127.0.0.1:6379`.
+    /// `REDIS_URL`, default `redis://127.0.0.1:6379`; `rediss://` for TLS.
     pub redis_url: String,
+    /// `LIFELINE_REDIS_CA_FILE`, unset by default: a PEM file of the CA certificates that a
+    /// `rediss://` server's certificate must chain to, instead of the system's roots.
+    pub redis_ca_file: Option<PathBuf>,
     /// `LIFELINE_REDIS_PREFIX`, default `lifeline:`: prepended to every Redis key and channel,
     /// so several installs (or tests) share a server.
     pub redis_prefix: String,
@@ -42,6 +50,7 @@ impl std::fmt::Debug for StoreSettings {
         f.debug_struct("StoreSettings")
             .field("database_url", &redacted_url(&self.database_url))
             .field("redis_url", &redacted_url(&self.redis_url))
+            .field("redis_ca_file", &self.redis_ca_file)
             .field("redis_prefix", &self.redis_prefix)
             .field("pool_size", &self.pool_size)
             .field("pg_timeout", &self.pg_timeout)
@@ -65,17 +74,35 @@ impl StoreSettings {
                 ),
             ));
         }
+        let database_url = source.url(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/lifeline",
+            &["postgres", "postgresql"],
+        )?;
+        // Read whole now (TLS parameters, certificate files), so that a mistake stops start-up.
+        PgTarget::parse(&database_url).map_err(|e| SettingError::new("DATABASE_URL", e))?;
+        let redis_url = source.url(
+            "REDIS_URL",
+            "redis://127.0.0.1:6379",
+            &["redis", "rediss", "unix"],
+        )?;
+        let redis_ca_file = source
+            .optional("LIFELINE_REDIS_CA_FILE")?
+            .map(PathBuf::from);
+        if let Some(path) = &redis_ca_file {
+            if !redis_url.starts_with("rediss://") {
+                return Err(SettingError::new(
+                    "LIFELINE_REDIS_CA_FILE",
+                    "is set, but REDIS_URL is not a rediss:// URL",
+                ));
+            }
+            tls::roots_from_file(path)
+                .map_err(|e| SettingError::new("LIFELINE_REDIS_CA_FILE", e))?;
+        }
         Ok(Self {
-            database_url: source.url(
-                "DATABASE_URL",
-                "postgres://postgres@127.0.0.1:5432/lifeline",
-                &["postgres", "postgresql"],
-            )?,
-            redis_url: source.url(
-                "REDIS_URL",
-                "redis://127.0.0.1:6379",
-                &["redis", "rediss", "unix"],
-            )?,
+            database_url,
+            redis_url,
+            redis_ca_file,
             redis_prefix: source.string("LIFELINE_REDIS_PREFIX", "lifeline:")?,
             pool_size: source.at_least("LIFELINE_DB_POOL_SIZE", 16, 1)?,
             pg_timeout: source.millis("LIFELINE_DB_TIMEOUT_MS", 1_000)?,
@@ -135,6 +162,15 @@ mod tests {
     fn a_wrong_value_names_its_variable() {
         for (name, value) in [
             ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_URL", "postgres://h/db?sslmode=sometimes"),
+            (
+                "DATABASE_URL",
+                "postgres://h/db?sslmode=verify-full&sslrootcert=/no/such/ca.pem",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://h/db?sslmode=require&sslrootcert=system",
+            ),
             ("REDIS_URL", "http://nope"),
             ("LIFELINE_DB_POOL_SIZE", "0"),
             ("LIFELINE_DB_POOL_SIZE", "many"),
@@ -146,6 +182,28 @@ mod tests {
             let err = StoreSettings::from_source(&Source::from_pairs([(name, value)])).unwrap_err();
             assert_eq!(err.name, name, "{name}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn the_redis_ca_file_needs_rediss_and_a_readable_file() {
+        let with = |url: &str| {
+            StoreSettings::from_source(&Source::from_pairs([
+                ("REDIS_URL", url),
+                ("LIFELINE_REDIS_CA_FILE", "/no/such/ca.pem"),
+            ]))
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            with("redis://127.0.0.1:6379"),
+            "setting LIFELINE_REDIS_CA_FILE: is set, but REDIS_URL is not a rediss:// URL"
+        );
+        assert!(
+            with("rediss://127.0.0.1:6379")
+                .starts_with("setting LIFELINE_REDIS_CA_FILE: cannot read /no/such/ca.pem"),
+            "{}",
+            with("rediss://127.0.0.1:6379")
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lifeline_settings::Source;
-use lifeline_store::{PgPool, StoreSettings, pg};
+use lifeline_store::{PgPool, StoreSettings, pg, redis_conn};
 use tokio::sync::OnceCell;
 
 use crate::engines::{admin_database_url as admin_url, redis_url};
@@ -47,7 +47,7 @@ struct Count {
 }
 
 async fn admin() -> AsyncPgConnection {
-    AsyncPgConnection::establish(&admin_url())
+    pg::connect(&admin_url())
         .await
         .unwrap_or_else(|e| panic!("test Postgres at {} is unreachable: {e}", admin_url()))
 }
@@ -207,12 +207,11 @@ impl TestDb {
 
     /// A single connection on this test's database.
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(&self.settings.database_url)
+        pg::connect(&self.settings.database_url)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A connection to Redis (keys of this test start with `settings.redis_prefix`).
     /// A single number from SQL: the column `n` of its one row.
     pub async fn count(&self, sql: &str) -> i64 {
         use diesel_async::RunQueryDsl;
@@ -228,8 +227,9 @@ impl TestDb {
         row.n
     }
 
+    /// A connection to Redis (keys of this test start with `settings.redis_prefix`).
     pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
-        redis::Client::open(self.settings.redis_url.as_str())
+        redis_conn::client(&self.settings)
             .unwrap_or_else(|e| panic!("{e}"))
             .get_multiplexed_async_connection()
             .await
@@ -263,7 +263,7 @@ impl Drop for TestDb {
                 return;
             };
             rt.block_on(async move {
-                if let Ok(mut conn) = AsyncPgConnection::establish(&url).await {
+                if let Ok(mut conn) = pg::connect(&url).await {
                     let _ = diesel::sql_query(sql).execute(&mut conn).await;
                 }
             });

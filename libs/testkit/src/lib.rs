@@ -6,6 +6,7 @@
 //! - [`stripe`]: a fake Stripe API (Checkout and portal sessions, and their pages) and Stripe's
 //!   webhook signature;
 //! - [`chaos`]: a TCP proxy that cuts the link to Postgres or Redis on demand;
+//! - [`tls_engines`]: throw-away Postgres and Redis servers that speak TLS, with a test CA;
 //! - with feature `db`, [`db`]: a database and Redis prefix of each test's own;
 //! - with feature `app` (the default), [`app`]: the services running in the test's process, and
 //!   [`process`]: the `lifeline` binary as a process, and [`web`]: the dashboard in-process with
@@ -20,6 +21,7 @@ pub mod engines;
 pub mod http;
 pub mod smtp;
 pub mod stripe;
+pub mod tls_engines;
 pub mod wait;
 
 #[cfg(feature = "db")]

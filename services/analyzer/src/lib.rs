@@ -53,7 +53,7 @@ pub async fn start(
     metrics: &'static PrometheusHandle,
 ) -> Result<Running, StartError> {
     let pool = lifeline_store::pg::pool(&store)?;
-    let redis = match redis::Client::open(store.redis_url.as_str()) {
+    let redis = match lifeline_store::redis_conn::client(&store) {
         Ok(client) => match redis::aio::ConnectionManager::new(client).await {
             Ok(conn) => Some((conn, RedisKeys::new(store.redis_prefix.clone()))),
             Err(e) => {
@@ -62,7 +62,7 @@ pub async fn start(
             }
         },
         Err(e) => {
-            tracing::warn!(error = %e, "REDIS_URL unusable: no wake-ups for the scheduler");
+            tracing::warn!(error = %e, "REDIS_URL or LIFELINE_REDIS_CA_FILE unusable: no wake-ups for the scheduler");
             None
         }
     };

@@ -102,7 +102,7 @@ impl Running {
 pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Running, StartError> {
     let pool = lifeline_store::pg::pool(&store)?;
     let redis = lifeline_store::redis_conn::connect(&store)?;
-    let redis_client = redis::Client::open(store.redis_url.as_str())?;
+    let redis_client = lifeline_store::redis_conn::client(&store)?;
     let keys = RedisKeys::new(store.redis_prefix.clone());
     let health = Arc::new(RedisHealth::default());
     // Installed before anything records a metric.

@@ -65,7 +65,7 @@ pub async fn start(
     metrics: &'static PrometheusHandle,
 ) -> Result<Running, StartError> {
     let pool = lifeline_store::pg::pool(&store)?;
-    let client = redis::Client::open(store.redis_url.as_str())?;
+    let client = lifeline_store::redis_conn::client(&store)?;
     let notifier = Notifier::new(settings.notify.clone())?;
     let wake_deadlines = Arc::new(Notify::new());
     let wake_deliveries = Arc::new(Notify::new());
