@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use diesel_async::SimpleAsyncConnection;
+use lifeline_domain::FlapPolicy;
 use lifeline_store::deadlines;
 use lifeline_testkit::TestDb;
 use serde_json::Value;
@@ -88,7 +89,7 @@ async fn scripts_create_channels_and_attach_them() {
     .await
     .unwrap();
     let now = Utc::now();
-    let pass = deadlines::process_due(&mut conn, now, now, 10)
+    let pass = deadlines::process_due(&mut conn, now, now, 10, &FlapPolicy::default())
         .await
         .unwrap();
     assert_eq!((pass.down, pass.notifications), (1, 2));

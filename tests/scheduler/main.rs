@@ -6,6 +6,7 @@
 mod ai;
 mod delivery;
 mod early_warnings;
+mod flapping;
 mod long_runs;
 mod outage;
 mod races;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use lifeline_domain::{Plan, Status};
+use lifeline_domain::{FlapPolicy, Plan, Status};
 use lifeline_store::heartbeats::Heartbeat;
 use lifeline_store::{StoreSettings, TeamScope, coverage, deadlines};
 use lifeline_testkit::{HttpServer, PATIENCE, TestApp, local_settings, via, wait_for, wait_until};
@@ -234,7 +234,7 @@ async fn deadlines_inside_a_hole_move_by_its_length() {
     assert_eq!(state.outages[0].shifted_heartbeats, 1);
     assert_eq!(state.covered_until.unwrap().to_rfc3339(), at(140));
     let until = state.covered_until.unwrap();
-    let pass = deadlines::process_due(&mut conn, until, Utc::now(), 100)
+    let pass = deadlines::process_due(&mut conn, until, Utc::now(), 100, &FlapPolicy::default())
         .await
         .unwrap();
     assert_eq!(pass.down, 1);

@@ -2,7 +2,7 @@
 //! driving the writer's batch transaction and the scheduler's decision by hand.
 
 use chrono::Duration;
-use lifeline_domain::{Plan, Status};
+use lifeline_domain::{FlapPolicy, Plan, Status};
 use lifeline_store::deadlines;
 use lifeline_store::pings;
 use lifeline_testkit::{HttpServer, PATIENCE, Reply, TestApp, success_ping};
@@ -24,13 +24,14 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
         &mut writer,
         &[success_ping(&hb, deadline - Duration::milliseconds(1))],
         &pings::NoModels,
+        &FlapPolicy::default(),
     )
     .await
     .unwrap();
     // ...when the scheduler looks at the deadline: the row is the writer's, so it is skipped.
     let mut scheduler = app.conn().await;
     let after = deadline + Duration::seconds(1);
-    let pass = deadlines::process_due(&mut scheduler, after, after, 100)
+    let pass = deadlines::process_due(&mut scheduler, after, after, 100, &FlapPolicy::default())
         .await
         .unwrap();
     assert_eq!(
@@ -39,7 +40,7 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
     );
     pings::commit_staged(&mut writer, staged).await.unwrap();
     // Acknowledged: the deadline moved, and the next pass has nothing to decide.
-    let pass = deadlines::process_due(&mut scheduler, after, after, 100)
+    let pass = deadlines::process_due(&mut scheduler, after, after, 100, &FlapPolicy::default())
         .await
         .unwrap();
     assert_eq!(pass, deadlines::DueOutcome::default());
@@ -51,9 +52,15 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
     assert_eq!(app.get_status(app.url(&other)).await, 200);
     let deadline = app.reload(&scope, other.id).await.timing.alert_at.unwrap();
     assert_eq!(app.get_status(app.url(&other)).await, 200);
-    let pass = deadlines::process_due(&mut scheduler, deadline, deadline, 100)
-        .await
-        .unwrap();
+    let pass = deadlines::process_due(
+        &mut scheduler,
+        deadline,
+        deadline,
+        100,
+        &FlapPolicy::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(pass.down, 0);
     assert_eq!(app.reload(&scope, other.id).await.timing.status, Status::Up);
     app.stop().await;
@@ -72,9 +79,15 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
 
     // The scheduler decides first: down, incident, alert queued — all committed together.
     let mut scheduler = app.conn().await;
-    let pass = deadlines::process_due(&mut scheduler, deadline, deadline, 100)
-        .await
-        .unwrap();
+    let pass = deadlines::process_due(
+        &mut scheduler,
+        deadline,
+        deadline,
+        100,
+        &FlapPolicy::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!((pass.down, pass.notifications), (1, 1));
     assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Down);
 
@@ -85,6 +98,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
         &mut writer,
         &[success_ping(&hb, deadline + Duration::milliseconds(1))],
         &pings::NoModels,
+        &FlapPolicy::default(),
     )
     .await
     .unwrap();

@@ -599,3 +599,38 @@ async fn gaps_incidents_and_our_outages_are_shaded_and_explained() {
     );
     assert!(page.contains("15 min"), "its length");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flapping_spell_is_shown_while_it_lasts_and_listed_after() {
+    let web = TestWeb::start().await;
+    let (mut browser, _, hb) =
+        owner_with_heartbeat(&web, "flap@example.com", "Flappy", Plan::Free, 3600).await;
+    insert_pings(&web, &hb, 3, "1 minute", "1 minute").await;
+    let spell = |resolved: &str| {
+        format!(
+            "INSERT INTO incidents (id, heartbeat_id, team_id, kind, reason, opened_at, resolved_at) \
+             VALUES (gen_random_uuid(), '{id}', '{team}', 'flapping', \
+                     '6 changes between up and down within 1 h', now() - interval '20 minutes', \
+                     {resolved});",
+            id = hb.id,
+            team = hb.team_id
+        )
+    };
+    sql(&web, &spell("NULL")).await;
+    let page = browser.get(&format!("/heartbeats/{}", hb.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("data-flapping"), "the banner shows the spell");
+    assert!(page.contains("6 changes between up and down within 1 h"));
+
+    sql(
+        &web,
+        "UPDATE incidents SET resolved_at = now(), reason = 'stable again, now up: 9 changes'",
+    )
+    .await;
+    let page = browser.get(&format!("/heartbeats/{}", hb.id)).await;
+    assert!(!page.contains("data-flapping"), "no banner once it ended");
+    assert!(
+        page.contains("Flapping") && page.contains("stable again, now up: 9 changes"),
+        "the ended spell is listed with its summary"
+    );
+}

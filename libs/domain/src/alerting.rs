@@ -22,6 +22,9 @@ label_enum! {
         Recovery => "recovery",
         /// The heartbeat is about to miss its deadline, or a run is stalling.
         EarlyWarning => "early_warning",
+        /// The heartbeat keeps changing between up and down: its changes are no longer
+        /// announced one by one until it is stable again.
+        Flapping => "flapping",
         /// Sent on request, to check that a channel works.
         Test => "test",
     }
@@ -45,5 +48,18 @@ label_enum! {
         Down => "down",
         /// The learned cadence says the next ping is becoming improbable (AI heartbeats).
         EarlyWarning => "early_warning",
+        /// The heartbeat changed between up and down too often (see [`crate::FlapPolicy`]).
+        Flapping => "flapping",
+    }
+}
+
+impl IncidentKind {
+    /// How pages name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            IncidentKind::Down => "Down",
+            IncidentKind::EarlyWarning => "Early warning",
+            IncidentKind::Flapping => "Flapping",
+        }
     }
 }

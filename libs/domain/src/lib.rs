@@ -11,6 +11,7 @@ pub mod cadence;
 pub mod deadline;
 pub mod decision;
 pub mod duration;
+pub mod flapping;
 pub mod heartbeat;
 mod ids;
 pub mod labels;
@@ -32,6 +33,7 @@ pub use deadline::{DownCause, Transition, WarnCause};
 pub use decision::{
     ChangeReason, Decision, IncidentChange, Ping, PingBatch, StatusChange, WarningChange,
 };
+pub use flapping::{FlapPolicy, FlapSummary};
 pub use heartbeat::{HeartbeatMode, HeartbeatName};
 pub use ids::{ChannelId, HeartbeatId, IncidentId, InstanceId, NotificationId, TeamId, UserId};
 pub use labels::{Label, UnknownValue};

@@ -16,8 +16,10 @@ pub fn event(message: &Message) -> &'static str {
     match message.kind {
         NotificationKind::Alert => "heartbeat.down",
         NotificationKind::Recovery if message.is_back_on_track() => "heartbeat.back_on_track",
+        NotificationKind::Recovery if message.is_stable_again() => "heartbeat.stable",
         NotificationKind::Recovery => "heartbeat.up",
         NotificationKind::EarlyWarning => "heartbeat.early_warning",
+        NotificationKind::Flapping => "heartbeat.flapping",
         NotificationKind::Test => "test",
     }
 }
@@ -58,6 +60,12 @@ impl Message {
             && self.incident_kind == Some(IncidentKind::EarlyWarning)
     }
 
+    /// The end of a flapping spell: its summary.
+    pub fn is_stable_again(&self) -> bool {
+        self.kind == NotificationKind::Recovery
+            && self.incident_kind == Some(IncidentKind::Flapping)
+    }
+
     /// The heartbeat's page: `{public_url}/heartbeats/{heartbeat_id}`; the channel's page
     /// (`{public_url}/channels/{channel_id}`) when the message names no heartbeat (a test).
     pub fn detail_url(&self, public_url: &str) -> String {
@@ -82,11 +90,19 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
     let hb = one_line(&message.heartbeat_name);
     let team = one_line(&message.team_name);
     let back_on_track = message.is_back_on_track();
+    let stable = message.is_stable_again();
+    let status_now = message
+        .status
+        .map_or_else(String::new, |s| s.to_string().to_uppercase());
     let subject = match message.kind {
         NotificationKind::Alert => format!("[Lifeline] DOWN: {hb} ({team})"),
         NotificationKind::Recovery if back_on_track => {
             format!("[Lifeline] Back on track: {hb} ({team})")
         }
+        NotificationKind::Recovery if stable => {
+            format!("[Lifeline] Stable again, {status_now}: {hb} ({team})")
+        }
+        NotificationKind::Flapping => format!("[Lifeline] Flapping: {hb} ({team})"),
         NotificationKind::Recovery => format!("[Lifeline] UP again: {hb} ({team})"),
         NotificationKind::EarlyWarning => format!("[Lifeline] Early warning: {hb} ({team})"),
         NotificationKind::Test => format!("[Lifeline] Test notification: {hb} ({team})"),
@@ -98,7 +114,16 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
             "Heartbeat \"{hb}\" of team {team} is back on track: it pinged as usual after an \
              early warning."
         ),
+        NotificationKind::Recovery if stable => format!(
+            "Heartbeat \"{hb}\" of team {team} has stopped flapping and is {status_now}. \
+             Its changes are announced one by one again."
+        ),
         NotificationKind::Recovery => format!("Heartbeat \"{hb}\" of team {team} is UP again."),
+        NotificationKind::Flapping => format!(
+            "Heartbeat \"{hb}\" of team {team} is flapping: it keeps changing between up and \
+             down. Its changes are recorded but not announced until it is stable; a summary \
+             follows then."
+        ),
         NotificationKind::EarlyWarning => format!(
             "Early warning: heartbeat \"{hb}\" of team {team} is straying from what it learned \
              to expect of it. It is not down yet."
@@ -110,6 +135,7 @@ pub fn render_text_at(message: &Message, public_url: &str, now: DateTime<Utc>) -
     };
     let (since_label, deadline_label) = match message.kind {
         NotificationKind::Recovery if back_on_track => ("Back on track at", "Deadline"),
+        NotificationKind::Recovery if stable => ("Ended at", "Deadline"),
         NotificationKind::Recovery => ("Recovered at", "Deadline"),
         NotificationKind::EarlyWarning => ("Warned at", "Unusual from"),
         _ => ("Since", "Deadline"),

@@ -198,7 +198,7 @@ async fn back_to_fixed(
         });
     }
     let wake = decided.iter().any(|d| d.decision.wake_scheduler);
-    decisions::write(conn, &decided).await?;
+    decisions::write(conn, &decided, None).await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.heartbeat().as_uuid()).collect();
     diesel::update(hb::table.filter(hb::id.eq_any(&ids)))
         .set((

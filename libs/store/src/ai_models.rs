@@ -290,7 +290,7 @@ pub async fn save_trained(
             zone: row.zone().to_owned(),
             decision,
         }];
-        decisions::write(conn, &decided).await?;
+        decisions::write(conn, &decided, None).await?;
         Ok(Some(wake))
     })
     .await

@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use lifeline_domain::Status;
+use lifeline_domain::{FlapPolicy, Status};
 
 use crate::decisions::{self, Decided};
 use crate::schema::heartbeats;
@@ -38,6 +38,7 @@ pub async fn process_due(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
     limit: i64,
+    flapping: &FlapPolicy,
 ) -> Result<DueOutcome, StoreError> {
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let rows: Vec<TimingRow> = heartbeats::table
@@ -70,7 +71,9 @@ pub async fn process_due(
                 decision,
             });
         }
-        outcome.notifications = decisions::write(conn, &decided).await?.notifications;
+        outcome.notifications = decisions::write(conn, &decided, Some(flapping))
+            .await?
+            .notifications;
         Ok(outcome)
     })
     .await

@@ -7,10 +7,11 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{
-    ChangeReason, Decision, HeartbeatId, IncidentChange, IncidentKind, TeamId, TimeZoneName,
-    WarningChange,
+    ChangeReason, Decision, FlapPolicy, HeartbeatId, IncidentChange, IncidentKind, TeamId,
+    TimeZoneName, WarningChange,
 };
 
+use crate::flapping;
 use crate::incidents::{self, Opening, Resolving};
 use crate::label::stored_time_zone;
 use crate::schema::status_changes;
@@ -38,7 +39,13 @@ pub(crate) struct Written {
 
 /// Writes the decisions inside the caller's open transaction. The statements are independent, so
 /// they travel pipelined in one round trip; kinds of change the set does not contain send none.
-pub(crate) async fn write(conn: &PgConn, decided: &[Decided]) -> Result<Written, StoreError> {
+/// When a `down` incident opened or resolved, one more round trip screens for flapping (see
+/// [`flapping::screen`]; `flapping` is the policy, `None` for an operator's change).
+pub(crate) async fn write(
+    conn: &PgConn,
+    decided: &[Decided],
+    flapping: Option<&FlapPolicy>,
+) -> Result<Written, StoreError> {
     let timing = TimingColumns::of(decided.iter().map(|d| (d.heartbeat, &d.decision.timing)));
     let (mut opened, mut resolved) = (Vec::new(), Vec::new());
     for d in decided {
@@ -53,8 +60,15 @@ pub(crate) async fn write(conn: &PgConn, decided: &[Decided]) -> Result<Written,
     );
     written?;
     recorded?;
+    let queued = notices? + alerts?;
+    let changed: Vec<HeartbeatId> = decided
+        .iter()
+        .filter(|d| d.decision.incident.is_some())
+        .map(|d| d.heartbeat)
+        .collect();
+    let screened = flapping::screen(conn, &changed, flapping).await?;
     Ok(Written {
-        notifications: notices? + alerts?,
+        notifications: (queued + screened.queued).saturating_sub(screened.held),
     })
 }
 

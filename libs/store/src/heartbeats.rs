@@ -480,7 +480,7 @@ async fn update(
                 zone,
                 decision,
             };
-            decisions::write(conn, &[decided]).await?;
+            decisions::write(conn, &[decided], None).await?;
         }
         // The decision wrote the deadlines; the schedule and limits they came from are columns
         // of their own.

@@ -45,6 +45,7 @@ fn first_notice(kind: IncidentKind) -> NotificationKind {
     match kind {
         IncidentKind::Down => NotificationKind::Alert,
         IncidentKind::EarlyWarning => NotificationKind::EarlyWarning,
+        IncidentKind::Flapping => NotificationKind::Flapping,
     }
 }
 
@@ -174,16 +175,42 @@ impl TryFrom<IncidentRow> for Incident {
     }
 }
 
-/// The heartbeat's open incident, if it has one.
+/// The heartbeat's open incident (down, or an early warning), if it has one.
 pub async fn open_for(
     conn: &mut PgConn,
     scope: &TeamScope,
     heartbeat: HeartbeatId,
 ) -> Result<Option<Incident>, StoreError> {
+    open_of(
+        conn,
+        scope,
+        heartbeat,
+        &[IncidentKind::Down, IncidentKind::EarlyWarning],
+    )
+    .await
+}
+
+/// The heartbeat's flapping spell, while it lasts.
+pub async fn flapping_for(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+) -> Result<Option<Incident>, StoreError> {
+    open_of(conn, scope, heartbeat, &[IncidentKind::Flapping]).await
+}
+
+async fn open_of(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+    kinds: &[IncidentKind],
+) -> Result<Option<Incident>, StoreError> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     incidents::table
         .filter(incidents::team_id.eq(scope.team_id().as_uuid()))
         .filter(incidents::heartbeat_id.eq(heartbeat.as_uuid()))
         .filter(incidents::resolved_at.is_null())
+        .filter(incidents::kind.eq_any(kinds))
         .order(incidents::opened_at.desc())
         .select(IncidentRow::as_select())
         .first(conn)

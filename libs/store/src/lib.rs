@@ -16,6 +16,7 @@ pub mod coverage;
 pub mod deadlines;
 mod decisions;
 pub mod error;
+pub mod flapping;
 pub mod health;
 pub mod heartbeats;
 pub mod history;

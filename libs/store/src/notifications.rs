@@ -154,8 +154,8 @@ impl ClaimedRow {
 }
 
 /// Claims up to `limit` notifications due at `now` for one attempt each, leased for `lease`. A
-/// recovery notice waits until its incident's first notice on the same channel (the alert, or
-/// the early warning) is settled (sent or failed), so a receiver never hears "up again" before
+/// recovery notice waits until its incident's first notice on the same channel (the alert, the
+/// early warning, or the flapping notice) is settled (sent or failed), so a receiver never hears "up again" before
 /// "down", nor "back on track" before the warning. A channel test has no incident (nor
 /// heartbeat): those columns come back empty.
 pub async fn claim(
@@ -172,7 +172,7 @@ pub async fn claim(
                  WHERE status = 'pending' AND next_attempt_at <= $1 \
                    AND NOT (kind = 'recovery' AND EXISTS ( \
                      SELECT 1 FROM notifications a WHERE a.incident_id = q.incident_id \
-                     AND a.channel_id = q.channel_id AND a.kind IN ('alert', 'early_warning') \
+                     AND a.channel_id = q.channel_id AND a.kind IN ('alert', 'early_warning', 'flapping') \
                      AND a.status = 'pending')) \
                  ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due \
            WHERE n.id = due.id \

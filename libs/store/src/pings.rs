@@ -10,7 +10,8 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Int2, Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use lifeline_domain::{
-    HeartbeatId, HeartbeatTiming, LearnedCadence, Ping as RulePing, PingBatch, PingKind, TeamId,
+    FlapPolicy, HeartbeatId, HeartbeatTiming, LearnedCadence, Ping as RulePing, PingBatch,
+    PingKind, TeamId,
 };
 use serde::Serialize;
 
@@ -67,8 +68,9 @@ pub async fn stage_batch(
     conn: &mut PgConn,
     batch: &[NewPing],
     expectations: &dyn Expectations,
+    flapping: &FlapPolicy,
 ) -> Result<Staged, StoreError> {
-    record_in_tx(conn, batch, expectations).await
+    record_in_tx(conn, batch, expectations, flapping).await
 }
 
 /// What AI heartbeats' models expect after each ping (the ping writer's cache of models),
@@ -144,6 +146,7 @@ async fn record_in_tx(
     conn: &PgConn,
     batch: &[NewPing],
     expectations: &dyn Expectations,
+    flapping: &FlapPolicy,
 ) -> Result<Staged, StoreError> {
     let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
     ids.sort_unstable();
@@ -205,7 +208,10 @@ async fn record_in_tx(
         .collect();
     let deadlines = decided.iter().any(|d| d.decision.wake_scheduler);
     // The writes are independent: send them pipelined, in one round trip.
-    let (inserted, written) = tokio::join!(rows.insert(conn), decisions::write(conn, &decided));
+    let (inserted, written) = tokio::join!(
+        rows.insert(conn),
+        decisions::write(conn, &decided, Some(flapping))
+    );
     inserted?;
     let written = written?;
     Ok(Staged {

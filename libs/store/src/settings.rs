@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lifeline_domain::FlapPolicy;
 use lifeline_settings::{SettingError, Source, redacted_url};
 
 use crate::pg::PgTarget;
@@ -42,6 +43,11 @@ pub struct StoreSettings {
     /// then move by the outage's length. Ingest and scheduler read the same value. At least five
     /// beacon periods, so one slow write is not an outage.
     pub blind_after: Duration,
+    /// `LIFELINE_FLAP_CHANGES` (default 6; 0 = off), `LIFELINE_FLAP_WINDOW_SECS` (3600),
+    /// `LIFELINE_FLAP_STABLE_SECS` (1800): a heartbeat with that many changes into or out of
+    /// `down` within the window is flapping until no change has come for the stable period.
+    /// Every role that writes status changes reads the same values.
+    pub flapping: FlapPolicy,
 }
 
 /// The URLs may hold passwords: they print redacted.
@@ -57,6 +63,7 @@ impl std::fmt::Debug for StoreSettings {
             .field("redis_timeout", &self.redis_timeout)
             .field("beacon_every", &self.beacon_every)
             .field("blind_after", &self.blind_after)
+            .field("flapping", &self.flapping)
             .finish()
     }
 }
@@ -109,6 +116,19 @@ impl StoreSettings {
             redis_timeout: source.millis("LIFELINE_REDIS_TIMEOUT_MS", 250)?,
             beacon_every,
             blind_after,
+            flapping: FlapPolicy {
+                changes: source.parsed("LIFELINE_FLAP_CHANGES", 6)?,
+                window: Duration::from_secs(source.at_least(
+                    "LIFELINE_FLAP_WINDOW_SECS",
+                    3600,
+                    1,
+                )?),
+                stable: Duration::from_secs(source.at_least(
+                    "LIFELINE_FLAP_STABLE_SECS",
+                    1800,
+                    1,
+                )?),
+            },
         })
     }
 }
@@ -133,6 +153,7 @@ mod tests {
         assert_eq!(s.redis_timeout, Duration::from_millis(250));
         assert_eq!(s.beacon_every, Duration::from_millis(200));
         assert_eq!(s.blind_after, Duration::from_millis(5_000));
+        assert_eq!(s.flapping, FlapPolicy::default());
     }
 
     #[test]
@@ -146,6 +167,9 @@ mod tests {
             ("LIFELINE_REDIS_TIMEOUT_MS", "50"),
             ("LIFELINE_BEACON_MS", "20"),
             ("LIFELINE_BLIND_AFTER_MS", "100"),
+            ("LIFELINE_FLAP_CHANGES", "4"),
+            ("LIFELINE_FLAP_WINDOW_SECS", "60"),
+            ("LIFELINE_FLAP_STABLE_SECS", "30"),
         ]))
         .unwrap();
         assert_eq!(s.database_url, "postgresql://u@db/x");
@@ -156,6 +180,14 @@ mod tests {
         assert_eq!(s.redis_timeout, Duration::from_millis(50));
         assert_eq!(s.beacon_every, Duration::from_millis(20));
         assert_eq!(s.blind_after, Duration::from_millis(100));
+        assert_eq!(
+            s.flapping,
+            FlapPolicy {
+                changes: 4,
+                window: Duration::from_secs(60),
+                stable: Duration::from_secs(30),
+            }
+        );
     }
 
     #[test]
@@ -174,6 +206,9 @@ mod tests {
             ("REDIS_URL", "http://nope"),
             ("LIFELINE_DB_POOL_SIZE", "0"),
             ("LIFELINE_DB_POOL_SIZE", "many"),
+            ("LIFELINE_FLAP_CHANGES", "-1"),
+            ("LIFELINE_FLAP_WINDOW_SECS", "0"),
+            ("LIFELINE_FLAP_STABLE_SECS", "soon"),
             ("LIFELINE_DB_TIMEOUT_MS", "1s"),
             ("LIFELINE_REDIS_TIMEOUT_MS", "-1"),
             ("LIFELINE_BEACON_MS", "0"),

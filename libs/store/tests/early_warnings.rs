@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lifeline_domain::{
-    Cadence, ChannelKind, HeartbeatName, HeartbeatTiming, IncidentKind, LearnedCadence,
+    Cadence, ChannelKind, FlapPolicy, HeartbeatName, HeartbeatTiming, IncidentKind, LearnedCadence,
     NotificationKind, PingKind, Plan, Schedule, Status, TeamName, TimeZoneName,
 };
 use lifeline_store::channels::{self, NewChannel};
@@ -120,17 +120,24 @@ impl Fixture {
     async fn ping(&self, at: DateTime<Utc>) {
         let mut conn = self.conn().await;
         let ping = success_ping(&self.hb, at);
-        let staged = pings::stage_batch(&mut conn, &[ping], &pings::NoModels)
-            .await
-            .unwrap();
+        let staged =
+            pings::stage_batch(&mut conn, &[ping], &pings::NoModels, &FlapPolicy::default())
+                .await
+                .unwrap();
         pings::commit_staged(&mut conn, staged).await.unwrap();
     }
 
     /// One scheduler pass that judges silence up to `until`.
     async fn deadline_pass(&self, until: DateTime<Utc>) -> deadlines::DueOutcome {
-        deadlines::process_due(&mut self.conn().await, until, until, 100)
-            .await
-            .unwrap()
+        deadlines::process_due(
+            &mut self.conn().await,
+            until,
+            until,
+            100,
+            &FlapPolicy::default(),
+        )
+        .await
+        .unwrap()
     }
 
     async fn reload(&self) -> Heartbeat {

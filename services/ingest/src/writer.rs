@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use lifeline_domain::FlapPolicy;
 use lifeline_store::pings::{self, InDoubt, NewPing, Recorded, Staged};
 use lifeline_store::{PgConn, RedisKeys, StoreError, StoreSettings, wake};
 use redis::aio::ConnectionManager;
@@ -56,6 +57,7 @@ impl PingWriter {
                     url: store.database_url.clone(),
                     connect_timeout: store.pg_timeout,
                     commit_timeout: settings.commit_timeout,
+                    flapping: store.flapping,
                     conn: None,
                     redis: redis.clone(),
                     keys: keys.clone(),
@@ -102,6 +104,7 @@ struct Writer {
     url: String,
     connect_timeout: Duration,
     commit_timeout: Duration,
+    flapping: FlapPolicy,
     conn: Option<PgConn>,
     redis: ConnectionManager,
     keys: RedisKeys,
@@ -207,6 +210,7 @@ impl Writer {
             commit_timeout,
             conn: slot,
             models,
+            flapping,
             ..
         } = self;
         let attempt = async {
@@ -221,7 +225,7 @@ impl Writer {
                 }
             };
             let models = models.for_batch(conn, pings).await?;
-            pings::stage_batch(conn, pings, &models).await
+            pings::stage_batch(conn, pings, &models, flapping).await
         };
         let result = tokio::time::timeout(*commit_timeout, attempt).await;
         match result {

@@ -349,6 +349,7 @@ async fn stats(settings: &Settings, conn: &mut PgConn, target: HeartbeatRef) -> 
     out["pings_stored"] = json!(stored);
     out["retention_days"] = json!(scope.plan().limits().retention_days);
     out["open_incident"] = json!(incidents::open_for(conn, &scope, id).await?);
+    out["flapping"] = json!(incidents::flapping_for(conn, &scope, id).await?);
     out["last_alert"] = json!(incidents::last_alert(conn, &scope, id).await?);
     out["channels"] = json!(heartbeats::channel_ids(conn, &scope, id).await?);
     target.output.print(&out, || {

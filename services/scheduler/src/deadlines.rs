@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use lifeline_domain::FlapPolicy;
 use lifeline_store::coverage;
 use lifeline_store::{PgPool, StoreError, deadlines};
 use tokio::sync::{Notify, watch};
@@ -19,6 +20,7 @@ pub(crate) struct DeadlineLoop {
     pub settings: SchedulerSettings,
     pub beacon_every: Duration,
     pub blind_after: Duration,
+    pub flapping: FlapPolicy,
     pub wake: Arc<Notify>,
     pub deliveries: Arc<Notify>,
 }
@@ -71,7 +73,9 @@ impl DeadlineLoop {
             return Ok(self.settings.max_sleep.min(ERROR_PAUSE));
         };
         loop {
-            let done = deadlines::process_due(&mut conn, until, now, self.settings.batch).await?;
+            let done =
+                deadlines::process_due(&mut conn, until, now, self.settings.batch, &self.flapping)
+                    .await?;
             record(&done);
             if done.notifications > 0 {
                 self.deliveries.notify_one();

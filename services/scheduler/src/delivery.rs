@@ -230,6 +230,10 @@ fn message_of(job: &Claimed) -> Message {
                 "a usual ping arrived; the early warning is over (it was: {})",
                 job.reason.as_deref().unwrap_or("an early warning")
             ),
+            // A flapping spell's end: its reason is the summary.
+            (NotificationKind::Recovery, Some(IncidentKind::Flapping)) => {
+                job.reason.clone().unwrap_or_default()
+            }
             (NotificationKind::Recovery, _) => format!(
                 "a ping arrived; the incident is resolved (it was: {})",
                 job.reason.as_deref().unwrap_or("down")

@@ -5,6 +5,7 @@
 
 mod deadlines;
 mod delivery;
+mod flapping;
 mod ops;
 pub mod purge;
 pub mod settings;
@@ -75,6 +76,7 @@ pub async fn start(
         settings: settings.clone(),
         beacon_every: store.beacon_every,
         blind_after: store.blind_after,
+        flapping: store.flapping,
         wake: wake_deadlines.clone(),
         deliveries: wake_deliveries.clone(),
     };
@@ -98,6 +100,12 @@ pub async fn start(
     let tasks = vec![
         tokio::spawn(deadline_loop.run(stopped.clone())),
         tokio::spawn(delivery_loop.run(stopped.clone())),
+        tokio::spawn(flapping::run(
+            pool.clone(),
+            store.flapping,
+            wake_deliveries.clone(),
+            stopped.clone(),
+        )),
         tokio::spawn(purge::run(pool, settings, stopped)),
     ];
     let listener = tokio::spawn(wake::listen(

@@ -20,6 +20,7 @@ fn notification_label(kind: NotificationKind) -> &'static str {
         NotificationKind::Alert => "Alert (down)",
         NotificationKind::Recovery => "Recovery (up)",
         NotificationKind::EarlyWarning => "Early warning",
+        NotificationKind::Flapping => "Flapping",
         NotificationKind::Test => "Test",
     }
 }

@@ -6,8 +6,8 @@
 //! page needs no JavaScript to show it.
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
+use lifeline_domain::PingKind;
 use lifeline_domain::duration::{human, human_rounded};
-use lifeline_domain::{IncidentKind, PingKind};
 use lifeline_store::coverage::Outage;
 use lifeline_store::history::{Mark, Timeline};
 use lifeline_store::incidents::Incident;
@@ -253,10 +253,7 @@ pub fn build(
     }
     for i in incidents {
         let end = i.resolved_at.unwrap_or(to).min(to);
-        let what = match i.kind {
-            IncidentKind::Down => "Down",
-            IncidentKind::EarlyWarning => "Early warning",
-        };
+        let what = i.kind.title();
         let until = match i.resolved_at {
             Some(at) => format!("resolved {}", utc(at)),
             None => "still open".to_owned(),

@@ -118,6 +118,8 @@ struct DetailPage {
     outages: Vec<OutageView>,
     ai: AiPanel,
     ai_off: Option<AiOffBanner>,
+    /// Its flapping spell, while it lasts: its changes are not announced meanwhile.
+    flapping: Option<IncidentView>,
 }
 
 /// What the page reads for `range` ending `now` (`scripts/bench/web` asks the same through
@@ -250,6 +252,11 @@ pub async fn page(
         outages: loaded.outages.iter().map(outage_view).collect(),
         ai: ai.panel,
         ai_off,
+        flapping: loaded
+            .incidents
+            .iter()
+            .find(|i| i.kind == IncidentKind::Flapping && i.resolved_at.is_none())
+            .map(|i| incident_view(i, now)),
     })
 }
 
@@ -287,10 +294,7 @@ fn ping_view(p: &Ping) -> PingView {
 
 fn incident_view(i: &Incident, now: DateTime<Utc>) -> IncidentView {
     IncidentView {
-        kind: match i.kind {
-            IncidentKind::Down => "Down",
-            IncidentKind::EarlyWarning => "Early warning",
-        },
+        kind: i.kind.title(),
         reason: i.reason.clone(),
         opened_at: iso(Some(i.opened_at)),
         opened: utc(i.opened_at),

@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{
-    ChannelKind, Decision, HeartbeatName, LearnedCadence, PayloadSurprise, Ping, PingBatch,
-    PingKind, Plan, Schedule, Status, TeamName, TimeZoneName, WarningChange,
+    ChannelKind, Decision, FlapPolicy, HeartbeatName, LearnedCadence, PayloadSurprise, Ping,
+    PingBatch, PingKind, Plan, Schedule, Status, TeamName, TimeZoneName, WarningChange,
 };
 use lifeline_testkit::TestDb;
 
@@ -119,17 +119,19 @@ async fn a_warning_written_twice_is_one_incident_with_one_notice_per_channel() {
     let mut conn = db.conn().await;
     let (scope, hb) = ai_heartbeat(&mut conn).await;
     let up = ai_ping(&mut conn, &scope, &hb, at(0), None).await;
-    write(&conn, &[decided(&scope, &hb, up.clone())])
+    write(&conn, &[decided(&scope, &hb, up.clone())], None)
         .await
         .unwrap();
 
     // Two replicas (or a retried pass) deciding the same warning.
     let warned = up.timing.decide(at(115), at(115));
     assert!(matches!(warned.warning, Some(WarningChange::Open { .. })));
-    let first = write(&conn, &[decided(&scope, &hb, warned.clone())])
+    let first = write(&conn, &[decided(&scope, &hb, warned.clone())], None)
         .await
         .unwrap();
-    let again = write(&conn, &[decided(&scope, &hb, warned)]).await.unwrap();
+    let again = write(&conn, &[decided(&scope, &hb, warned)], None)
+        .await
+        .unwrap();
     assert_eq!((first.notifications, again.notifications), (1, 0));
     assert_eq!(
         counts(&mut conn, &hb).await,
@@ -149,13 +151,13 @@ async fn a_warning_closed_quietly_tells_nobody_and_nothing_open_is_not_back_on_t
         at: at(0),
         notify: true,
     });
-    let written = write(&conn, &[decided(&scope, &hb, nothing_open)])
+    let written = write(&conn, &[decided(&scope, &hb, nothing_open)], None)
         .await
         .unwrap();
     assert_eq!(written.notifications, 0);
 
     let warned = up.timing.decide(at(115), at(115));
-    write(&conn, &[decided(&scope, &hb, warned.clone())])
+    write(&conn, &[decided(&scope, &hb, warned.clone())], None)
         .await
         .unwrap();
     let quiet = warned.timing.decide_pause(at(120));
@@ -166,7 +168,9 @@ async fn a_warning_closed_quietly_tells_nobody_and_nothing_open_is_not_back_on_t
             notify: false
         })
     );
-    let written = write(&conn, &[decided(&scope, &hb, quiet)]).await.unwrap();
+    let written = write(&conn, &[decided(&scope, &hb, quiet)], None)
+        .await
+        .unwrap();
     assert_eq!(written.notifications, 0);
     assert_eq!(
         counts(&mut conn, &hb).await,
@@ -180,14 +184,16 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
     let mut conn = db.conn().await;
     let (scope, hb) = ai_heartbeat(&mut conn).await;
     let up = ai_ping(&mut conn, &scope, &hb, at(0), None).await;
-    write(&conn, &[decided(&scope, &hb, up)]).await.unwrap();
+    write(&conn, &[decided(&scope, &hb, up)], None)
+        .await
+        .unwrap();
 
     let empty = PayloadSurprise {
         size: 0,
         usual: 48_000,
     };
     let surprised = ai_ping(&mut conn, &scope, &hb, at(60), Some(empty)).await;
-    let written = write(&conn, &[decided(&scope, &hb, surprised)])
+    let written = write(&conn, &[decided(&scope, &hb, surprised)], None)
         .await
         .unwrap();
     assert_eq!(written.notifications, 1);
@@ -223,9 +229,14 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
         body_size: 48_000,
         detail: None,
     };
-    let staged = pings::stage_batch(&mut conn, &[usual], &pings::NoModels)
-        .await
-        .unwrap();
+    let staged = pings::stage_batch(
+        &mut conn,
+        &[usual],
+        &pings::NoModels,
+        &FlapPolicy::default(),
+    )
+    .await
+    .unwrap();
     let (_, wake) = pings::commit_staged(&mut conn, staged).await.unwrap();
     assert!(wake.deliveries, "the notice is queued: delivery must wake");
     assert_eq!(
@@ -247,9 +258,9 @@ async fn an_unknown_stored_zone_fails_only_a_warning_write() {
     };
     // Pings and deadlines that warn nobody never read the zone.
     let up = ai_ping(&mut conn, &scope, &hb, at(0), None).await;
-    write(&conn, &[on_mars(up.clone())]).await.unwrap();
+    write(&conn, &[on_mars(up.clone())], None).await.unwrap();
     let warned = up.timing.decide(at(115), at(115));
-    let refused = write(&conn, &[on_mars(warned)]).await;
+    let refused = write(&conn, &[on_mars(warned)], None).await;
     assert!(
         matches!(refused, Err(crate::StoreError::Invalid(ref m)) if m.contains("Mars/Olympus_Mons")),
         "{refused:?}"
