@@ -9,6 +9,7 @@ export LIFELINE_TEST_DATABASE_URL=${LIFELINE_TEST_DATABASE_URL:-$LOCAL_POSTGRES/
 export LIFELINE_TEST_REDIS_URL=${LIFELINE_TEST_REDIS_URL:-$LOCAL_REDIS}
 check_postgres "$LIFELINE_TEST_DATABASE_URL"
 ensure_tls_test_tools
+ensure_faketime
 ensure_chromium
 
 cargo fmt --all -- --check

@@ -91,6 +91,16 @@ ensure_tls_test_tools() {
   fi
 }
 
+# The clock tests (tests/scheduler/clock.rs) run services whose clocks are shifted by libfaketime.
+ensure_faketime() {
+  if ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+    return
+  fi
+  say "faketime not found: installing it with apt (clock tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+}
+
 # The browser tests drive Debian's Chromium through its WebDriver (tests/browser).
 ensure_chromium() {
   if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod ai;
+mod clock;
 mod delivery;
 mod early_warnings;
 mod flapping;

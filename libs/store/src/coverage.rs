@@ -18,28 +18,29 @@ use lifeline_settings::span;
 use crate::schema::{coverage, ingest_beacons, outages};
 use crate::{PgConn, StoreError};
 
-/// Records that ingest process `instance` can receive pings at `now`. A beacon not written for
-/// longer than `blind_after` starts a new stretch: the time between was not covered.
+/// Records that ingest process `instance` can receive pings now — by Postgres's clock, the one
+/// clock every process shares, so an ingest process whose own clock runs ahead cannot cover a
+/// real outage. A beacon not written for longer than `blind_after` starts a new stretch: the
+/// time between was not covered.
 pub async fn beat(
     conn: &mut PgConn,
     instance: InstanceId,
-    now: DateTime<Utc>,
     blind_after: Duration,
 ) -> Result<(), StoreError> {
-    let broken = now - span(blind_after);
+    let now = || diesel::dsl::sql::<Timestamptz>("now()");
     diesel::insert_into(ingest_beacons::table)
         .values((
             ingest_beacons::instance_id.eq(instance.as_uuid()),
-            ingest_beacons::alive_since.eq(now),
-            ingest_beacons::seen_at.eq(now),
+            ingest_beacons::alive_since.eq(now()),
+            ingest_beacons::seen_at.eq(now()),
         ))
         .on_conflict(ingest_beacons::instance_id)
         .do_update()
         .set((
             ingest_beacons::alive_since.eq(diesel::dsl::sql::<Timestamptz>(
-                "CASE WHEN ingest_beacons.seen_at < ",
+                "CASE WHEN ingest_beacons.seen_at < now() - ",
             )
-            .bind::<Timestamptz, _>(broken)
+            .bind::<Interval, _>(pg_interval(span(blind_after)))
             .sql(" THEN excluded.alive_since ELSE ingest_beacons.alive_since END")),
             ingest_beacons::seen_at.eq(diesel::dsl::sql::<Timestamptz>(
                 "greatest(ingest_beacons.seen_at, excluded.seen_at)",
@@ -71,6 +72,8 @@ pub struct Coverage {
     pub covered_until: Option<DateTime<Utc>>,
     /// Holes closed by this call.
     pub outages: Vec<Outage>,
+    /// Postgres's clock when this was read: the "now" to judge coverage and deadlines by.
+    pub now: DateTime<Utc>,
 }
 
 impl Coverage {
@@ -83,13 +86,20 @@ impl Coverage {
 
 /// Where verified coverage stands, without extending it (for health checks).
 pub async fn current(conn: &mut PgConn) -> Result<Coverage, StoreError> {
+    let (covered_until, now) = coverage::table
+        .select((coverage::covered_until, db_now()))
+        .first(conn)
+        .await?;
     Ok(Coverage {
-        covered_until: coverage::table
-            .select(coverage::covered_until)
-            .first(conn)
-            .await?,
+        covered_until,
         outages: Vec::new(),
+        now,
     })
+}
+
+/// `now()`: the current transaction's start by Postgres's clock.
+fn db_now() -> diesel::expression::SqlLiteral<Timestamptz> {
+    diesel::dsl::sql::<Timestamptz>("now()")
 }
 
 /// Extends verified coverage from the beacons, closing any hole longer than `blind_after` by
@@ -98,8 +108,8 @@ pub async fn current(conn: &mut PgConn) -> Result<Coverage, StoreError> {
 pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverage, StoreError> {
     let tolerance = span(blind_after);
     conn.transaction::<_, StoreError, _>(async move |conn| {
-        let covered: Option<DateTime<Utc>> = coverage::table
-            .select(coverage::covered_until)
+        let (covered, now): (Option<DateTime<Utc>>, DateTime<Utc>) = coverage::table
+            .select((coverage::covered_until, db_now()))
             .for_update()
             .first(conn)
             .await?;
@@ -115,6 +125,7 @@ pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverag
             return Ok(Coverage {
                 covered_until: None,
                 outages: Vec::new(),
+                now,
             });
         };
         let mut closed = Vec::new();
@@ -133,6 +144,7 @@ pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverag
         Ok(Coverage {
             covered_until: Some(frontier),
             outages: closed,
+            now,
         })
     })
     .await

@@ -465,15 +465,21 @@ async fn update(
 ) -> Result<Heartbeat, StoreError> {
     let team = scope.team_id();
     conn.transaction::<_, StoreError, _>(async move |conn| {
-        let (current, zone): (HeartbeatRow, String) = heartbeats::table
+        // Decided at Postgres's now, the clock pings and deadlines are on, whatever this
+        // process's clock says.
+        let (current, zone, now): (HeartbeatRow, String, DateTime<Utc>) = heartbeats::table
             .filter(heartbeats::team_id.eq(team.as_uuid()))
             .find(id.as_uuid())
-            .select((HeartbeatRow::as_select(), EffectiveZone))
+            .select((
+                HeartbeatRow::as_select(),
+                EffectiveZone,
+                diesel::dsl::sql::<diesel::sql_types::Timestamptz>("now()"),
+            ))
             .for_no_key_update()
             .first(conn)
             .await?;
         let current = Heartbeat::try_from(current)?;
-        if let Some(decision) = decide(&current, Utc::now())? {
+        if let Some(decision) = decide(&current, now)? {
             let decided = Decided {
                 heartbeat: id,
                 team,

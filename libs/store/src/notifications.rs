@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Int8, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Double, Int8, Interval, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{
     ChannelId, ChannelKind, HeartbeatId, IncidentId, IncidentKind, NotificationId,
@@ -160,30 +160,30 @@ impl ClaimedRow {
 /// heartbeat): those columns come back empty.
 pub async fn claim(
     conn: &mut PgConn,
-    now: DateTime<Utc>,
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<Result<Claimed, Unreadable>>, StoreError> {
-    let lease_end = now + lifeline_settings::span(lease);
+    // Due, leased and started by Postgres's clock: a scheduler whose own clock runs ahead would
+    // otherwise take over sends whose lease has not run out, and deliver them twice.
     let rows: Vec<ClaimedRow> = diesel::sql_query(
         "WITH claimed AS ( \
-           UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = $2 \
+           UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = now() + $1 \
            FROM (SELECT id FROM notifications q \
-                 WHERE status = 'pending' AND next_attempt_at <= $1 \
+                 WHERE status = 'pending' AND next_attempt_at <= now() \
                    AND NOT (kind = 'recovery' AND EXISTS ( \
                      SELECT 1 FROM notifications a WHERE a.incident_id = q.incident_id \
                      AND a.channel_id = q.channel_id AND a.kind IN ('alert', 'early_warning', 'flapping') \
                      AND a.status = 'pending')) \
-                 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) due \
+                 ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due \
            WHERE n.id = due.id \
            RETURNING n.id, n.attempts, n.kind, n.channel_id, n.incident_id, n.team_id), \
          abandoned AS ( \
-           UPDATE notification_attempts a SET finished_at = $1, outcome = 'abandoned', \
+           UPDATE notification_attempts a SET finished_at = now(), outcome = 'abandoned', \
              detail = 'the process sending it stopped before recording an outcome' \
            FROM claimed c WHERE a.notification_id = c.id AND a.finished_at IS NULL), \
          started AS ( \
            INSERT INTO notification_attempts (notification_id, attempt, team_id, started_at) \
-           SELECT id, attempts, team_id, $1 FROM claimed) \
+           SELECT id, attempts, team_id, now() FROM claimed) \
          SELECT c.id, c.attempts AS attempt, c.kind, ch.kind AS channel_kind, \
            ch.id AS channel_id, ch.name AS channel_name, \
            ch.confirmed_at IS NOT NULL AS confirmed, ch.target, \
@@ -194,8 +194,7 @@ pub async fn claim(
          LEFT JOIN incidents i ON i.id = c.incident_id \
          LEFT JOIN heartbeats h ON h.id = i.heartbeat_id",
     )
-    .bind::<Timestamptz, _>(now)
-    .bind::<Timestamptz, _>(lease_end)
+    .bind::<Interval, _>(interval(lease))
     .bind::<Int8, _>(limit)
     .load(conn)
     .await?;
@@ -208,22 +207,23 @@ pub enum Outcome {
     Sent {
         detail: String,
     },
-    /// Failed; tried again at `retry_at`, or given up for good when `None`.
+    /// Failed; tried again after `retry_in`, or given up for good when `None`.
     Failed {
         error: String,
-        retry_at: Option<DateTime<Utc>>,
+        retry_in: Option<Duration>,
     },
 }
 
-/// Records the outcome of `attempt`. Returns false when that attempt is no longer the current
-/// one (its lease ran out and another worker took over): nothing is changed then.
+/// Records the outcome of `attempt`, at Postgres's now. Returns false when that attempt is no
+/// longer the current one (its lease ran out and another worker took over): nothing is changed
+/// then.
 pub async fn record(
     conn: &mut PgConn,
     id: NotificationId,
     attempt: i32,
-    finished_at: DateTime<Utc>,
     outcome: Outcome,
 ) -> Result<bool, StoreError> {
+    let finished_at = || diesel::dsl::sql::<Nullable<Timestamptz>>("now()");
     let id = id.as_uuid();
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let (label, detail) = match &outcome {
@@ -236,7 +236,7 @@ pub async fn record(
                 .filter(notification_attempts::attempt.eq(attempt)),
         )
         .set((
-            notification_attempts::finished_at.eq(finished_at),
+            notification_attempts::finished_at.eq(finished_at()),
             notification_attempts::outcome.eq(label),
             notification_attempts::detail.eq(&detail),
         ))
@@ -251,7 +251,7 @@ pub async fn record(
                 diesel::update(current)
                     .set((
                         notifications::status.eq(NotificationStatus::Sent.as_str()),
-                        notifications::sent_at.eq(finished_at),
+                        notifications::sent_at.eq(finished_at()),
                         notifications::last_error.eq(None::<String>),
                     ))
                     .execute(conn)
@@ -259,11 +259,13 @@ pub async fn record(
             }
             Outcome::Failed {
                 error,
-                retry_at: Some(at),
+                retry_in: Some(after),
             } => {
                 diesel::update(current)
                     .set((
-                        notifications::next_attempt_at.eq(at),
+                        notifications::next_attempt_at
+                            .eq(diesel::dsl::sql::<Timestamptz>("now() + ")
+                                .bind::<Interval, _>(interval(after))),
                         notifications::last_error.eq(error),
                     ))
                     .execute(conn)
@@ -271,7 +273,7 @@ pub async fn record(
             }
             Outcome::Failed {
                 error,
-                retry_at: None,
+                retry_in: None,
             } => {
                 diesel::update(current)
                     .set((
@@ -287,15 +289,25 @@ pub async fn record(
     .await
 }
 
-/// When the next pending notification is due, so workers can sleep until then.
-pub async fn next_due(conn: &mut PgConn) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(notifications::table
+/// How long until the next pending notification is due (zero if it is), by Postgres's clock, so
+/// workers can sleep until then.
+pub async fn next_due(conn: &mut PgConn) -> Result<Option<Duration>, StoreError> {
+    let seconds: Option<f64> = notifications::table
         .filter(notifications::status.eq(NotificationStatus::Pending.as_str()))
-        .select(notifications::next_attempt_at)
+        .select(diesel::dsl::sql::<Double>(
+            "greatest(extract(epoch FROM next_attempt_at - now()), 0)::float8",
+        ))
         .order(notifications::next_attempt_at)
         .first(conn)
         .await
-        .optional()?)
+        .optional()?;
+    Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
+}
+
+fn interval(d: Duration) -> diesel::data_types::PgInterval {
+    diesel::data_types::PgInterval::from_microseconds(
+        i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+    )
 }
 
 /// One recorded attempt, as history shows it.

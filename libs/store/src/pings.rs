@@ -2,6 +2,7 @@
 //! the plan's retention cut-off at read time).
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -27,7 +28,14 @@ use crate::{PgConn, StoreError, TeamScope};
 pub struct NewPing {
     pub heartbeat: HeartbeatId,
     pub team: TeamId,
+    /// When it was received. Replaced, when `arrived` is set, by Postgres's clock (see there).
     pub received_at: DateTime<Utc>,
+    /// When the request arrived, by this process's monotonic clock. Set by the ping API: the
+    /// batch then reads Postgres's clock in its first round trip and stores each ping at that
+    /// time minus how long ago it arrived, so pings from every ingest process are on one clock
+    /// whatever their own clocks say (a `/fail` is never taken for older than the success
+    /// before it, nor a ping for late). Unset, `received_at` is kept as given (tests, replays).
+    pub arrived: Option<Instant>,
     pub kind: PingKind,
     pub exit_code: Option<u8>,
     pub method: &'static str,
@@ -77,10 +85,12 @@ pub async fn stage_batch(
 /// given the heartbeat's timing before it. A heartbeat it says nothing about keeps the cadence
 /// stored on its row.
 pub trait Expectations: Sync {
+    /// `at` is when the ping counts as received (its `received_at`, on Postgres's clock).
     fn after(
         &self,
         heartbeat: HeartbeatId,
         ping: &NewPing,
+        at: DateTime<Utc>,
         before: &HeartbeatTiming,
     ) -> Option<LearnedCadence>;
 }
@@ -89,7 +99,13 @@ pub trait Expectations: Sync {
 pub struct NoModels;
 
 impl Expectations for NoModels {
-    fn after(&self, _: HeartbeatId, _: &NewPing, _: &HeartbeatTiming) -> Option<LearnedCadence> {
+    fn after(
+        &self,
+        _: HeartbeatId,
+        _: &NewPing,
+        _: DateTime<Utc>,
+        _: &HeartbeatTiming,
+    ) -> Option<LearnedCadence> {
         None
     }
 }
@@ -114,6 +130,11 @@ pub async fn commit_staged(
 diesel::define_sql_function! {
     /// The current transaction's id (Postgres's `txid_current()`).
     fn txid_current() -> Int8;
+}
+
+diesel::define_sql_function! {
+    /// Postgres's clock right now (not the transaction's start, as `now()` is).
+    fn clock_timestamp() -> Timestamptz;
 }
 
 diesel::define_sql_function! {
@@ -153,9 +174,10 @@ async fn record_in_tx(
     ids.dedup();
     // `BEGIN` goes over the simple protocol (no statement to prepare), pipelined with the reads.
     let mut begin_on = conn;
-    let (begun, txid, locked) = tokio::join!(
+    let (begun, clock, locked) = tokio::join!(
         begin_on.batch_execute("BEGIN"),
-        diesel::select(txid_current()).get_result::<i64>(&mut { conn }),
+        diesel::select((txid_current(), clock_timestamp()))
+            .get_result::<(i64, DateTime<Utc>)>(&mut { conn }),
         heartbeats::table
             .filter(heartbeats::id.eq_any(&ids))
             .order(heartbeats::id)
@@ -164,7 +186,18 @@ async fn record_in_tx(
             .load::<TimingRow>(&mut { conn }),
     );
     begun?;
-    let txid = txid?;
+    let (txid, clock) = clock?;
+    let read_at = Instant::now();
+    let times: Vec<DateTime<Utc>> = batch
+        .iter()
+        .map(|p| match p.arrived {
+            Some(arrived) => {
+                let ago = read_at.saturating_duration_since(arrived);
+                clock - chrono::Duration::from_std(ago).unwrap_or_default()
+            }
+            None => p.received_at,
+        })
+        .collect();
     let mut touched: HashMap<HeartbeatId, (TeamId, String, bool, PingBatch)> =
         HashMap::with_capacity(ids.len());
     for row in locked? {
@@ -175,7 +208,7 @@ async fn record_in_tx(
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
     let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_by_key(|&i| batch[i].received_at);
+    order.sort_by_key(|&i| times[i]);
     let mut outcome = vec![Recorded::HeartbeatGone; batch.len()];
     let mut rows = PingColumns::with_capacity(batch.len());
     for i in order {
@@ -186,16 +219,32 @@ async fn record_in_tx(
         // A model applies to a heartbeat still in AI mode as locked (a writer's cached model
         // may outlive a switch back to fixed mode by a few seconds).
         let learned = ai_mode
-            .then(|| expectations.after(ping.heartbeat, ping, rules.timing()))
+            .then(|| expectations.after(ping.heartbeat, ping, times[i], rules.timing()))
             .flatten();
+        // Only a failure that really came before the newer ping gets here (both are on
+        // Postgres's clock): it is stored and shown, but the newer signal stands. Say so.
+        if ping.kind == PingKind::Fail
+            && let Some(last) = rules.timing().last_ping_at
+            && times[i] < last
+        {
+            tracing::info!(
+                heartbeat = %ping.heartbeat, failed_at = %times[i], newer = %last,
+                "a failure arrived after a newer ping: stored in the history, status unchanged"
+            );
+        }
         let effect = rules.apply(RulePing {
             kind: ping.kind,
             exit_code: ping.exit_code,
-            at: ping.received_at,
+            at: times[i],
             learned,
         });
         outcome[i] = Recorded::Stored;
-        rows.push(ping, *team, effect.duration.map(|d| d.num_milliseconds()));
+        rows.push(
+            ping,
+            times[i],
+            *team,
+            effect.duration.map(|d| d.num_milliseconds()),
+        );
     }
     let decided: Vec<Decided> = touched
         .into_iter()
@@ -258,8 +307,8 @@ impl PingColumns {
         }
     }
 
-    fn push(&mut self, p: &NewPing, team: TeamId, duration_ms: Option<i64>) {
-        self.received_at.push(p.received_at);
+    fn push(&mut self, p: &NewPing, at: DateTime<Utc>, team: TeamId, duration_ms: Option<i64>) {
+        self.received_at.push(at);
         self.heartbeat_id.push(p.heartbeat.as_uuid());
         self.team_id.push(team.as_uuid());
         self.kind.push(p.kind.as_str());

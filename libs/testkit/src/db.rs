@@ -282,6 +282,7 @@ pub fn success_ping(
         heartbeat: hb.id,
         team: hb.team_id,
         received_at: at,
+        arrived: None,
         kind: lifeline_domain::PingKind::Success,
         exit_code: None,
         method: "GET",

@@ -16,7 +16,7 @@ pub async fn run(pool: PgPool, every: Duration, blind_after: Duration) {
         tick.tick().await;
         let beat = async {
             let mut conn = pool.get().await?;
-            coverage::beat(&mut conn, instance, chrono::Utc::now(), blind_after).await
+            coverage::beat(&mut conn, instance, blind_after).await
         };
         match beat.await {
             Ok(()) if failing => {

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use lifeline_cadence::Model;
 use lifeline_domain::{HeartbeatId, HeartbeatTiming, LearnedCadence};
 use lifeline_store::ai_models::{self, StoredModel};
@@ -96,10 +97,11 @@ impl Expectations for BatchModels {
         &self,
         heartbeat: HeartbeatId,
         ping: &NewPing,
+        at: DateTime<Utc>,
         before: &HeartbeatTiming,
     ) -> Option<LearnedCadence> {
         let model = self.0.get(&heartbeat)?;
         let size = u64::try_from(ping.body_size).unwrap_or(0);
-        model.after_ping(ping.received_at, ping.kind, size, before)
+        model.after_ping(at, ping.kind, size, before)
     }
 }

@@ -2,7 +2,7 @@
 //! then sleep until the next deadline or a wake-up — never a minute-long poll.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lifeline_domain::FlapPolicy;
@@ -28,7 +28,7 @@ pub(crate) struct DeadlineLoop {
 impl DeadlineLoop {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut was_blind = false;
-        let started = Utc::now();
+        let started = Instant::now();
         while !*stop.borrow() {
             let pause = match self.pass(started, &mut was_blind).await {
                 Ok(pause) => pause,
@@ -46,16 +46,15 @@ impl DeadlineLoop {
     }
 
     /// Decides everything due, and says how long to sleep.
-    async fn pass(
-        &self,
-        started: DateTime<Utc>,
-        was_blind: &mut bool,
-    ) -> Result<Duration, StoreError> {
+    async fn pass(&self, started: Instant, was_blind: &mut bool) -> Result<Duration, StoreError> {
         let mut conn = self.pool.get().await?;
         let state = coverage::advance(&mut conn, self.blind_after).await?;
-        let now = Utc::now();
+        // Postgres's clock, not this process's: a scheduler whose clock is off must neither
+        // decide deadlines early nor late.
+        let now = state.now;
+        let read_at = Instant::now();
         // Right after start-up the first beacon may simply not be written yet.
-        let settling = (now - started).to_std().unwrap_or_default() < self.blind_after;
+        let settling = started.elapsed() < self.blind_after;
         let blind = state.blind_at(now, self.blind_after) && !settling;
         metrics::gauge!("lifeline_scheduler_blind").set(if blind { 1.0 } else { 0.0 });
         if blind != *was_blind {
@@ -85,7 +84,9 @@ impl DeadlineLoop {
             }
         }
         let next = deadlines::next_deadline(&mut conn).await?;
-        Ok(self.sleep_for(next, until, Utc::now()))
+        // Postgres's now, moved on by the time this pass took.
+        let now = now + chrono::Duration::from_std(read_at.elapsed()).unwrap_or_default();
+        Ok(self.sleep_for(next, until, now))
     }
 
     fn sleep_for(

@@ -5,10 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use lifeline_domain::{ChannelKind, IncidentKind, NotificationId, NotificationKind};
 use lifeline_notify::{Message, Notifier, SendError, Target};
-use lifeline_settings::span;
 use lifeline_store::notifications::{self, Claimed, Outcome, Unreadable};
 use lifeline_store::{PgPool, StoreError};
 use rand::Rng;
@@ -59,10 +58,8 @@ impl DeliveryLoop {
             return Ok(Duration::from_millis(20));
         }
         let mut conn = self.pool.get().await?;
-        let now = Utc::now();
         let claimed = notifications::claim(
             &mut conn,
-            now,
             i64::try_from(free).unwrap_or(1),
             self.settings.delivery_lease(),
         )
@@ -89,13 +86,9 @@ impl DeliveryLoop {
             return Ok(Duration::ZERO);
         }
         let next = notifications::next_due(&mut conn).await?;
-        Ok(match next {
-            Some(at) => (at - Utc::now())
-                .to_std()
-                .unwrap_or_default()
-                .min(self.settings.max_sleep),
-            None => self.settings.max_sleep,
-        })
+        Ok(next.map_or(self.settings.max_sleep, |due| {
+            due.min(self.settings.max_sleep)
+        }))
     }
 
     /// A notification this code cannot read is not sent by guesswork: it fails for good, loudly.
@@ -104,9 +97,9 @@ impl DeliveryLoop {
         metrics::counter!("lifeline_notifications_total", "result" => "failed").increment(1);
         let outcome = Outcome::Failed {
             error: job.error,
-            retry_at: None,
+            retry_in: None,
         };
-        self.record(job.id, job.attempt, Utc::now(), outcome).await;
+        self.record(job.id, job.attempt, outcome).await;
     }
 
     async fn deliver(&self, job: Claimed) {
@@ -115,7 +108,6 @@ impl DeliveryLoop {
             Ok(target) => self.notifier.send(target, &message).await,
             Err(e) => Err(e),
         };
-        let finished = Utc::now();
         let outcome = match result {
             Ok(delivered) => {
                 metrics::counter!("lifeline_notifications_total", "result" => "sent").increment(1);
@@ -134,26 +126,20 @@ impl DeliveryLoop {
                 );
                 Outcome::Failed {
                     error: e.to_string(),
-                    retry_at: (!last).then(|| finished + self.backoff(job.attempt)),
+                    retry_in: (!last).then(|| self.backoff(job.attempt)),
                 }
             }
         };
-        self.record(job.id, job.attempt, finished, outcome).await;
+        self.record(job.id, job.attempt, outcome).await;
     }
 
     /// Records the outcome, retrying briefly: the send already happened, so losing its record
     /// would send it again once the lease runs out.
-    async fn record(
-        &self,
-        id: NotificationId,
-        job_attempt: i32,
-        finished: DateTime<Utc>,
-        outcome: Outcome,
-    ) {
+    async fn record(&self, id: NotificationId, job_attempt: i32, outcome: Outcome) {
         for attempt in 0..5 {
             let recorded = async {
                 let mut conn = self.pool.get().await?;
-                notifications::record(&mut conn, id, job_attempt, finished, outcome.clone()).await
+                notifications::record(&mut conn, id, job_attempt, outcome.clone()).await
             };
             match recorded.await {
                 Ok(true) => return,
@@ -174,7 +160,7 @@ impl DeliveryLoop {
 
     /// Exponential backoff with jitter: half the doubled delay is fixed, half is random, so
     /// retries of one outage spread out instead of arriving together.
-    fn backoff(&self, attempt: i32) -> chrono::Duration {
+    fn backoff(&self, attempt: i32) -> Duration {
         let doubled = self
             .settings
             .backoff
@@ -182,7 +168,7 @@ impl DeliveryLoop {
             .min(self.settings.backoff_max);
         let half = doubled / 2;
         let jitter = rand::rng().random_range(0.0..=1.0);
-        span(half + half.mul_f64(jitter))
+        half + half.mul_f64(jitter)
     }
 }
 

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use lifeline_ops::{Readiness, Ready};
 use lifeline_store::{PgPool, coverage};
 use serde_json::json;
@@ -22,10 +21,10 @@ impl Readiness for SchedulerReadiness {
             coverage::current(&mut conn).await.ok()
         };
         match tokio::time::timeout(Duration::from_secs(2), current).await {
-            Ok(Some(now)) => Ready::ok(json!({
+            Ok(Some(coverage)) => Ready::ok(json!({
                 "postgres": "ok",
-                "covered_until": now.covered_until,
-                "blind": now.blind_at(Utc::now(), self.blind_after),
+                "covered_until": coverage.covered_until,
+                "blind": coverage.blind_at(coverage.now, self.blind_after),
             })),
             _ => Ready::unavailable(json!({"postgres": "unavailable"})),
         }

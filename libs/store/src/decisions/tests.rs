@@ -221,6 +221,7 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
         heartbeat: hb.id,
         team: scope.team_id(),
         received_at: at(90),
+        arrived: None,
         kind: PingKind::Success,
         exit_code: None,
         method: "POST",

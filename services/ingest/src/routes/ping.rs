@@ -3,6 +3,7 @@
 //! kept, plus the first kilobyte of progress pings), and answer once the ping is committed.
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -45,6 +46,7 @@ async fn record(
     state: web::Data<AppState>,
     signal: Signal,
 ) -> Result<HttpResponse, PingError> {
+    let arrived = Instant::now();
     let received_at = Utc::now();
     let token = PingToken::parse(req.match_info().get("token").unwrap_or_default())
         .map_err(|_| PingError::UnknownHeartbeat)?;
@@ -69,6 +71,7 @@ async fn record(
         heartbeat: target.heartbeat,
         team: target.team,
         received_at,
+        arrived: Some(arrived),
         kind: signal.kind,
         exit_code: signal.exit_code,
         method: method_name(&req),
