@@ -12,8 +12,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LUA="$ROOT/scripts/bench/ingest.lua"
 
 DURATION=${BENCH_DURATION:-15}
-CONNECTIONS=${BENCH_CONNECTIONS:-64}
-HEARTBEATS=${BENCH_HEARTBEATS:-10000}
+# scripts/bench/ingest runs each count in turn; the other scripts take the first.
+CONNECTION_COUNTS=${BENCH_CONNECTIONS:-64 1000}
+CONNECTIONS=${CONNECTION_COUNTS%% *}
+HEARTBEATS=${BENCH_HEARTBEATS:-20000}
 WARMUP=${BENCH_WARMUP:-2}
 DRAIN=${BENCH_DRAIN:-4}
 CORES=$(nproc)
@@ -49,7 +51,13 @@ for v in DURATION CONNECTIONS HEARTBEATS WARMUP DRAIN THREADS WORKERS BASELINE_P
     [[ ${!v} =~ ^[0-9]+$ && ${!v} -gt 0 ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
 done
 [[ -z $WRITERS || $WRITERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WRITERS must be a positive integer"
-((CONNECTIONS >= THREADS)) || die "need at least as many connections as wrk threads ($THREADS)"
+for c in $CONNECTION_COUNTS; do
+    [[ $c =~ ^[0-9]+$ ]] && ((c >= THREADS)) ||
+        die "BENCH_CONNECTIONS: each count must be a whole number of at least $THREADS (the wrk threads), got '$c'"
+done
+# 1,000 connections need more file descriptors than the usual 1,024 (wrk and the service each
+# hold one per connection; the service inherits this shell's limit).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ------------------------------------------------------------------------------------ cleanup
 WORK=$(mktemp -d -t lifeline-bench.XXXXXX)
@@ -233,4 +241,14 @@ ingest_metrics() { curl -fsS --max-time 5 "http://$HOST:$OPS_PORT/metrics" >"$1"
 # metric_delta BEFORE AFTER NAME: how much an unlabelled sample grew between two snapshots.
 metric_delta() {
     awk -v a="$(metric "$2" "$3")" -v b="$(metric "$1" "$3")" 'BEGIN { print a - b }'
+}
+
+# cpu_ticks PID...: user + system CPU time of these processes so far, in clock ticks.
+cpu_ticks() {
+    local total=0 pid
+    for pid in "$@"; do
+        [[ -r /proc/$pid/stat ]] || continue
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
 }

@@ -281,6 +281,40 @@ async fn over_the_rate_limit_gets_429_with_retry_after() {
     assert_eq!(app.get_status(app.url(&other)).await, StatusCode::OK);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_the_rate_limit() {
+    let mut settings = local_settings();
+    settings.rate_limit = 10;
+    let app = TestApp::start_with(settings.clone(), |s| s).await;
+    let second = lifeline_ingest::start(settings, app.store.clone())
+        .await
+        .expect("a second ingest starts");
+    let (_, hb) = app.hourly().await;
+    let on_second = app
+        .url(&hb)
+        .replace(&app.base, &format!("http://{}", second.addr));
+    for _ in 0..6 {
+        assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
+    }
+    // Counts are exchanged through Redis every 50 ms: after that the second process knows.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..4 {
+        assert_eq!(app.get_status(&on_second).await, StatusCode::OK);
+    }
+    assert_eq!(
+        app.get_status(&on_second).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the eleventh ping of the window, wherever it arrives"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.get_status(app.url(&hb)).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(app.ping_count(hb.id).await, 10);
+    second.stop().await.unwrap();
+}
+
 #[test]
 fn the_default_rate_limit_lets_a_job_ping_every_second() {
     let defaults =

@@ -127,7 +127,13 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         store.blind_after,
     ));
     let writer = PingWriter::start(&store, &settings, redis.clone());
-    let limiter = RateLimiter::new(redis.clone(), keys.clone(), health.clone(), &settings);
+    let limiter = Arc::new(RateLimiter::new(
+        redis.clone(),
+        keys.clone(),
+        health.clone(),
+        &settings,
+    ));
+    let exchange = tokio::spawn(limiter.clone().run());
     let unknown_tokens = UnknownTokenLimit::new(redis.clone(), keys, health, &settings);
     let ops = Endpoints::new(
         IngestReadiness {
@@ -184,6 +190,6 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         server: handle,
         task,
         writer,
-        background: vec![listener, poller, beacon],
+        background: vec![listener, poller, beacon, exchange],
     })
 }

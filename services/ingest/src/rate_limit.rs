@@ -1,17 +1,27 @@
-//! Per-heartbeat rate limit: a fixed-window counter in Redis, shared by every ingest process.
-//! When Redis is unavailable pings are let through: losing a job's pings would be worse than
-//! briefly not limiting them.
+//! Per-heartbeat rate limit: a fixed-window count per heartbeat, shared by every ingest process
+//! through Redis without a Redis round trip on the ping path. Each process counts its own pings
+//! in memory and decides on its count plus the others' as of its last exchange: read when the
+//! heartbeat first pings it in a window, then every [`FLUSH_EVERY`], when it adds what it
+//! counted to the shared counters (`INCRBY`, one pipeline for every heartbeat that pinged, and
+//! for those past half their limit) and reads back their totals. So a heartbeat may get past
+//! its limit by what the other processes accepted in the last flush interval, and no more.
+//! While Redis is unusable each process limits on its own count alone.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
 use lifeline_domain::HeartbeatId;
 use lifeline_store::RedisKeys;
+use moka::sync::Cache;
 use redis::aio::ConnectionManager;
 
 use crate::IngestSettings;
 use crate::redis_health::RedisHealth;
+
+/// How often counts are exchanged with the other processes through Redis.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
 pub struct RateLimiter {
     redis: ConnectionManager,
@@ -19,6 +29,16 @@ pub struct RateLimiter {
     health: Arc<RedisHealth>,
     limit: u32,
     window: FixedWindow,
+    counts: Cache<(HeartbeatId, i64), Arc<Count>>,
+}
+
+/// One heartbeat's count in one window.
+#[derive(Default)]
+struct Count {
+    /// Counted here and not yet added to the shared counter.
+    pending: AtomicU64,
+    /// The shared counter as last read (this process's flushed pings included).
+    shared: AtomicU64,
 }
 
 /// Fixed windows of whole seconds, aligned on the Unix epoch so that every process agrees on
@@ -60,35 +80,102 @@ impl RateLimiter {
         health: Arc<RedisHealth>,
         settings: &IngestSettings,
     ) -> Self {
+        let window = FixedWindow::new(settings.rate_window);
         Self {
             redis,
             keys,
             health,
             limit: settings.rate_limit,
-            window: FixedWindow::new(settings.rate_window),
+            window,
+            counts: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(window.length() * 2)
+                .build(),
         }
     }
 
-    /// `Ok(())` to go on, or `Err(retry_after)` when the heartbeat is over its limit.
+    /// `Ok(())` to go on, or `Err(retry_after)` when the heartbeat is over its limit. Refused
+    /// pings count too, as they do in the window's shared counter. Only a heartbeat's first ping
+    /// in a window at this process waits for Redis: it reads what the others counted so far.
     pub async fn check(&self, heartbeat: HeartbeatId) -> Result<(), Duration> {
-        if self.limit == 0 || !self.health.usable() {
+        if self.limit == 0 {
             return Ok(());
         }
         let (window, left) = self.window.now();
-        let key = self.keys.rate_limit(heartbeat, window);
+        let entry = self.counts.entry((heartbeat, window)).or_default();
+        let count = entry.value().clone();
+        if entry.is_fresh() && self.health.usable() {
+            let mut redis = self.redis.clone();
+            let key = self.keys.rate_limit(heartbeat, window);
+            match redis::cmd("GET")
+                .arg(&key)
+                .query_async::<Option<u64>>(&mut redis)
+                .await
+            {
+                Ok(shared) => {
+                    count
+                        .shared
+                        .fetch_max(shared.unwrap_or(0), Ordering::Relaxed);
+                }
+                Err(e) => self.health.failed(&e),
+            }
+        }
+        let mine = count.pending.fetch_add(1, Ordering::Relaxed) + 1;
+        if count.shared.load(Ordering::Relaxed) + mine > u64::from(self.limit) {
+            Err(left)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Exchanges counts with the other processes every [`FLUSH_EVERY`], forever.
+    pub async fn run(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&self) {
+        if self.limit == 0 || !self.health.usable() {
+            return;
+        }
+        let mut taken = Vec::new();
+        let mut pipe = redis::pipe();
+        // A heartbeat with nothing new here is still refreshed once it is past half its limit:
+        // the others may be what takes it over (`INCRBY 0` reads the total).
+        let hot = u64::from(self.limit) / 2;
+        for (key, count) in self.counts.iter() {
+            let n = count.pending.swap(0, Ordering::Relaxed);
+            if n == 0 && count.shared.load(Ordering::Relaxed) < hot {
+                continue;
+            }
+            let (heartbeat, window) = *key;
+            let redis_key = self.keys.rate_limit(heartbeat, window);
+            pipe.incr(&redis_key, n)
+                .expire(&redis_key, self.window.seconds() * 2)
+                .ignore();
+            taken.push((count, n));
+        }
+        if taken.is_empty() {
+            return;
+        }
         let mut redis = self.redis.clone();
-        let counted: redis::RedisResult<(u64,)> = redis::pipe()
-            .incr(&key, 1u64)
-            .expire(&key, self.window.seconds() * 2)
-            .ignore()
-            .query_async(&mut redis)
-            .await;
-        match counted {
-            Ok((n,)) if n > u64::from(self.limit) => Err(left),
-            Ok(_) => Ok(()),
+        match pipe.query_async::<Vec<u64>>(&mut redis).await {
+            Ok(totals) if totals.len() == taken.len() => {
+                for ((count, _), total) in taken.iter().zip(totals) {
+                    count.shared.fetch_max(total, Ordering::Relaxed);
+                }
+            }
+            Ok(_) => {}
             Err(e) => {
                 self.health.failed(&e);
-                Ok(())
+                // Not shared: keep counting them here.
+                for (count, n) in taken {
+                    count.pending.fetch_add(n, Ordering::Relaxed);
+                }
             }
         }
     }

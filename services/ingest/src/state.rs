@@ -8,7 +8,7 @@ use crate::writer::PingWriter;
 
 pub struct AppState {
     pub tokens: Arc<TokenResolver>,
-    pub limiter: RateLimiter,
+    pub limiter: Arc<RateLimiter>,
     pub unknown_tokens: UnknownTokenLimit,
     pub writer: Arc<PingWriter>,
     pub settings: IngestSettings,
