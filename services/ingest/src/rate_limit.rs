@@ -7,8 +7,8 @@
 //! its limit by what the other processes accepted in the last flush interval, and no more.
 //! While Redis is unusable each process limits on its own count alone.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -29,8 +29,14 @@ pub struct RateLimiter {
     health: Arc<RedisHealth>,
     limit: u32,
     window: FixedWindow,
-    counts: Cache<(HeartbeatId, i64), Arc<Count>>,
+    counts: Cache<WindowKey, Arc<Count>>,
+    /// Counts to send at the next exchange: those with pings since the last one, and those
+    /// past half their limit. Walking the whole cache instead would cost more than the pings.
+    dirty: Mutex<Vec<(WindowKey, Arc<Count>)>>,
 }
+
+/// A heartbeat in one window.
+type WindowKey = (HeartbeatId, i64);
 
 /// One heartbeat's count in one window.
 #[derive(Default)]
@@ -91,6 +97,7 @@ impl RateLimiter {
                 .max_capacity(1_000_000)
                 .time_to_live(window.length() * 2)
                 .build(),
+            dirty: Mutex::new(Vec::new()),
         }
     }
 
@@ -121,6 +128,9 @@ impl RateLimiter {
             }
         }
         let mine = count.pending.fetch_add(1, Ordering::Relaxed) + 1;
+        if mine == 1 {
+            self.mark((heartbeat, window), count.clone());
+        }
         if count.shared.load(Ordering::Relaxed) + mine > u64::from(self.limit) {
             Err(left)
         } else {
@@ -138,43 +148,63 @@ impl RateLimiter {
         }
     }
 
+    fn mark(&self, key: WindowKey, count: Arc<Count>) {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((key, count));
+    }
+
     async fn flush(&self) {
         if self.limit == 0 || !self.health.usable() {
             return;
         }
-        let mut taken = Vec::new();
+        let marked = std::mem::take(
+            &mut *self
+                .dirty
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let mut taken = Vec::with_capacity(marked.len());
         let mut pipe = redis::pipe();
-        // A heartbeat with nothing new here is still refreshed once it is past half its limit:
-        // the others may be what takes it over (`INCRBY 0` reads the total).
-        let hot = u64::from(self.limit) / 2;
-        for (key, count) in self.counts.iter() {
+        for (key, count) in marked {
+            // Marked again by a ping that came since: sent then.
             let n = count.pending.swap(0, Ordering::Relaxed);
-            if n == 0 && count.shared.load(Ordering::Relaxed) < hot {
-                continue;
-            }
-            let (heartbeat, window) = *key;
+            let (heartbeat, window) = key;
             let redis_key = self.keys.rate_limit(heartbeat, window);
             pipe.incr(&redis_key, n)
                 .expire(&redis_key, self.window.seconds() * 2)
                 .ignore();
-            taken.push((count, n));
+            taken.push((key, count, n));
         }
         if taken.is_empty() {
             return;
         }
+        // A heartbeat with nothing new here is still refreshed while it is past half its limit:
+        // the others may be what takes it over (`INCRBY 0` reads the total).
+        let hot = u64::from(self.limit) / 2;
+        let (current, _) = self.window.now();
         let mut redis = self.redis.clone();
         match pipe.query_async::<Vec<u64>>(&mut redis).await {
             Ok(totals) if totals.len() == taken.len() => {
-                for ((count, _), total) in taken.iter().zip(totals) {
+                for ((key, count, _), total) in taken.into_iter().zip(totals) {
                     count.shared.fetch_max(total, Ordering::Relaxed);
+                    if total >= hot
+                        && key.1 == current
+                        && count.pending.load(Ordering::Relaxed) == 0
+                    {
+                        self.mark(key, count);
+                    }
                 }
             }
             Ok(_) => {}
             Err(e) => {
                 self.health.failed(&e);
-                // Not shared: keep counting them here.
-                for (count, n) in taken {
-                    count.pending.fetch_add(n, Ordering::Relaxed);
+                // Not shared: keep counting them here, and send them once Redis is back.
+                for (key, count, n) in taken {
+                    if n > 0 && count.pending.fetch_add(n, Ordering::Relaxed) == 0 {
+                        self.mark(key, count);
+                    }
                 }
             }
         }
