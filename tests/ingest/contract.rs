@@ -10,7 +10,7 @@ use lifeline_store::pings::{self, Ping};
 use lifeline_store::schema::pings as pings_table;
 use reqwest::StatusCode;
 
-use lifeline_testkit::{TestApp, local_settings};
+use lifeline_testkit::{PATIENCE, TestApp, local_settings, wait_until};
 
 async fn history(
     app: &TestApp,
@@ -285,6 +285,8 @@ async fn over_the_rate_limit_gets_429_with_retry_after() {
 async fn replicas_share_the_rate_limit() {
     let mut settings = local_settings();
     settings.rate_limit = 10;
+    // A window the test cannot straddle.
+    settings.rate_window = Duration::from_secs(3600);
     let app = TestApp::start_with(settings.clone(), |s| s).await;
     let second = lifeline_ingest::start(settings, app.store.clone())
         .await
@@ -293,11 +295,22 @@ async fn replicas_share_the_rate_limit() {
     let on_second = app
         .url(&hb)
         .replace(&app.base, &format!("http://{}", second.addr));
+    // The shared counter of this heartbeat's window, as the processes write it.
+    let shared = async || -> u64 {
+        let window = chrono::Utc::now().timestamp().div_euclid(3600);
+        redis::cmd("GET")
+            .arg(app.keys().rate_limit(hb.id, window))
+            .query_async::<Option<u64>>(&mut app.db.redis().await)
+            .await
+            .unwrap()
+            .unwrap_or(0)
+    };
     for _ in 0..6 {
         assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
-    // Counts are exchanged through Redis every 50 ms: after that the second process knows.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Counts are exchanged through Redis every 50 ms; the second process reads the count when
+    // the heartbeat first pings it.
+    assert!(wait_until(PATIENCE, async || shared().await == 6).await);
     for _ in 0..4 {
         assert_eq!(app.get_status(&on_second).await, StatusCode::OK);
     }
@@ -306,7 +319,9 @@ async fn replicas_share_the_rate_limit() {
         StatusCode::TOO_MANY_REQUESTS,
         "the eleventh ping of the window, wherever it arrives"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first process refreshes a count past half its limit at every exchange.
+    assert!(wait_until(PATIENCE, async || shared().await >= 11).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         app.get_status(app.url(&hb)).await,
         StatusCode::TOO_MANY_REQUESTS
