@@ -16,7 +16,7 @@ use crate::decisions::{self, Decided};
 use crate::label::stored;
 use crate::schema::{ai_models, heartbeats, incidents, pings};
 use crate::timing_rows::TimingRow;
-use crate::{PgConn, StoreError, TeamScope};
+use crate::{PgConn, StoreError, TeamScope, pg};
 
 /// A stored model: its parameters are the cadence crate's JSON.
 #[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
@@ -111,9 +111,7 @@ pub async fn claim_due(
     )
     .bind::<Timestamptz, _>(now)
     .bind::<Integer, _>(limit)
-    .bind::<Interval, _>(diesel::data_types::PgInterval::from_microseconds(
-        lease.num_microseconds().unwrap_or(i64::MAX),
-    ))
+    .bind::<Interval, _>(pg::interval(lease))
     .load(&mut conn)
     .await?;
     rows.into_iter()

@@ -16,7 +16,7 @@ use lifeline_domain::InstanceId;
 use lifeline_settings::span;
 
 use crate::schema::{coverage, ingest_beacons, outages};
-use crate::{PgConn, StoreError};
+use crate::{PgConn, StoreError, pg};
 
 /// Records that ingest process `instance` can receive pings now — by Postgres's clock, the one
 /// clock every process shares, so an ingest process whose own clock runs ahead cannot cover a
@@ -27,12 +27,11 @@ pub async fn beat(
     instance: InstanceId,
     blind_after: Duration,
 ) -> Result<(), StoreError> {
-    let now = || diesel::dsl::sql::<Timestamptz>("now()");
     diesel::insert_into(ingest_beacons::table)
         .values((
             ingest_beacons::instance_id.eq(instance.as_uuid()),
-            ingest_beacons::alive_since.eq(now()),
-            ingest_beacons::seen_at.eq(now()),
+            ingest_beacons::alive_since.eq(pg::now()),
+            ingest_beacons::seen_at.eq(pg::now()),
         ))
         .on_conflict(ingest_beacons::instance_id)
         .do_update()
@@ -40,7 +39,7 @@ pub async fn beat(
             ingest_beacons::alive_since.eq(diesel::dsl::sql::<Timestamptz>(
                 "CASE WHEN ingest_beacons.seen_at < now() - ",
             )
-            .bind::<Interval, _>(pg_interval(span(blind_after)))
+            .bind::<Interval, _>(pg::interval(span(blind_after)))
             .sql(" THEN excluded.alive_since ELSE ingest_beacons.alive_since END")),
             ingest_beacons::seen_at.eq(diesel::dsl::sql::<Timestamptz>(
                 "greatest(ingest_beacons.seen_at, excluded.seen_at)",
@@ -49,10 +48,6 @@ pub async fn beat(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-fn pg_interval(d: chrono::Duration) -> diesel::data_types::PgInterval {
-    diesel::data_types::PgInterval::from_microseconds(d.num_microseconds().unwrap_or(i64::MAX))
 }
 
 /// A hole in coverage that was closed: deadlines after `started_at` moved by its length.
@@ -87,7 +82,7 @@ impl Coverage {
 /// Where verified coverage stands, without extending it (for health checks).
 pub async fn current(conn: &mut PgConn) -> Result<Coverage, StoreError> {
     let (covered_until, now) = coverage::table
-        .select((coverage::covered_until, db_now()))
+        .select((coverage::covered_until, pg::now()))
         .first(conn)
         .await?;
     Ok(Coverage {
@@ -97,11 +92,6 @@ pub async fn current(conn: &mut PgConn) -> Result<Coverage, StoreError> {
     })
 }
 
-/// `now()`: the current transaction's start by Postgres's clock.
-fn db_now() -> diesel::expression::SqlLiteral<Timestamptz> {
-    diesel::dsl::sql::<Timestamptz>("now()")
-}
-
 /// Extends verified coverage from the beacons, closing any hole longer than `blind_after` by
 /// shifting the deadlines that fell after its start. Serialised across scheduler replicas by the
 /// single `coverage` row, so each hole is closed (and deadlines shifted) exactly once.
@@ -109,7 +99,7 @@ pub async fn advance(conn: &mut PgConn, blind_after: Duration) -> Result<Coverag
     let tolerance = span(blind_after);
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let (covered, now): (Option<DateTime<Utc>>, DateTime<Utc>) = coverage::table
-            .select((coverage::covered_until, db_now()))
+            .select((coverage::covered_until, pg::now()))
             .for_update()
             .first(conn)
             .await?;
@@ -155,7 +145,7 @@ async fn close_hole(
     started_at: DateTime<Utc>,
     ended_at: DateTime<Utc>,
 ) -> Result<Outage, StoreError> {
-    let gap = pg_interval(ended_at - started_at);
+    let gap = pg::interval(ended_at - started_at);
     let shifted = diesel::sql_query(
         "UPDATE heartbeats SET due_at = due_at + $1, alert_at = alert_at + $1, \
          started_at = started_at + $1, last_progress_at = last_progress_at + $1, \

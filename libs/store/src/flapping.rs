@@ -42,6 +42,10 @@ struct ScreenedRow {
 /// last flapping ended, so a spell that just ended does not start again at once — and drops the
 /// not yet attempted alerts and recovery notices of every flapping one among them. Without a
 /// policy (an operator's change) nothing starts flapping, but an open spell still holds notices.
+///
+/// Dropping what the incident statements queued, rather than teaching them about flapping,
+/// keeps them one pipelined round trip with the rest of the batch (this runs after them, so it
+/// counts this batch's changes), and also drops notices of earlier changes still waiting.
 pub(crate) async fn screen(
     mut conn: &PgConn,
     heartbeats: &[HeartbeatId],

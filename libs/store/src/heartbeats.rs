@@ -14,7 +14,7 @@ use crate::decisions::{self, Decided};
 use crate::label::{stored, stored_time_zone};
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
 use crate::timing_rows::{EffectiveZone, TimingFields};
-use crate::{PgConn, StoreError, TeamScope};
+use crate::{PgConn, StoreError, TeamScope, pg};
 
 /// A heartbeat as the team and the operator see it.
 #[derive(Clone, Debug)]
@@ -470,11 +470,7 @@ async fn update(
         let (current, zone, now): (HeartbeatRow, String, DateTime<Utc>) = heartbeats::table
             .filter(heartbeats::team_id.eq(team.as_uuid()))
             .find(id.as_uuid())
-            .select((
-                HeartbeatRow::as_select(),
-                EffectiveZone,
-                diesel::dsl::sql::<diesel::sql_types::Timestamptz>("now()"),
-            ))
+            .select((HeartbeatRow::as_select(), EffectiveZone, pg::now()))
             .for_no_key_update()
             .first(conn)
             .await?;

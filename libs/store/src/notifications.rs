@@ -17,9 +17,11 @@ use lifeline_domain::{
 };
 use serde::Serialize;
 
+use lifeline_settings::span;
+
 use crate::label::stored;
 use crate::schema::{notification_attempts, notifications};
-use crate::{PgConn, StoreError};
+use crate::{PgConn, StoreError, pg};
 
 /// A claimed notification with everything needed to render and send it.
 #[derive(Clone, Debug)]
@@ -194,7 +196,7 @@ pub async fn claim(
          LEFT JOIN incidents i ON i.id = c.incident_id \
          LEFT JOIN heartbeats h ON h.id = i.heartbeat_id",
     )
-    .bind::<Interval, _>(interval(lease))
+    .bind::<Interval, _>(pg::interval(span(lease)))
     .bind::<Int8, _>(limit)
     .load(conn)
     .await?;
@@ -223,7 +225,7 @@ pub async fn record(
     attempt: i32,
     outcome: Outcome,
 ) -> Result<bool, StoreError> {
-    let finished_at = || diesel::dsl::sql::<Nullable<Timestamptz>>("now()");
+    let finished_at = || pg::now().nullable();
     let id = id.as_uuid();
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let (label, detail) = match &outcome {
@@ -263,9 +265,7 @@ pub async fn record(
             } => {
                 diesel::update(current)
                     .set((
-                        notifications::next_attempt_at
-                            .eq(diesel::dsl::sql::<Timestamptz>("now() + ")
-                                .bind::<Interval, _>(interval(after))),
+                        notifications::next_attempt_at.eq(pg::now() + pg::interval(span(after))),
                         notifications::last_error.eq(error),
                     ))
                     .execute(conn)
@@ -302,12 +302,6 @@ pub async fn next_due(conn: &mut PgConn) -> Result<Option<Duration>, StoreError>
         .await
         .optional()?;
     Ok(seconds.map(|s| Duration::from_secs_f64(s.max(0.0))))
-}
-
-fn interval(d: Duration) -> diesel::data_types::PgInterval {
-    diesel::data_types::PgInterval::from_microseconds(
-        i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
-    )
 }
 
 /// One recorded attempt, as history shows it.

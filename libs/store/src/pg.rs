@@ -64,6 +64,17 @@ fn target(database_url: &str) -> Result<PgTarget, StoreError> {
     PgTarget::parse(database_url).map_err(|e| StoreError::Invalid(format!("DATABASE_URL: {e}")))
 }
 
+/// `now()`: the current transaction's start by Postgres's clock — the one clock every process
+/// shares, for every time that orders events or decides something.
+pub(crate) fn now() -> diesel::expression::SqlLiteral<diesel::sql_types::Timestamptz> {
+    diesel::dsl::sql("now()")
+}
+
+/// A span as a Postgres `interval` (saturating at the largest one).
+pub(crate) fn interval(d: chrono::Duration) -> diesel::data_types::PgInterval {
+    diesel::data_types::PgInterval::from_microseconds(d.num_microseconds().unwrap_or(i64::MAX))
+}
+
 /// Whether Postgres answers a query on `conn` (readiness probes).
 pub async fn ping(conn: &mut PgConn) -> Result<(), StoreError> {
     diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), conn).await?;

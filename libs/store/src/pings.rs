@@ -28,14 +28,7 @@ use crate::{PgConn, StoreError, TeamScope};
 pub struct NewPing {
     pub heartbeat: HeartbeatId,
     pub team: TeamId,
-    /// When it was received. Replaced, when `arrived` is set, by Postgres's clock (see there).
-    pub received_at: DateTime<Utc>,
-    /// When the request arrived, by this process's monotonic clock. Set by the ping API: the
-    /// batch then reads Postgres's clock in its first round trip and stores each ping at that
-    /// time minus how long ago it arrived, so pings from every ingest process are on one clock
-    /// whatever their own clocks say (a `/fail` is never taken for older than the success
-    /// before it, nor a ping for late). Unset, `received_at` is kept as given (tests, replays).
-    pub arrived: Option<Instant>,
+    pub received: Received,
     pub kind: PingKind,
     pub exit_code: Option<u8>,
     pub method: &'static str,
@@ -43,6 +36,32 @@ pub struct NewPing {
     pub user_agent: Option<String>,
     pub body_size: i64,
     pub detail: Option<String>,
+}
+
+/// When a ping was received.
+#[derive(Clone, Copy, Debug)]
+pub enum Received {
+    /// When the request arrived, by this process's monotonic clock (the ping API). The batch
+    /// reads Postgres's clock in its first round trip and stores the ping at that time minus how
+    /// long ago it arrived, so pings from every ingest process are on one clock whatever their
+    /// own clocks say: a `/fail` is never taken for older than the success before it, nor a
+    /// ping for late.
+    Arrived(Instant),
+    /// At this time, as given (tests, replays).
+    At(DateTime<Utc>),
+}
+
+impl Received {
+    /// The time to store, given Postgres's `clock` as read at `read_at`.
+    fn on(self, clock: DateTime<Utc>, read_at: Instant) -> DateTime<Utc> {
+        match self {
+            Received::Arrived(arrived) => {
+                let ago = read_at.saturating_duration_since(arrived);
+                clock - chrono::Duration::from_std(ago).unwrap_or_default()
+            }
+            Received::At(at) => at,
+        }
+    }
 }
 
 /// What happened to each ping of a batch.
@@ -85,7 +104,7 @@ pub async fn stage_batch(
 /// given the heartbeat's timing before it. A heartbeat it says nothing about keeps the cadence
 /// stored on its row.
 pub trait Expectations: Sync {
-    /// `at` is when the ping counts as received (its `received_at`, on Postgres's clock).
+    /// `at` is when the ping counts as received (see [`Received`]).
     fn after(
         &self,
         heartbeat: HeartbeatId,
@@ -190,13 +209,7 @@ async fn record_in_tx(
     let read_at = Instant::now();
     let times: Vec<DateTime<Utc>> = batch
         .iter()
-        .map(|p| match p.arrived {
-            Some(arrived) => {
-                let ago = read_at.saturating_duration_since(arrived);
-                clock - chrono::Duration::from_std(ago).unwrap_or_default()
-            }
-            None => p.received_at,
-        })
+        .map(|p| p.received.on(clock, read_at))
         .collect();
     let mut touched: HashMap<HeartbeatId, (TeamId, String, bool, PingBatch)> =
         HashMap::with_capacity(ids.len());

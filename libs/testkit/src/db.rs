@@ -281,8 +281,7 @@ pub fn success_ping(
     lifeline_store::pings::NewPing {
         heartbeat: hb.id,
         team: hb.team_id,
-        received_at: at,
-        arrived: None,
+        received: lifeline_store::pings::Received::At(at),
         kind: lifeline_domain::PingKind::Success,
         exit_code: None,
         method: "GET",

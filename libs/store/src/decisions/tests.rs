@@ -220,8 +220,7 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
     let usual = NewPing {
         heartbeat: hb.id,
         team: scope.team_id(),
-        received_at: at(90),
-        arrived: None,
+        received: pings::Received::At(at(90)),
         kind: PingKind::Success,
         exit_code: None,
         method: "POST",

@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use futures_util::StreamExt;
 use lifeline_domain::{PingKind, PingToken, Signal};
-use lifeline_store::pings::{NewPing, Recorded};
+use lifeline_store::pings::{NewPing, Received, Recorded};
 use lifeline_store::tokens::TokenTarget;
 
 use crate::error::PingError;
@@ -47,7 +46,6 @@ async fn record(
     signal: Signal,
 ) -> Result<HttpResponse, PingError> {
     let arrived = Instant::now();
-    let received_at = Utc::now();
     let token = PingToken::parse(req.match_info().get("token").unwrap_or_default())
         .map_err(|_| PingError::UnknownHeartbeat)?;
     if declared_length(&req).is_some_and(|n| n > MAX_BODY_BYTES) {
@@ -70,8 +68,7 @@ async fn record(
     let ping = NewPing {
         heartbeat: target.heartbeat,
         team: target.team,
-        received_at,
-        arrived: Some(arrived),
+        received: Received::Arrived(arrived),
         kind: signal.kind,
         exit_code: signal.exit_code,
         method: method_name(&req),
