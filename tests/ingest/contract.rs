@@ -327,6 +327,15 @@ async fn replicas_share_the_rate_limit() {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(app.ping_count(hb.id).await, 10);
+    // The counter expires with its window (two windows after it was created), so Redis is not
+    // left holding one key per heartbeat and hour.
+    let window = chrono::Utc::now().timestamp().div_euclid(3600);
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(app.keys().rate_limit(hb.id, window))
+        .query_async(&mut app.db.redis().await)
+        .await
+        .unwrap();
+    assert!((3600..=7200).contains(&ttl), "TTL {ttl}");
     second.stop().await.unwrap();
 }
 

@@ -19,7 +19,7 @@ use lifeline_domain::{
 use serde_json::json;
 
 use crate::audit::{Actor, record_for_team};
-use crate::decisions::{self, Decided};
+use crate::decisions::{self, Decided, DecidedBy};
 use crate::heartbeats::{self, Heartbeat, NewHeartbeat};
 use crate::label::stored;
 use crate::schema::{ai_models, heartbeats as hb, incidents, pings, teams, users};
@@ -198,7 +198,7 @@ async fn back_to_fixed(
         });
     }
     let wake = decided.iter().any(|d| d.decision.wake_scheduler);
-    decisions::write(conn, &decided, None).await?;
+    decisions::write(conn, &decided, DecidedBy::Operator).await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.heartbeat().as_uuid()).collect();
     diesel::update(hb::table.filter(hb::id.eq_any(&ids)))
         .set((

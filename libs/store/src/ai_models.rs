@@ -12,7 +12,7 @@ use diesel::sql_types::{Integer, Interval, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{Decision, HeartbeatId, HeartbeatTiming, PingKind, Schedule, TeamId};
 
-use crate::decisions::{self, Decided};
+use crate::decisions::{self, Decided, DecidedBy};
 use crate::label::stored;
 use crate::schema::{ai_models, heartbeats, incidents, pings};
 use crate::timing_rows::TimingRow;
@@ -288,7 +288,7 @@ pub async fn save_trained(
             zone: row.zone().to_owned(),
             decision,
         }];
-        decisions::write(conn, &decided, None).await?;
+        decisions::write(conn, &decided, DecidedBy::Operator).await?;
         Ok(Some(wake))
     })
     .await

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{FlapPolicy, Status};
 
-use crate::decisions::{self, Decided};
+use crate::decisions::{self, Decided, DecidedBy};
 use crate::schema::heartbeats;
 use crate::timing_rows::TimingRow;
 use crate::{PgConn, StoreError};
@@ -71,7 +71,7 @@ pub async fn process_due(
                 decision,
             });
         }
-        outcome.notifications = decisions::write(conn, &decided, Some(flapping))
+        outcome.notifications = decisions::write(conn, &decided, DecidedBy::Deadlines(flapping))
             .await?
             .notifications;
         Ok(outcome)

@@ -15,7 +15,7 @@ use crate::flapping;
 use crate::incidents::{self, Opening, Resolving};
 use crate::label::stored_time_zone;
 use crate::schema::status_changes;
-use crate::timing_rows::TimingColumns;
+use crate::timing_rows::{NextCheck, TimingColumns};
 use crate::{PgConn, StoreError};
 
 /// A decision about one heartbeat of a team.
@@ -37,16 +37,51 @@ pub(crate) struct Written {
     pub notifications: usize,
 }
 
+/// Who decided: it sets how the next check is stored and whether flapping is screened.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum DecidedBy<'a> {
+    /// The ping writer. An earlier `next_check_at` already stored is left in place: the
+    /// scheduler comes by then, finds nothing due, and stores the right one. So a ping that
+    /// moves its deadline later changes no indexed column and its row update is HOT (no new
+    /// index entries), which is most of what a burst of pings costs Postgres. A deadline a ping
+    /// moves earlier is stored as it is.
+    Pings(&'a FlapPolicy),
+    /// The scheduler's deadline pass: the exact next check, which also corrects one left early.
+    Deadlines(&'a FlapPolicy),
+    /// An operator's or the system's change (pause, schedule, mode): the exact next check, and
+    /// no flapping screen.
+    Operator,
+}
+
+impl<'a> DecidedBy<'a> {
+    fn flapping(self) -> Option<&'a FlapPolicy> {
+        match self {
+            DecidedBy::Pings(policy) | DecidedBy::Deadlines(policy) => Some(policy),
+            DecidedBy::Operator => None,
+        }
+    }
+
+    fn next_check(self) -> NextCheck {
+        match self {
+            DecidedBy::Pings(_) => NextCheck::KeepEarlier,
+            DecidedBy::Deadlines(_) | DecidedBy::Operator => NextCheck::Exact,
+        }
+    }
+}
+
 /// Writes the decisions inside the caller's open transaction. The statements are independent, so
 /// they travel pipelined in one round trip; kinds of change the set does not contain send none.
 /// When a `down` incident opened or resolved, one more round trip screens for flapping (see
-/// [`flapping::screen`]; `flapping` is the policy, `None` for an operator's change).
+/// [`flapping::screen`]).
 pub(crate) async fn write(
     conn: &PgConn,
     decided: &[Decided],
-    flapping: Option<&FlapPolicy>,
+    by: DecidedBy<'_>,
 ) -> Result<Written, StoreError> {
-    let timing = TimingColumns::of(decided.iter().map(|d| (d.heartbeat, &d.decision.timing)));
+    let timing = TimingColumns::of(
+        decided.iter().map(|d| (d.heartbeat, &d.decision.timing)),
+        by.next_check(),
+    );
     let (mut opened, mut resolved) = (Vec::new(), Vec::new());
     for d in decided {
         incident_of(d, &mut opened, &mut resolved);
@@ -66,7 +101,7 @@ pub(crate) async fn write(
         .filter(|d| d.decision.incident.is_some())
         .map(|d| d.heartbeat)
         .collect();
-    let screened = flapping::screen(conn, &changed, flapping).await?;
+    let screened = flapping::screen(conn, &changed, by.flapping()).await?;
     Ok(Written {
         notifications: (queued + screened.queued).saturating_sub(screened.held),
     })

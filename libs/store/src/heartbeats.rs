@@ -10,7 +10,7 @@ use lifeline_domain::{
 };
 use serde::Serialize;
 
-use crate::decisions::{self, Decided};
+use crate::decisions::{self, Decided, DecidedBy};
 use crate::label::{stored, stored_time_zone};
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
 use crate::timing_rows::{EffectiveZone, TimingFields};
@@ -482,7 +482,7 @@ async fn update(
                 zone,
                 decision,
             };
-            decisions::write(conn, &[decided], None).await?;
+            decisions::write(conn, &[decided], DecidedBy::Operator).await?;
         }
         // The decision wrote the deadlines; the schedule and limits they came from are columns
         // of their own.

@@ -16,7 +16,7 @@ use lifeline_domain::{
 };
 use serde::Serialize;
 
-use crate::decisions::{self, Decided};
+use crate::decisions::{self, Decided, DecidedBy};
 use crate::label::stored;
 use crate::schema::{heartbeats, pings};
 use crate::timing_rows::TimingRow;
@@ -272,7 +272,7 @@ async fn record_in_tx(
     // The writes are independent: send them pipelined, in one round trip.
     let (inserted, written) = tokio::join!(
         rows.insert(conn),
-        decisions::write(conn, &decided, Some(flapping))
+        decisions::write(conn, &decided, DecidedBy::Pings(flapping))
     );
     inserted?;
     let written = written?;

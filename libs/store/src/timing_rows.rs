@@ -15,7 +15,7 @@ use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, Valid
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{
     Cadence, HeartbeatId, HeartbeatMode, HeartbeatTiming, LearnedCadence, RunLimits, Schedule,
@@ -180,6 +180,8 @@ impl TimingRow {
 /// A hand-written statement rather than `sql_query`: diesel never caches the prepared statement
 /// of a `sql_query`, and the ping path runs this once per batch.
 pub(crate) struct TimingColumns {
+    /// `NextCheck::KeepEarlier`, as the statement's parameter.
+    keep_earlier: bool,
     id: Vec<uuid::Uuid>,
     status: Vec<&'static str>,
     times: [Vec<Option<DateTime<Utc>>>; 9],
@@ -199,9 +201,13 @@ const TIME_COLUMNS: [&str; 9] = [
 ];
 
 impl TimingColumns {
-    pub fn of<'a>(rows: impl ExactSizeIterator<Item = (HeartbeatId, &'a HeartbeatTiming)>) -> Self {
+    pub fn of<'a>(
+        rows: impl ExactSizeIterator<Item = (HeartbeatId, &'a HeartbeatTiming)>,
+        next_check: NextCheck,
+    ) -> Self {
         let n = rows.len();
         let mut columns = TimingColumns {
+            keep_earlier: next_check == NextCheck::KeepEarlier,
             id: Vec::with_capacity(n),
             status: Vec::with_capacity(n),
             times: std::array::from_fn(|_| Vec::with_capacity(n)),
@@ -239,6 +245,17 @@ impl TimingColumns {
     }
 }
 
+/// How `next_check_at`, the scheduler's index, is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NextCheck {
+    /// The timing's next check.
+    Exact,
+    /// The stored one where it is earlier: the deadline pass then finds nothing due and stores
+    /// the exact one (see `DecidedBy::Pings`). Never later than the timing's, and `NULL` when
+    /// the timing has none.
+    KeepEarlier,
+}
+
 /// The learned columns of one row: set for a learned cadence with a last ping to count from,
 /// NULL otherwise (fixed mode, no model yet, or the model went away).
 struct Learned {
@@ -274,7 +291,17 @@ impl QueryFragment<Pg> for TimingColumns {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("UPDATE heartbeats h SET status = u.status");
         for c in TIME_COLUMNS {
-            out.push_sql(&format!(", {c} = u.{c}"));
+            if c == "next_check_at" {
+                // One statement text for both ways, so it is prepared once.
+                out.push_sql(", next_check_at = CASE WHEN ");
+                out.push_bind_param::<Bool, _>(&self.keep_earlier)?;
+                out.push_sql(
+                    " AND h.next_check_at <= u.next_check_at \
+                     THEN h.next_check_at ELSE u.next_check_at END",
+                );
+            } else {
+                out.push_sql(&format!(", {c} = u.{c}"));
+            }
         }
         out.push_sql(", run_warning_secs = u.run_warning_secs FROM unnest(");
         out.push_bind_param::<Array<SqlUuid>, _>(&self.id)?;

@@ -2,19 +2,20 @@
 //! through Redis without a Redis round trip on the ping path. Each process counts its own pings
 //! in memory and decides on its count plus the others' as of its last exchange: read when the
 //! heartbeat first pings it in a window, then every [`FLUSH_EVERY`], when it adds what it
-//! counted to the shared counters (`INCRBY`, one pipeline for every heartbeat that pinged, and
-//! for those past half their limit) and reads back their totals. So a heartbeat may get past
-//! its limit by what the other processes accepted in the last flush interval, and no more.
+//! counted to the shared counters (one script call for every heartbeat that pinged, and for
+//! those past half their limit) and reads back their totals. So a heartbeat may get past its
+//! limit by what the other processes accepted in the last flush interval, and no more.
 //! While Redis is unusable each process limits on its own count alone.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::Utc;
 use lifeline_domain::HeartbeatId;
 use lifeline_store::RedisKeys;
-use moka::sync::Cache;
 use redis::aio::ConnectionManager;
 
 use crate::IngestSettings;
@@ -23,20 +24,51 @@ use crate::redis_health::RedisHealth;
 /// How often counts are exchanged with the other processes through Redis.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(50);
 
+/// Adds each `ARGV[i]` to counter `KEYS[i]` and returns the totals; a counter this call creates
+/// gets its expiry (`ARGV[#KEYS + 1]` seconds) at once, so none is left without one whichever
+/// process created it, even after Redis lost its data. One call per exchange: Redis parses one
+/// command instead of two per heartbeat.
+static EXCHANGE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+        local ttl = ARGV[#KEYS + 1]
+        local totals = {}
+        for i, key in ipairs(KEYS) do
+            local total = redis.call('INCRBY', key, ARGV[i])
+            if total == tonumber(ARGV[i]) then redis.call('EXPIRE', key, ttl) end
+            totals[i] = total
+        end
+        return totals
+        ",
+    )
+});
+
+/// Shards of the count table: the HTTP workers rarely wait for one another.
+const SHARDS: usize = 16;
+
 pub struct RateLimiter {
     redis: ConnectionManager,
     keys: RedisKeys,
     health: Arc<RedisHealth>,
     limit: u32,
     window: FixedWindow,
-    counts: Cache<WindowKey, Arc<Count>>,
+    counts: [Mutex<WindowCounts>; SHARDS],
+    hasher: RandomState,
     /// Counts to send at the next exchange: those with pings since the last one, and those
-    /// past half their limit. Walking the whole cache instead would cost more than the pings.
+    /// past half their limit. Walking every count instead would cost more than the pings.
     dirty: Mutex<Vec<(WindowKey, Arc<Count>)>>,
 }
 
 /// A heartbeat in one window.
 type WindowKey = (HeartbeatId, i64);
+
+/// One shard's counts in the current window; emptied when the next window starts (counts of
+/// the ended one still waiting to be sent stay alive in the dirty list).
+#[derive(Default)]
+struct WindowCounts {
+    window: i64,
+    counts: HashMap<HeartbeatId, Arc<Count>>,
+}
 
 /// One heartbeat's count in one window.
 #[derive(Default)]
@@ -93,10 +125,8 @@ impl RateLimiter {
             health,
             limit: settings.rate_limit,
             window,
-            counts: Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_live(window.length() * 2)
-                .build(),
+            counts: std::array::from_fn(|_| Mutex::default()),
+            hasher: RandomState::new(),
             dirty: Mutex::new(Vec::new()),
         }
     }
@@ -109,9 +139,8 @@ impl RateLimiter {
             return Ok(());
         }
         let (window, left) = self.window.now();
-        let entry = self.counts.entry((heartbeat, window)).or_default();
-        let count = entry.value().clone();
-        if entry.is_fresh() && self.health.usable() {
+        let (count, fresh) = self.count(heartbeat, window);
+        if fresh && self.health.usable() {
             let mut redis = self.redis.clone();
             let key = self.keys.rate_limit(heartbeat, window);
             match redis::cmd("GET")
@@ -148,44 +177,58 @@ impl RateLimiter {
         }
     }
 
+    /// The heartbeat's count in `window`, and whether it was just created.
+    fn count(&self, heartbeat: HeartbeatId, window: i64) -> (Arc<Count>, bool) {
+        let shard = self.hasher.hash_one(heartbeat) as usize % SHARDS;
+        let mut table = lock(&self.counts[shard]);
+        if table.window != window {
+            // A ping that read the clock just before the window turned is counted in the new
+            // one: a second's difference, never a ping uncounted.
+            if window > table.window {
+                table.window = window;
+                table.counts.clear();
+            }
+        }
+        let mut fresh = false;
+        let count = table
+            .counts
+            .entry(heartbeat)
+            .or_insert_with(|| {
+                fresh = true;
+                Arc::default()
+            })
+            .clone();
+        (count, fresh)
+    }
+
     fn mark(&self, key: WindowKey, count: Arc<Count>) {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push((key, count));
+        lock(&self.dirty).push((key, count));
     }
 
     async fn flush(&self) {
         if self.limit == 0 || !self.health.usable() {
             return;
         }
-        let marked = std::mem::take(
-            &mut *self
-                .dirty
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        );
+        let marked = std::mem::take(&mut *lock(&self.dirty));
+        if marked.is_empty() {
+            return;
+        }
         let mut taken = Vec::with_capacity(marked.len());
-        let mut pipe = redis::pipe();
+        let mut call = EXCHANGE.prepare_invoke();
         for (key, count) in marked {
             // Marked again by a ping that came since: sent then.
             let n = count.pending.swap(0, Ordering::Relaxed);
             let (heartbeat, window) = key;
-            let redis_key = self.keys.rate_limit(heartbeat, window);
-            pipe.incr(&redis_key, n)
-                .expire(&redis_key, self.window.seconds() * 2)
-                .ignore();
+            call.key(self.keys.rate_limit(heartbeat, window)).arg(n);
             taken.push((key, count, n));
         }
-        if taken.is_empty() {
-            return;
-        }
+        call.arg(self.window.seconds() * 2);
         // A heartbeat with nothing new here is still refreshed while it is past half its limit:
         // the others may be what takes it over (`INCRBY 0` reads the total).
         let hot = u64::from(self.limit) / 2;
         let (current, _) = self.window.now();
         let mut redis = self.redis.clone();
-        match pipe.query_async::<Vec<u64>>(&mut redis).await {
+        match call.invoke_async::<Vec<u64>>(&mut redis).await {
             Ok(totals) if totals.len() == taken.len() => {
                 for ((key, count, _), total) in taken.into_iter().zip(totals) {
                     count.shared.fetch_max(total, Ordering::Relaxed);
@@ -209,4 +252,11 @@ impl RateLimiter {
             }
         }
     }
+}
+
+/// The lock, also after a panic elsewhere: the counts stay usable.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

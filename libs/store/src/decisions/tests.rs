@@ -11,7 +11,7 @@ use lifeline_domain::{
 };
 use lifeline_testkit::TestDb;
 
-use super::{Decided, write};
+use super::{Decided, DecidedBy, write};
 use crate::channels::{self, NewChannel};
 use crate::heartbeats::{self, Heartbeat, NewHeartbeat};
 use crate::pings::{self, NewPing};
@@ -119,17 +119,25 @@ async fn a_warning_written_twice_is_one_incident_with_one_notice_per_channel() {
     let mut conn = db.conn().await;
     let (scope, hb) = ai_heartbeat(&mut conn).await;
     let up = ai_ping(&mut conn, &scope, &hb, at(0), None).await;
-    write(&conn, &[decided(&scope, &hb, up.clone())], None)
-        .await
-        .unwrap();
+    write(
+        &conn,
+        &[decided(&scope, &hb, up.clone())],
+        DecidedBy::Operator,
+    )
+    .await
+    .unwrap();
 
     // Two replicas (or a retried pass) deciding the same warning.
     let warned = up.timing.decide(at(115), at(115));
     assert!(matches!(warned.warning, Some(WarningChange::Open { .. })));
-    let first = write(&conn, &[decided(&scope, &hb, warned.clone())], None)
-        .await
-        .unwrap();
-    let again = write(&conn, &[decided(&scope, &hb, warned)], None)
+    let first = write(
+        &conn,
+        &[decided(&scope, &hb, warned.clone())],
+        DecidedBy::Operator,
+    )
+    .await
+    .unwrap();
+    let again = write(&conn, &[decided(&scope, &hb, warned)], DecidedBy::Operator)
         .await
         .unwrap();
     assert_eq!((first.notifications, again.notifications), (1, 0));
@@ -151,15 +159,23 @@ async fn a_warning_closed_quietly_tells_nobody_and_nothing_open_is_not_back_on_t
         at: at(0),
         notify: true,
     });
-    let written = write(&conn, &[decided(&scope, &hb, nothing_open)], None)
-        .await
-        .unwrap();
+    let written = write(
+        &conn,
+        &[decided(&scope, &hb, nothing_open)],
+        DecidedBy::Operator,
+    )
+    .await
+    .unwrap();
     assert_eq!(written.notifications, 0);
 
     let warned = up.timing.decide(at(115), at(115));
-    write(&conn, &[decided(&scope, &hb, warned.clone())], None)
-        .await
-        .unwrap();
+    write(
+        &conn,
+        &[decided(&scope, &hb, warned.clone())],
+        DecidedBy::Operator,
+    )
+    .await
+    .unwrap();
     let quiet = warned.timing.decide_pause(at(120));
     assert_eq!(
         quiet.warning,
@@ -168,7 +184,7 @@ async fn a_warning_closed_quietly_tells_nobody_and_nothing_open_is_not_back_on_t
             notify: false
         })
     );
-    let written = write(&conn, &[decided(&scope, &hb, quiet)], None)
+    let written = write(&conn, &[decided(&scope, &hb, quiet)], DecidedBy::Operator)
         .await
         .unwrap();
     assert_eq!(written.notifications, 0);
@@ -184,7 +200,7 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
     let mut conn = db.conn().await;
     let (scope, hb) = ai_heartbeat(&mut conn).await;
     let up = ai_ping(&mut conn, &scope, &hb, at(0), None).await;
-    write(&conn, &[decided(&scope, &hb, up)], None)
+    write(&conn, &[decided(&scope, &hb, up)], DecidedBy::Operator)
         .await
         .unwrap();
 
@@ -193,9 +209,13 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
         usual: 48_000,
     };
     let surprised = ai_ping(&mut conn, &scope, &hb, at(60), Some(empty)).await;
-    let written = write(&conn, &[decided(&scope, &hb, surprised)], None)
-        .await
-        .unwrap();
+    let written = write(
+        &conn,
+        &[decided(&scope, &hb, surprised)],
+        DecidedBy::Operator,
+    )
+    .await
+    .unwrap();
     assert_eq!(written.notifications, 1);
     let (reason, deadline): (String, Option<DateTime<Utc>>) = incidents::table
         .filter(incidents::heartbeat_id.eq(hb.id.as_uuid()))
@@ -258,9 +278,11 @@ async fn an_unknown_stored_zone_fails_only_a_warning_write() {
     };
     // Pings and deadlines that warn nobody never read the zone.
     let up = ai_ping(&mut conn, &scope, &hb, at(0), None).await;
-    write(&conn, &[on_mars(up.clone())], None).await.unwrap();
+    write(&conn, &[on_mars(up.clone())], DecidedBy::Operator)
+        .await
+        .unwrap();
     let warned = up.timing.decide(at(115), at(115));
-    let refused = write(&conn, &[on_mars(warned)], None).await;
+    let refused = write(&conn, &[on_mars(warned)], DecidedBy::Operator).await;
     assert!(
         matches!(refused, Err(crate::StoreError::Invalid(ref m)) if m.contains("Mars/Olympus_Mons")),
         "{refused:?}"

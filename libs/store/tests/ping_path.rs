@@ -1,0 +1,193 @@
+//! The ping write path as it is lightened for bursts: a ping leaves an earlier stored next check
+//! in place (so its row update touches no index), the deadline pass then corrects it without
+//! deciding anything, and pings still go with their heartbeat and team when those are deleted
+//! (a trigger instead of a foreign key checked on every insert).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use lifeline_domain::{FlapPolicy, HeartbeatName, Plan, Schedule, Status, TeamName};
+use lifeline_store::audit::Actor;
+use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
+use lifeline_store::schema::pings as ping_table;
+use lifeline_store::{TeamScope, deadlines, pings, teams};
+use lifeline_testkit::{TestDb, success_ping};
+
+async fn team(conn: &mut AsyncPgConnection, name: &str) -> TeamScope {
+    let team = teams::create(conn, &TeamName::parse(name).unwrap(), Plan::Free)
+        .await
+        .unwrap();
+    TeamScope::for_operator(conn, team.id).await.unwrap()
+}
+
+async fn heartbeat(conn: &mut AsyncPgConnection, scope: &TeamScope, name: &str) -> Heartbeat {
+    // Late after a minute without a ping, down 30 s later.
+    let schedule = Schedule::from_secs(60, 30).unwrap();
+    let new = NewHeartbeat::new(HeartbeatName::parse(name).unwrap(), schedule);
+    heartbeats::create(conn, scope, new).await.unwrap()
+}
+
+/// A success ping through the ping API's write path, received at `at`.
+async fn ping(conn: &mut AsyncPgConnection, hb: &Heartbeat, at: DateTime<Utc>) {
+    let batch = [success_ping(hb, at)];
+    let staged = pings::stage_batch(conn, &batch, &pings::NoModels, &FlapPolicy::default())
+        .await
+        .unwrap();
+    pings::commit_staged(conn, staged).await.unwrap();
+}
+
+async fn ping_count(conn: &mut AsyncPgConnection, hb: &Heartbeat) -> i64 {
+    ping_table::table
+        .filter(ping_table::heartbeat_id.eq(hb.id.as_uuid()))
+        .count()
+        .get_result(conn)
+        .await
+        .unwrap()
+}
+
+#[derive(QueryableByName)]
+struct Updates {
+    #[diesel(sql_type = BigInt)]
+    all: i64,
+    #[diesel(sql_type = BigInt)]
+    hot: i64,
+}
+
+/// Row updates of `heartbeats` so far on this connection, and how many of them were HOT (no new
+/// index entries).
+async fn heartbeat_updates(conn: &mut AsyncPgConnection) -> Updates {
+    // A backend sends its counts when it is next idle, at most once a second unless asked: ask,
+    // so that the counts read next include every update made so far on this connection.
+    diesel::sql_query("SELECT pg_stat_force_next_flush()")
+        .execute(conn)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "SELECT n_tup_upd AS all, n_tup_hot_upd AS hot FROM pg_stat_user_tables \
+         WHERE relname = 'heartbeats'",
+    )
+    .get_result(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ping_keeps_an_earlier_check_which_the_deadline_pass_corrects_without_a_decision() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let scope = team(&mut conn, "Acme").await;
+    let hb = heartbeat(&mut conn, &scope, "nightly").await;
+    assert_eq!(hb.next_check_at, None, "a new heartbeat is not watched yet");
+
+    let first = Utc::now().duration_trunc(Duration::seconds(1)).unwrap() - Duration::seconds(20);
+    ping(&mut conn, &hb, first).await;
+    let after_first = heartbeats::find(&mut conn, &scope, hb.id).await.unwrap();
+    assert_eq!(after_first.timing.status, Status::Up);
+    assert_eq!(
+        after_first.next_check_at,
+        Some(first + Duration::seconds(60)),
+        "nothing stored to keep: the first ping's check is written"
+    );
+
+    // The next ping moves the deadline 5 s later; the stored check stays where it was, and the
+    // row update is HOT.
+    let before = heartbeat_updates(&mut conn).await;
+    let second = first + Duration::seconds(5);
+    ping(&mut conn, &hb, second).await;
+    let after = heartbeat_updates(&mut conn).await;
+    let after_second = heartbeats::find(&mut conn, &scope, hb.id).await.unwrap();
+    assert_eq!(after_second.timing.last_ping_at, Some(second));
+    assert_eq!(
+        after_second.timing.due_at,
+        Some(second + Duration::seconds(60))
+    );
+    assert_eq!(
+        after_second.next_check_at,
+        Some(first + Duration::seconds(60))
+    );
+    assert_eq!(after.all - before.all, 1, "one row update");
+    assert_eq!(after.hot - before.hot, 1, "and it added no index entry");
+
+    // When the early check comes, the deadline pass finds the heartbeat on time: no change, no
+    // alert; it stores the real next check.
+    let passed = deadlines::process_due(
+        &mut conn,
+        first + Duration::seconds(61),
+        first + Duration::seconds(61),
+        100,
+        &FlapPolicy::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            passed.claimed,
+            passed.late,
+            passed.down,
+            passed.notifications
+        ),
+        (1, 0, 0, 0)
+    );
+    let corrected = heartbeats::find(&mut conn, &scope, hb.id).await.unwrap();
+    assert_eq!(corrected.timing.status, Status::Up);
+    assert_eq!(
+        corrected.next_check_at,
+        Some(second + Duration::seconds(60))
+    );
+    // And at the real deadline it is late, as it would have been.
+    let late = deadlines::process_due(
+        &mut conn,
+        second + Duration::seconds(61),
+        second + Duration::seconds(61),
+        100,
+        &FlapPolicy::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((late.claimed, late.late), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_go_with_their_heartbeat_and_their_team() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let acme = team(&mut conn, "Acme").await;
+    let other = team(&mut conn, "Other").await;
+    let deleted = heartbeat(&mut conn, &acme, "deleted").await;
+    let kept = heartbeat(&mut conn, &acme, "kept").await;
+    let elsewhere = heartbeat(&mut conn, &other, "elsewhere").await;
+    let now = Utc::now();
+    for (i, hb) in [&deleted, &kept, &elsewhere].into_iter().enumerate() {
+        for n in 0..3 {
+            ping(
+                &mut conn,
+                hb,
+                now + Duration::seconds(i64::try_from(i).unwrap() * 10 + n),
+            )
+            .await;
+        }
+        assert_eq!(ping_count(&mut conn, hb).await, 3);
+    }
+
+    heartbeats::delete(&mut conn, &acme, deleted.id)
+        .await
+        .unwrap();
+    assert_eq!(ping_count(&mut conn, &deleted).await, 0);
+    assert_eq!(
+        ping_count(&mut conn, &kept).await,
+        3,
+        "its neighbour's stay"
+    );
+
+    teams::delete(&mut conn, &acme, Actor::Operator)
+        .await
+        .unwrap();
+    assert_eq!(ping_count(&mut conn, &kept).await, 0);
+    assert_eq!(
+        ping_count(&mut conn, &elsewhere).await,
+        3,
+        "another team's stay"
+    );
+}
