@@ -39,12 +39,25 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
         "a row a ping batch holds is skipped, not decided"
     );
     pings::commit_staged(&mut writer, staged).await.unwrap();
-    // Acknowledged: the deadline moved, and the next pass has nothing to decide.
+    // Acknowledged: the deadline moved, and the next pass has nothing to decide. (The ping left
+    // the earlier stored check in place; the pass takes the row, finds it on time, and stores
+    // the new check.)
     let pass = deadlines::process_due(&mut scheduler, after, after, 100, &FlapPolicy::default())
         .await
         .unwrap();
-    assert_eq!(pass, deadlines::DueOutcome::default());
-    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Status::Up);
+    assert_eq!(
+        (pass.late, pass.down, pass.notifications),
+        (0, 0, 0),
+        "{pass:?}"
+    );
+    let moved = app.reload(&scope, hb.id).await;
+    assert_eq!(moved.timing.status, Status::Up);
+    assert_eq!(moved.next_check_at, moved.timing.next_check_at());
+    assert!(moved.next_check_at > Some(after));
+    let pass = deadlines::process_due(&mut scheduler, after, after, 100, &FlapPolicy::default())
+        .await
+        .unwrap();
+    assert_eq!(pass, deadlines::DueOutcome::default(), "nothing left to look at");
     assert_eq!(app.count(NOTIFICATIONS).await, 0);
 
     // And a ping acknowledged over HTTP before the deadline is never followed by a down.
