@@ -207,6 +207,12 @@ async fn demo_is_idempotent_and_prints_a_ping_url_and_a_working_login() {
     let human = run(&db, &["demo"]).await;
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains(first["ping_url"].as_str().unwrap()));
+    // The heartbeat's id beside its ping URL: what `admin heartbeat show|edit|stats` take.
+    let id = first["heartbeat_id"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("id:        {id}\n  ping URL:")),
+        "{text}"
+    );
     assert!(text.contains("curl -fsS -X POST"));
     assert!(text.contains("log in as  demo@lifeline.local"), "{text}");
     let password_line = text.lines().find(|l| l.contains("password")).unwrap();

@@ -148,3 +148,34 @@ async fn channel_mistakes_are_refused_with_a_clear_message() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_email_channel_made_without_smtp_is_created_with_a_warning() {
+    let db = TestDb::new().await;
+    let team = team(&db, "free").await;
+    let out = run(
+        &db,
+        &create_channel(&team, "email", "ops@example.com", &["--json"]),
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for part in ["warning", "LIFELINE_SMTP_URL is not set", "ops@example.com"] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    // The warning goes to stderr: the JSON on stdout is the channel, as before.
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["kind"], "email");
+
+    // With SMTP configured, or for another kind, nothing to warn about.
+    let smtp = lifeline(&db).env("LIFELINE_SMTP_URL", "smtp://127.0.0.1:2525");
+    let email = create_channel(&team, "email", "dev@example.com", &[]);
+    let webhook = create_channel(&team, "webhook", "https://hooks.example.com/x", &[]);
+    for out in [smtp.run(&email).await, run(&db, &webhook).await] {
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("warning"), "{err}");
+    }
+    let channels = "SELECT count(*) AS n FROM channels";
+    assert_eq!(db.count(channels).await, 3);
+}

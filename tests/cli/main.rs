@@ -6,6 +6,9 @@ mod admin;
 mod api_keys;
 mod billing;
 mod channels;
+mod manage;
+mod operator_errors;
+mod run;
 
 use lifeline_testkit::{Lifeline, TestDb};
 

@@ -672,3 +672,49 @@ async fn pipelined_requests_get_one_answer_each_and_head_answers_carry_no_body()
     }
     assert_eq!(app.ping_count(hb.id).await, stored);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failure_and_exit_code_pings_keep_the_first_kilobyte_as_detail() {
+    let app = TestApp::start().await;
+    let (scope, hb) = app.hourly().await;
+    let url = app.url(&hb);
+    let body = "é".repeat(600); // 1200 bytes
+    for signal in ["/fail", "/1", "/0", "/start", ""] {
+        let r = app
+            .http
+            .post(format!("{url}{signal}"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{signal}");
+    }
+
+    let pings = history(&app, &scope, &hb).await;
+    let details: Vec<(&str, Option<i16>, Option<usize>)> = pings
+        .iter()
+        .rev()
+        .map(|p| {
+            (
+                p.kind.as_str(),
+                p.exit_code,
+                p.detail.as_ref().map(String::len),
+            )
+        })
+        .collect();
+    assert_eq!(
+        details,
+        vec![
+            ("fail", None, Some(1024)),
+            ("fail", Some(1), Some(1024)),
+            ("success", Some(0), Some(1024)),
+            ("start", None, None),
+            ("success", None, None),
+        ],
+        "failures and exit codes keep a detail; start and plain success pings do not"
+    );
+    for ping in pings.iter().filter(|p| p.detail.is_some()) {
+        assert_eq!(ping.body_size, 1200);
+        assert!(ping.detail.as_deref().unwrap().chars().all(|c| c == 'é'));
+    }
+}

@@ -13,6 +13,7 @@ mod outage;
 mod races;
 mod replicas;
 mod retention;
+mod startup_logs;
 mod transitions;
 mod wakeups;
 

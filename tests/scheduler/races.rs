@@ -57,7 +57,11 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
     let pass = deadlines::process_due(&mut scheduler, after, after, 100, &FlapPolicy::default())
         .await
         .unwrap();
-    assert_eq!(pass, deadlines::DueOutcome::default(), "nothing left to look at");
+    assert_eq!(
+        pass,
+        deadlines::DueOutcome::default(),
+        "nothing left to look at"
+    );
     assert_eq!(app.count(NOTIFICATIONS).await, 0);
 
     // And a ping acknowledged over HTTP before the deadline is never followed by a down.

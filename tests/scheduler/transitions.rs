@@ -143,3 +143,59 @@ async fn a_heartbeat_with_two_channels_alerts_both_once() {
     );
     app.stop().await;
 }
+
+/// `lifeline_scheduler_transitions_total{to, cause}` as `/metrics` at `url` gives it (0 when
+/// absent).
+async fn counted(url: &str, to: &str, cause: &str) -> f64 {
+    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("lifeline_scheduler_transitions_total{"))
+        .filter(|l| {
+            l.contains(&format!("to=\"{to}\"")) && l.contains(&format!("cause=\"{cause}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The ping writer decides a failure reported by a ping, so the ingest process counts it, on its
+/// own `/metrics`, with its cause: a dashboard watching `to="down"` sees every failure, not
+/// only missed deadlines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_ping_is_counted_by_the_ingest_process_with_its_cause() {
+    use lifeline_testkit::{Lifeline, Role, wait_until};
+
+    let app = TestApp::start().await;
+    let scope = app.team(Plan::Free).await;
+    let hb = app.heartbeat(&scope, 3600, 600).await;
+    let ingest = Lifeline::new(env!("CARGO_BIN_EXE_lifeline"), &app.db.settings)
+        .start(Role::Ingest)
+        .await;
+    let metrics = format!("http://{}/metrics", ingest.ingest_ops.unwrap());
+    let url = hb.ping_url(&ingest.base());
+    assert_eq!(counted(&metrics, "down", "fail_ping").await, 0.0);
+
+    assert_eq!(app.get_status(format!("{url}/fail")).await, 200);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Down);
+    let once = wait_until(PATIENCE, async || {
+        counted(&metrics, "down", "fail_ping").await == 1.0
+    })
+    .await;
+    assert!(
+        once,
+        "{}",
+        reqwest::get(&metrics).await.unwrap().text().await.unwrap()
+    );
+
+    // Back up by a ping, then down by an exit code: each counted with its own cause.
+    assert_eq!(app.get_status(&url).await, 200);
+    assert_eq!(app.get_status(format!("{url}/3")).await, 200);
+    assert_eq!(app.reload(&scope, hb.id).await.timing.status, Down);
+    assert_eq!(counted(&metrics, "up", "ping").await, 1.0);
+    assert_eq!(counted(&metrics, "down", "exit_code").await, 1.0);
+    assert_eq!(counted(&metrics, "down", "fail_ping").await, 1.0);
+    // A second failure while down changes nothing, and counts nothing.
+    assert_eq!(app.get_status(format!("{url}/fail")).await, 200);
+    assert_eq!(counted(&metrics, "down", "fail_ping").await, 1.0);
+    assert!(ingest.stop().await.success());
+    app.stop().await;
+}

@@ -634,3 +634,60 @@ async fn a_flapping_spell_is_shown_while_it_lasts_and_listed_after() {
         "the ended spell is listed with its summary"
     );
 }
+
+/// The text of every detail cell of the log, newest ping first.
+fn log_details(page: &Page) -> Vec<String> {
+    let marker = "<td class=\"detail\">";
+    page.body
+        .match_indices(marker)
+        .map(|(i, _)| {
+            let rest = &page.body[i + marker.len()..];
+            rest[..rest.find("</td>").unwrap()].to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_shows_the_output_sent_with_failures_and_exit_codes() {
+    let (web, ingest, ping_base) = web_and_ingest().await;
+    let (mut browser, _, hb) =
+        owner_with_heartbeat(&web, "grace@example.com", "Compilers", Plan::Free, 3600).await;
+    let url = format!("{ping_base}/api/v1/hb/{}", hb.token);
+
+    let http = reqwest::Client::new();
+    for (signal, body) in [
+        ("/start", ""),
+        ("/progress", "step 2 of 3"),
+        ("/fail", "error: disk full\nretrying later"),
+        ("/3", "rsync: connection unexpectedly closed"),
+        ("/0", "backup done"),
+    ] {
+        let answer = http
+            .post(format!("{url}{signal}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{signal}");
+    }
+
+    let page = browser.get(&format!("/heartbeats/{}", hb.id)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(
+        values(&page.body, "<span class=\"ping-kind\" data-kind=\""),
+        ["success", "fail", "fail", "progress", "start"]
+    );
+    assert_eq!(
+        log_details(&page),
+        [
+            "backup done",
+            "rsync: connection unexpectedly closed",
+            "error: disk full\nretrying later",
+            "step 2 of 3",
+            "",
+        ],
+        "each ping's detail in its row, as progress detail is shown"
+    );
+    assert!(page.contains("Fail (exit 3)") && page.contains("Success (exit 0)"));
+    ingest.stop().await.unwrap();
+}

@@ -11,11 +11,25 @@ use crate::{Delivered, SendError, SettingError, timed_out};
 
 pub(crate) type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
+/// What `LIFELINE_SMTP_URL` accepts, for its errors.
+pub(crate) const SMTP_URL_FORMS: &str = "accepted forms: smtps://HOST[:PORT] (TLS from the \
+    start), smtp://HOST[:PORT]?tls=required (STARTTLS), smtp://HOST[:PORT]?tls=opportunistic, \
+    smtp://HOST[:PORT] (no TLS), each optionally with USER:PASSWORD@ before the host";
+
 /// Builds the transport; no connection is made until the first send.
 pub(crate) fn transport(url: &str, timeout: Duration) -> Result<Transport, SettingError> {
-    // lettre's messages do not echo the URL, so the password stays out of the error.
-    let builder = Transport::from_url(url)
-        .map_err(|e| SettingError::new("LIFELINE_SMTP_URL", e.to_string()))?;
+    // lettre's messages do not echo the URL, and the URL is shown redacted, so the password
+    // stays out of the error. lettre's words alone ("relative URL without a base") do not say
+    // what to write instead: the accepted forms do.
+    let builder = Transport::from_url(url).map_err(|e| {
+        SettingError::new(
+            "LIFELINE_SMTP_URL",
+            format!(
+                "{:?} is not an SMTP URL ({e}); {SMTP_URL_FORMS}",
+                lifeline_settings::redacted_url(url)
+            ),
+        )
+    })?;
     Ok(builder.timeout(Some(timeout)).build())
 }
 

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use lifeline_domain::ChannelKind;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use reqwest::redirect::Policy;
 
 use crate::message::{Message, slack_text, webhook_body};
-use crate::target::{host_ip, is_public, parse_http_url};
+use crate::target::{ALLOW_PRIVATE, host_ip, is_public, parse_http_url, reaching};
 use crate::{Delivered, SendError, SettingError, sign, timed_out};
 
 pub(crate) const USER_AGENT: &str = "Lifeline-Webhooks/1";
@@ -59,8 +60,9 @@ impl Resolve for PublicOnlyResolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            // Not logged here: the refusal ends the send, whose failure the scheduler logs
+            // with this detail and the channel's kind.
             if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-                tracing::warn!(%host, ip = %bad.ip(), "refused a webhook target resolving to a private address");
                 return Err(
                     Box::new(Refused { host, ip: bad.ip() }) as Box<dyn StdError + Send + Sync>
                 );
@@ -73,6 +75,15 @@ impl Resolve for PublicOnlyResolver {
 pub(crate) enum Payload<'a> {
     Webhook { secret: &'a str },
     Slack,
+}
+
+impl Payload<'_> {
+    fn kind(&self) -> ChannelKind {
+        match self {
+            Payload::Webhook { .. } => ChannelKind::Webhook,
+            Payload::Slack => ChannelKind::Slack,
+        }
+    }
 }
 
 pub(crate) async fn send(
@@ -90,9 +101,12 @@ pub(crate) async fn send(
         && let Some(ip) = host_ip(&parsed)
         && !is_public(ip)
     {
-        return Err(SendError::permanent(NOT_PUBLIC)
-            .with_detail(format!("refused: {ip} is a private address")));
+        return Err(SendError::permanent(NOT_PUBLIC).with_detail(refused_detail(
+            &format!("refused: {ip} is a private address"),
+            payload.kind(),
+        )));
     }
+    let kind = payload.kind();
 
     let request = match payload {
         Payload::Webhook { secret } => {
@@ -114,7 +128,7 @@ pub(crate) async fn send(
     let mut response = request
         .send()
         .await
-        .map_err(|e| request_error(&e, timeout))?;
+        .map_err(|e| request_error(&e, timeout, kind))?;
     let status = response.status();
     if status.is_success() {
         return Ok(Delivered {
@@ -155,9 +169,10 @@ pub(crate) async fn send(
     })
 }
 
-fn request_error(e: &reqwest::Error, timeout: Duration) -> SendError {
+fn request_error(e: &reqwest::Error, timeout: Duration, kind: ChannelKind) -> SendError {
     if let Some(refused) = find_cause::<Refused>(e) {
-        return SendError::permanent(NOT_PUBLIC).with_detail(refused.to_string());
+        return SendError::permanent(NOT_PUBLIC)
+            .with_detail(refused_detail(&refused.to_string(), kind));
     }
     if e.is_timeout() {
         return SendError::retryable(timed_out(timeout));
@@ -187,6 +202,15 @@ fn request_error(e: &reqwest::Error, timeout: Duration) -> SendError {
 
 /// What the team reads when a target resolves (or is written) to an address that is not public.
 pub(crate) const NOT_PUBLIC: &str = "target refused: not a public address";
+
+/// The operator's side of a refusal (the logs): which address, and the setting that allows it.
+/// The team's summary stays [`NOT_PUBLIC`], which names no address.
+fn refused_detail(refused: &str, kind: ChannelKind) -> String {
+    format!(
+        "{refused}; {} may only reach public addresses unless {ALLOW_PRIVATE} is set",
+        reaching(kind)
+    )
+}
 
 fn find_cause<'e, T: StdError + 'static>(e: &'e (dyn StdError + 'static)) -> Option<&'e T> {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(e);

@@ -322,7 +322,9 @@ impl Notifier {
                 detail = %d.detail,
                 "notification delivered"
             ),
-            Err(e) => tracing::info!(
+            // The caller (the scheduler) logs the outcome at the level it deserves, knowing
+            // whether another attempt follows.
+            Err(e) => tracing::debug!(
                 notification_id = %message.notification_id,
                 channel = target.kind().as_str(),
                 error = %e.message,

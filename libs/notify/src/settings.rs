@@ -267,9 +267,43 @@ mod tests {
         ];
         for (name, settings) in cases {
             let err = settings.validate().unwrap_err();
+            if name == "LIFELINE_SMTP_URL" {
+                assert!(
+                    err.to_string().contains("accepted forms: smtps://"),
+                    "{err}"
+                );
+            }
             assert_eq!(err.name, name, "{settings:?}: {err}");
             assert!(err.to_string().starts_with(&format!("setting {name}: ")));
         }
+    }
+
+    #[test]
+    fn a_host_without_a_scheme_is_told_the_accepted_forms() {
+        let err = NotifySettings::from_source(
+            &Source::from_pairs([("LIFELINE_SMTP_URL", "mail.example.com")]),
+            "http://127.0.0.1:8000",
+        )
+        .unwrap_err();
+        assert_eq!(err.name, "LIFELINE_SMTP_URL");
+        let text = err.to_string();
+        for part in [
+            "\"mail.example.com\" is not an SMTP URL",
+            "smtps://HOST[:PORT]",
+            "smtp://HOST[:PORT]?tls=required",
+        ] {
+            assert!(text.contains(part), "{text}");
+        }
+        // A password in a wrong URL never prints.
+        let err = NotifySettings::from_source(
+            &Source::from_pairs([(
+                "LIFELINE_SMTP_URL",
+                "smtp://u:hunter2@mail.example.com?tls=maybe",
+            )]),
+            "http://127.0.0.1:8000",
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -19,10 +19,24 @@ pub enum TargetError {
     #[error("the URL must not contain a user name or password")]
     Userinfo,
     #[error(
-        "{0} is a private, loopback or otherwise non-public address; \
-         webhooks may only reach public addresses"
+        "{host} is a private, loopback or otherwise non-public address; {} may only reach \
+         public addresses unless the server's operator sets {ALLOW_PRIVATE}",
+        reaching(*kind)
     )]
-    PrivateAddress(String),
+    PrivateAddress { kind: ChannelKind, host: String },
+}
+
+/// The operator's setting that lets webhook and Slack targets be non-public; every refusal
+/// names it, so whoever runs Lifeline on an internal network learns the way out.
+pub(crate) const ALLOW_PRIVATE: &str = "LIFELINE_ALLOW_PRIVATE_WEBHOOKS=1";
+
+/// What kind of channel reaches a target, in the words its users know: a Slack channel is
+/// not told about "webhooks".
+pub(crate) fn reaching(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Slack => "Slack channels",
+        ChannelKind::Webhook | ChannelKind::Email => "webhooks",
+    }
 }
 
 /// Checks a channel target when the channel is created, and returns it in the form to store:
@@ -48,14 +62,20 @@ pub fn validate_target(
                 if let Some(ip) = host_ip(&url)
                     && !is_public(ip)
                 {
-                    return Err(TargetError::PrivateAddress(ip.to_string()));
+                    return Err(TargetError::PrivateAddress {
+                        kind,
+                        host: ip.to_string(),
+                    });
                 }
                 // RFC 6761: `localhost` and `*.localhost` are loopback by definition. Other
                 // names are checked when they are resolved, at send time.
                 if let (None, Some(name)) = (host_ip(&url), url.host_str()) {
                     let name = name.trim_end_matches('.');
                     if name == "localhost" || name.ends_with(".localhost") {
-                        return Err(TargetError::PrivateAddress(name.to_owned()));
+                        return Err(TargetError::PrivateAddress {
+                            kind,
+                            host: name.to_owned(),
+                        });
                     }
                 }
             }
@@ -319,6 +339,16 @@ mod tests {
                 assert!(!err.to_string().is_empty());
             }
         }
+        // A refusal names the way out, in the words of the channel's kind.
+        let webhook = validate_target(ChannelKind::Webhook, "http://10.0.0.1/", false);
+        let slack = validate_target(ChannelKind::Slack, "http://10.0.0.1/", false);
+        for (err, words) in [(webhook, "webhooks may"), (slack, "Slack channels may")] {
+            let text = err.unwrap_err().to_string();
+            assert!(text.contains(words), "{text}");
+            assert!(text.contains("LIFELINE_ALLOW_PRIVATE_WEBHOOKS=1"), "{text}");
+        }
+        let slack = validate_target(ChannelKind::Slack, "http://localhost/", false);
+        assert!(!slack.unwrap_err().to_string().contains("webhook"));
         // The operator setting lets private targets through, but not malformed ones.
         assert_eq!(
             validate_target(ChannelKind::Webhook, "http://127.0.0.1:8080/hook", true).unwrap(),

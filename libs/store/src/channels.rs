@@ -263,6 +263,60 @@ pub async fn edit(
     updated.try_into()
 }
 
+/// The operator's edit (`lifeline admin channel edit`): a new name and/or target, validated by
+/// the caller. Unlike [`edit`], a new email address is confirmed at once: the operator vouches
+/// for the addresses it gives, as for the channels it creates, and any link still pending for
+/// the old address stops working.
+#[cfg(feature = "operator")]
+pub async fn edit_vouched(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: ChannelId,
+    name: Option<String>,
+    target: Option<String>,
+) -> Result<Channel, StoreError> {
+    let current = find(conn, scope, id).await?;
+    let new_target = target.filter(|t| *t != current.target);
+    let scoped = channels::table
+        .filter(channels::team_id.eq(scope.team_id().as_uuid()))
+        .filter(channels::id.eq(id.as_uuid()));
+    let name = name.unwrap_or(current.name);
+    let updated = match new_target {
+        Some(target) => {
+            diesel::update(scoped)
+                .set((
+                    channels::name.eq(name),
+                    channels::target.eq(target),
+                    channels::confirmed_at.eq(diesel::dsl::now),
+                    channels::confirm_token_hash.eq(None::<Vec<u8>>),
+                ))
+                .returning(ChannelRow::as_returning())
+                .get_result(conn)
+                .await?
+        }
+        None => {
+            diesel::update(scoped)
+                .set(channels::name.eq(name))
+                .returning(ChannelRow::as_returning())
+                .get_result(conn)
+                .await?
+        }
+    };
+    updated.try_into()
+}
+
+/// The team a channel belongs to, for the operator CLI (`admin channel show|edit|delete ID`),
+/// which is given only the channel's id.
+#[cfg(feature = "operator")]
+pub async fn team_of(conn: &mut PgConn, id: ChannelId) -> Result<TeamId, StoreError> {
+    let team: uuid::Uuid = channels::table
+        .filter(channels::id.eq(id.as_uuid()))
+        .select(channels::team_id)
+        .first(conn)
+        .await?;
+    Ok(TeamId::from_uuid(team))
+}
+
 /// Deletes a channel; its attachments and notifications go with it.
 pub async fn delete(
     conn: &mut PgConn,
@@ -488,4 +542,15 @@ pub async fn set_heartbeats(
         })
     })
     .await
+}
+
+/// How many email channels exist, across all teams: the scheduler warns at start-up when there
+/// are some and SMTP is not configured, since their alerts cannot be sent. An operator's
+/// check, never a tenant's path.
+pub async fn count_email(conn: &mut PgConn) -> Result<i64, StoreError> {
+    Ok(channels::table
+        .filter(channels::kind.eq(ChannelKind::Email.as_str()))
+        .count()
+        .get_result(conn)
+        .await?)
 }

@@ -164,10 +164,8 @@ async fn close_hole(
         ))
         .execute(conn)
         .await?;
-    tracing::warn!(
-        %started_at, %ended_at, shifted_heartbeats,
-        "Lifeline could not receive pings; deadlines moved by the outage's length"
-    );
+    // Logged by the scheduler, which knows whether the hole is an outage it lived through or
+    // the time before it started.
     Ok(Outage {
         started_at,
         ended_at,

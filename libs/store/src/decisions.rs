@@ -7,8 +7,8 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use lifeline_domain::{
-    ChangeReason, Decision, FlapPolicy, HeartbeatId, IncidentChange, IncidentKind, TeamId,
-    TimeZoneName, WarningChange,
+    ChangeReason, Decision, DownCause, FlapPolicy, HeartbeatId, IncidentChange, IncidentKind,
+    Status, TeamId, TimeZoneName, WarningChange,
 };
 
 use crate::flapping;
@@ -30,11 +30,117 @@ pub(crate) struct Decided {
     pub decision: Decision,
 }
 
-/// What the written decisions queued.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What the written decisions queued and changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Written {
     /// Alerts, early warnings and their end notices queued (one per incident, channel and kind).
     pub notifications: usize,
+    /// The status changes, to count and log once the caller's transaction has committed.
+    pub transitions: Transitions,
+}
+
+/// The status changes a set of decisions made. They are counted
+/// (`lifeline_scheduler_transitions_total{to, cause}`) and logged by [`Self::committed`], which
+/// the owner of the transaction calls after `COMMIT` succeeded: a batch that rolled back
+/// changed nothing, so it must neither count nor tell the operator that an incident opened.
+/// Whichever process decides counts (the ping writer in ingest, the deadline pass in the
+/// scheduler, an operator's change in the dashboard or the CLI), so a failure reported by a
+/// `/fail` ping is counted like a missed deadline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use = "call `committed` once the transaction has committed"]
+pub struct Transitions(Vec<Transition>);
+
+/// One heartbeat's status change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub heartbeat: HeartbeatId,
+    pub team: TeamId,
+    pub from: Status,
+    pub to: Status,
+    /// Why, as the metric's `cause` label: see [`cause_label`].
+    pub cause: &'static str,
+}
+
+impl Transitions {
+    /// Counts and logs the changes; call it only once their transaction has committed. A
+    /// heartbeat going down opened an incident and queued its alerts: that is the line an
+    /// operator watches for, at INFO; the other changes are DEBUG.
+    pub fn committed(self) {
+        for t in self.0 {
+            metrics::counter!(
+                "lifeline_scheduler_transitions_total",
+                "to" => t.to.as_str(),
+                "cause" => t.cause,
+            )
+            .increment(1);
+            if t.to == Status::Down {
+                tracing::info!(
+                    heartbeat = %t.heartbeat, team = %t.team, from = t.from.as_str(),
+                    cause = t.cause, "incident opened: heartbeat down"
+                );
+            } else if t.from == Status::Down {
+                tracing::info!(
+                    heartbeat = %t.heartbeat, team = %t.team, to = t.to.as_str(),
+                    cause = t.cause, "incident resolved: heartbeat no longer down"
+                );
+            } else {
+                tracing::debug!(
+                    heartbeat = %t.heartbeat, team = %t.team, from = t.from.as_str(),
+                    to = t.to.as_str(), cause = t.cause, "status changed"
+                );
+            }
+        }
+    }
+}
+
+/// The metric's `cause` label for a change, from the domain's [`ChangeReason`] (and, for a
+/// failure, the incident's cause: a `/fail` ping or a non-zero exit code). A closed set of
+/// words, so the label cannot grow without bound.
+fn cause_label(d: &Decided, reason: &ChangeReason) -> &'static str {
+    let failed = |exit_code: Option<u8>| match exit_code {
+        Some(_) => "exit_code",
+        None => "fail_ping",
+    };
+    match reason {
+        ChangeReason::Ping => "ping",
+        ChangeReason::ResumedByPing => "ping_resume",
+        ChangeReason::FailureSignal => match &d.decision.incident {
+            Some(IncidentChange::Open {
+                cause: DownCause::Failed { exit_code },
+                ..
+            }) => failed(*exit_code),
+            _ => "fail_ping",
+        },
+        ChangeReason::IntervalPassed => "interval",
+        ChangeReason::Warned(_) => "early_warning",
+        ChangeReason::Missed(cause) => match cause {
+            DownCause::Silent { .. } => "silence",
+            DownCause::Stalled { .. } => "stalled",
+            DownCause::TooLong { .. } => "max_runtime",
+            DownCause::Failed { exit_code } => failed(*exit_code),
+        },
+        ChangeReason::PausedByOperator => "pause",
+        ChangeReason::ResumedByOperator => "resume",
+        ChangeReason::ScheduleChanged => "schedule",
+    }
+}
+
+fn transitions_of(decided: &[Decided]) -> Transitions {
+    Transitions(
+        decided
+            .iter()
+            .filter_map(|d| {
+                let change = d.decision.change.as_ref()?;
+                Some(Transition {
+                    heartbeat: d.heartbeat,
+                    team: d.team,
+                    from: change.from,
+                    to: change.to,
+                    cause: cause_label(d, &change.reason),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// Who decided: it sets how the next check is stored and whether flapping is screened.
@@ -104,6 +210,7 @@ pub(crate) async fn write(
     let screened = flapping::screen(conn, &changed, by.flapping()).await?;
     Ok(Written {
         notifications: (queued + screened.queued).saturating_sub(screened.held),
+        transitions: transitions_of(decided),
     })
 }
 

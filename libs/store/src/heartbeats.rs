@@ -10,7 +10,7 @@ use lifeline_domain::{
 };
 use serde::Serialize;
 
-use crate::decisions::{self, Decided, DecidedBy};
+use crate::decisions::{self, Decided, DecidedBy, Transitions};
 use crate::label::{stored, stored_time_zone};
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
 use crate::timing_rows::{EffectiveZone, TimingFields};
@@ -275,6 +275,28 @@ async fn attach_in_team(
     Ok(())
 }
 
+/// Stops sending the heartbeat's alerts to `channel` (the inverse of [`attach`]). Both must
+/// belong to the scope's team (`NotFound` otherwise); returns whether the channel was attached.
+pub async fn detach(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    heartbeat: HeartbeatId,
+    channel: ChannelId,
+) -> Result<bool, StoreError> {
+    let team = scope.team_id().as_uuid();
+    find(conn, scope, heartbeat).await?;
+    crate::channels::find(conn, scope, channel).await?;
+    let removed = diesel::delete(
+        heartbeat_channels::table
+            .filter(heartbeat_channels::team_id.eq(team))
+            .filter(heartbeat_channels::heartbeat_id.eq(heartbeat.as_uuid()))
+            .filter(heartbeat_channels::channel_id.eq(channel.as_uuid())),
+    )
+    .execute(conn)
+    .await?;
+    Ok(removed > 0)
+}
+
 /// The channels that get the heartbeat's alerts.
 pub async fn channel_ids(
     conn: &mut PgConn,
@@ -464,69 +486,76 @@ async fn update(
     + 'static,
 ) -> Result<Heartbeat, StoreError> {
     let team = scope.team_id();
-    conn.transaction::<_, StoreError, _>(async move |conn| {
-        // Decided at Postgres's now, the clock pings and deadlines are on, whatever this
-        // process's clock says.
-        let (current, zone, now): (HeartbeatRow, String, DateTime<Utc>) = heartbeats::table
-            .filter(heartbeats::team_id.eq(team.as_uuid()))
-            .find(id.as_uuid())
-            .select((HeartbeatRow::as_select(), EffectiveZone, pg::now()))
-            .for_no_key_update()
-            .first(conn)
-            .await?;
-        let current = Heartbeat::try_from(current)?;
-        if let Some(decision) = decide(&current, now)? {
-            let decided = Decided {
-                heartbeat: id,
-                team,
-                zone,
-                decision,
-            };
-            decisions::write(conn, &[decided], DecidedBy::Operator).await?;
-        }
-        // The decision wrote the deadlines; the schedule and limits they came from are columns
-        // of their own.
-        if let Some((schedule, limits)) = changes.schedule {
-            diesel::update(heartbeats::table.find(id.as_uuid()))
-                .set((
-                    heartbeats::interval_secs.eq(secs(schedule.interval_secs())),
-                    heartbeats::grace_secs.eq(secs(schedule.grace_secs())),
-                    heartbeats::max_runtime_secs.eq(limits.max_runtime().map(duration_secs)),
-                    heartbeats::progress_timeout_secs
-                        .eq(limits.progress_timeout().map(duration_secs)),
-                ))
+    let (edited, transitions) = conn
+        .transaction::<_, StoreError, _>(async move |conn| {
+            // Decided at Postgres's now, the clock pings and deadlines are on, whatever this
+            // process's clock says.
+            let (current, zone, now): (HeartbeatRow, String, DateTime<Utc>) = heartbeats::table
+                .filter(heartbeats::team_id.eq(team.as_uuid()))
+                .find(id.as_uuid())
+                .select((HeartbeatRow::as_select(), EffectiveZone, pg::now()))
+                .for_no_key_update()
+                .first(conn)
+                .await?;
+            let current = Heartbeat::try_from(current)?;
+            let mut transitions = Transitions::default();
+            if let Some(decision) = decide(&current, now)? {
+                let decided = Decided {
+                    heartbeat: id,
+                    team,
+                    zone,
+                    decision,
+                };
+                transitions = decisions::write(conn, &[decided], DecidedBy::Operator)
+                    .await?
+                    .transitions;
+            }
+            // The decision wrote the deadlines; the schedule and limits they came from are columns
+            // of their own.
+            if let Some((schedule, limits)) = changes.schedule {
+                diesel::update(heartbeats::table.find(id.as_uuid()))
+                    .set((
+                        heartbeats::interval_secs.eq(secs(schedule.interval_secs())),
+                        heartbeats::grace_secs.eq(secs(schedule.grace_secs())),
+                        heartbeats::max_runtime_secs.eq(limits.max_runtime().map(duration_secs)),
+                        heartbeats::progress_timeout_secs
+                            .eq(limits.progress_timeout().map(duration_secs)),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            if let Some(channels) = changes.channels {
+                diesel::delete(
+                    heartbeat_channels::table
+                        .filter(heartbeat_channels::heartbeat_id.eq(id.as_uuid())),
+                )
                 .execute(conn)
                 .await?;
-        }
-        if let Some(channels) = changes.channels {
-            diesel::delete(
-                heartbeat_channels::table.filter(heartbeat_channels::heartbeat_id.eq(id.as_uuid())),
-            )
-            .execute(conn)
-            .await?;
-            for channel in channels {
-                attach_in_team(conn, team.as_uuid(), id, channel).await?;
+                for channel in channels {
+                    attach_in_team(conn, team.as_uuid(), id, channel).await?;
+                }
             }
-        }
-        let name = changes
-            .name
-            .map(HeartbeatName::into_string)
-            .unwrap_or(current.name);
-        let description = changes.description.unwrap_or(current.description);
-        let time_zone = changes.time_zone.unwrap_or(current.time_zone);
-        diesel::update(heartbeats::table.find(id.as_uuid()))
-            .set((
-                heartbeats::name.eq(name),
-                heartbeats::description.eq(description),
-                heartbeats::time_zone.eq(time_zone.map(|z| z.as_str())),
-                heartbeats::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(HeartbeatRow::as_returning())
-            .get_result(conn)
-            .await?
-            .try_into()
-    })
-    .await
+            let name = changes
+                .name
+                .map(HeartbeatName::into_string)
+                .unwrap_or(current.name);
+            let description = changes.description.unwrap_or(current.description);
+            let time_zone = changes.time_zone.unwrap_or(current.time_zone);
+            let edited = diesel::update(heartbeats::table.find(id.as_uuid()))
+                .set((
+                    heartbeats::name.eq(name),
+                    heartbeats::description.eq(description),
+                    heartbeats::time_zone.eq(time_zone.map(|z| z.as_str())),
+                    heartbeats::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(HeartbeatRow::as_returning())
+                .get_result::<HeartbeatRow>(conn)
+                .await?;
+            Ok((edited, transitions))
+        })
+        .await?;
+    transitions.committed();
+    edited.try_into()
 }
 
 /// Deletes a heartbeat with its history. Returns the lookup hash of its token, which the caller

@@ -34,7 +34,12 @@ pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {
     // The manager's URL is then unused: every connection comes from the parsed target.
     config.custom_setup = Box::new(move |_url| {
         let target = target.clone();
-        async move { target.connect().await }.boxed()
+        async move {
+            target.connect().await.map_err(|e| {
+                diesel::ConnectionError::BadConnection(connect_failed(&target.server(), &e))
+            })
+        }
+        .boxed()
     });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
         &settings.database_url,
@@ -53,10 +58,45 @@ pub fn pool(settings: &StoreSettings) -> Result<PgPool, StoreError> {
 /// A connection of its own, outside the pool: the ingest writer keeps one per writer, and the
 /// operator CLI needs only one.
 pub async fn connect(database_url: &str) -> Result<PgConn, StoreError> {
-    target(database_url)?
+    let target = target(database_url)?;
+    target
         .connect()
         .await
-        .map_err(|e| StoreError::Unavailable(format!("cannot connect to Postgres: {e}")))
+        .map_err(|e| StoreError::Unavailable(connect_failed(&target.server(), &e)))
+}
+
+/// Why a connection failed, for the operator: the server it went to, and the cause in a word
+/// (refused, timed out, authentication, no such database or role) before the driver's own
+/// text. The URL is never repeated: it may hold the password, and the server's messages do
+/// not.
+fn connect_failed(server: &str, error: &diesel::ConnectionError) -> String {
+    let text = match error {
+        diesel::ConnectionError::BadConnection(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let lower = text.to_lowercase();
+    let cause = if lower.contains("connection refused") {
+        "connection refused: is Postgres running and listening there?"
+    } else if lower.contains("timed out") || lower.contains("timeout") {
+        "timed out: is the host reachable, and the port open?"
+    } else if lower.contains("password authentication failed")
+        || lower.contains("authentication failed")
+        || lower.contains("no pg_hba.conf entry")
+        || lower.contains("password missing")
+        || lower.contains("invalid password")
+    {
+        "authentication failed: check the user and password in DATABASE_URL"
+    } else if lower.contains("does not exist") {
+        "the role or database does not exist"
+    } else if lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+        || lower.contains("nodename nor servname")
+    {
+        "the host name does not resolve"
+    } else {
+        "connection failed"
+    };
+    format!("cannot connect to Postgres at {server} (DATABASE_URL): {cause} ({text})")
 }
 
 /// Reads `database_url` (settings have checked it already, so an error here is a caller's URL).
@@ -123,4 +163,46 @@ async fn with_harness(
     })
     .await
     .map_err(|e| StoreError::Invalid(format!("migration task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_errors_name_the_server_and_the_cause() {
+        let bad = |text: &str| diesel::ConnectionError::BadConnection(text.to_owned());
+        for (text, cause) in [
+            (
+                "error connecting to server: Connection refused (os error 111)",
+                "connection refused",
+            ),
+            (
+                "db error: FATAL: password authentication failed for user \"lifeline\"",
+                "authentication failed",
+            ),
+            ("error connecting to server: timed out", "timed out"),
+            (
+                "db error: FATAL: database \"nope\" does not exist",
+                "does not exist",
+            ),
+        ] {
+            let message = connect_failed("db.example.com:5433", &bad(text));
+            assert!(
+                message.starts_with("cannot connect to Postgres at db.example.com:5433"),
+                "{message}"
+            );
+            assert!(message.contains(cause), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_server_is_named_without_the_password() {
+        let target = PgTarget::parse("postgres://u:hunter2@db.example.com:5433/x")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(target.server(), "db.example.com:5433");
+        let target =
+            PgTarget::parse("postgres://u@db.example.com/x").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(target.server(), "db.example.com:5432");
+    }
 }

@@ -123,6 +123,32 @@ impl PgTarget {
         Ok(Self { config, tls })
     }
 
+    /// Where connections go, for errors: `host:port` (each, when the URL lists several), or
+    /// a Unix socket's directory. Never the user or password.
+    pub fn server(&self) -> String {
+        let ports = self.config.get_ports();
+        let servers: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+                match host {
+                    tokio_postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+                    tokio_postgres::config::Host::Unix(dir) => {
+                        format!("{}/.s.PGSQL.{port}", dir.display())
+                    }
+                }
+            })
+            .collect();
+        if servers.is_empty() {
+            "localhost:5432".to_owned()
+        } else {
+            servers.join(", ")
+        }
+    }
+
     /// Whether connections try TLS at all.
     pub fn uses_tls(&self) -> bool {
         self.tls.is_some()

@@ -16,7 +16,7 @@ use lifeline_domain::{
 };
 use serde::Serialize;
 
-use crate::decisions::{self, Decided, DecidedBy};
+use crate::decisions::{self, Decided, DecidedBy, Transitions};
 use crate::label::stored;
 use crate::schema::{heartbeats, pings};
 use crate::timing_rows::TimingRow;
@@ -79,6 +79,8 @@ pub struct Staged {
     txid: i64,
     outcome: Vec<Recorded>,
     wake: Wake,
+    /// Counted and logged once `COMMIT` succeeded.
+    transitions: Transitions,
 }
 
 /// Writes a batch of pings inside a new transaction, up to but not including `COMMIT`: lock the
@@ -137,11 +139,15 @@ pub async fn commit_staged(
     staged: Staged,
 ) -> Result<(Vec<Recorded>, Wake), InDoubt> {
     match conn.batch_execute("COMMIT").await {
-        Ok(()) => Ok((staged.outcome, staged.wake)),
+        Ok(()) => {
+            staged.transitions.committed();
+            Ok((staged.outcome, staged.wake))
+        }
         Err(e) => Err(InDoubt {
             error: e.into(),
             txid: staged.txid,
             outcome: staged.outcome,
+            transitions: staged.transitions,
         }),
     }
 }
@@ -168,6 +174,16 @@ pub struct InDoubt {
     pub error: StoreError,
     pub txid: i64,
     pub outcome: Vec<Recorded>,
+    transitions: Transitions,
+}
+
+impl InDoubt {
+    /// The batch turned out committed ([`commit_status`]): its status changes are counted and
+    /// logged now, and its outcome is returned.
+    pub fn committed(self) -> Vec<Recorded> {
+        self.transitions.committed();
+        self.outcome
+    }
 }
 
 /// Whether transaction `txid` committed: `Some(true)` committed, `Some(false)` rolled back,
@@ -283,6 +299,7 @@ async fn record_in_tx(
             deadlines,
             deliveries: written.notifications > 0,
         },
+        transitions: written.transitions,
     })
 }
 

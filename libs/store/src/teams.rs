@@ -69,12 +69,76 @@ pub async fn find_by_name(conn: &mut PgConn, name: &str) -> Result<Option<Team>,
         .transpose()
 }
 
+/// Every team with exactly this name, oldest first (names are not unique): the operator CLI's
+/// `--team NAME` is refused when there is more than one.
+#[cfg(feature = "operator")]
+pub async fn named(conn: &mut PgConn, name: &str) -> Result<Vec<Team>, StoreError> {
+    teams::table
+        .filter(teams::name.eq(name))
+        .order((teams::created_at, teams::id))
+        .select(TeamRow::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Team::try_from)
+        .collect()
+}
+
+/// A team in the operator's list, with how much it holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct TeamOverview {
+    #[serde(flatten)]
+    pub team: Team,
+    pub heartbeats: i64,
+    pub members: i64,
+}
+
+/// Every team, oldest first, for the operator (`lifeline admin team list`); no team scope, as
+/// it is no team's view.
+#[cfg(feature = "operator")]
+pub async fn list_all(conn: &mut PgConn) -> Result<Vec<TeamOverview>, StoreError> {
+    use crate::schema::memberships;
+    let all: Vec<TeamRow> = teams::table
+        .order((teams::created_at, teams::id))
+        .select(TeamRow::as_select())
+        .load(conn)
+        .await?;
+    let heartbeat_counts: Vec<(uuid::Uuid, i64)> = heartbeats::table
+        .group_by(heartbeats::team_id)
+        .select((heartbeats::team_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    let member_counts: Vec<(uuid::Uuid, i64)> = memberships::table
+        .group_by(memberships::team_id)
+        .select((memberships::team_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?;
+    let count = |counts: &[(uuid::Uuid, i64)], team: uuid::Uuid| {
+        counts
+            .iter()
+            .find(|(t, _)| *t == team)
+            .map_or(0, |(_, n)| *n)
+    };
+    all.into_iter()
+        .map(|row| {
+            let id = row.id;
+            Ok(TeamOverview {
+                team: row.try_into()?,
+                heartbeats: count(&heartbeat_counts, id),
+                members: count(&member_counts, id),
+            })
+        })
+        .collect()
+}
+
 /// A team as the operator sees it (`lifeline admin team show`).
 #[derive(Clone, Debug, Serialize)]
 pub struct TeamSummary {
     pub id: TeamId,
     pub name: String,
     pub plan: Plan,
+    /// The zone of its heartbeats that have none of their own.
+    pub time_zone: TimeZoneName,
     pub plan_ends_at: Option<DateTime<Utc>>,
     pub stripe_customer: Option<String>,
     pub heartbeats: i64,
@@ -86,9 +150,9 @@ pub struct TeamSummary {
 pub async fn summary(conn: &mut PgConn, team: TeamId) -> Result<TeamSummary, StoreError> {
     use crate::schema::memberships;
     let billing = crate::billing::state(conn, team).await?;
-    let name: String = teams::table
+    let (name, time_zone): (String, String) = teams::table
         .find(team.as_uuid())
-        .select(teams::name)
+        .select((teams::name, teams::time_zone))
         .first(conn)
         .await?;
     let heartbeats: i64 = heartbeats::table
@@ -104,6 +168,7 @@ pub async fn summary(conn: &mut PgConn, team: TeamId) -> Result<TeamSummary, Sto
     Ok(TeamSummary {
         id: team,
         name,
+        time_zone: stored_time_zone(&time_zone)?,
         plan: billing.plan,
         plan_ends_at: billing.plan_ends_at,
         stripe_customer: billing.stripe_customer.clone(),

@@ -300,7 +300,7 @@ async fn settle(
         let connect = lifeline_store::pg::connect(url);
         if let Ok(Ok(mut conn)) = tokio::time::timeout(connect_timeout, connect).await {
             match pings::commit_status(&mut conn, doubt.txid).await {
-                Ok(Some(true)) => return Ok(doubt.outcome),
+                Ok(Some(true)) => return Ok(doubt.committed()),
                 Ok(Some(false)) => return Err(WriteError::Unavailable(doubt.error.to_string())),
                 _ => {}
             }

@@ -58,9 +58,14 @@ pub async fn run(settings: &Settings, output: Output) -> anyhow::Result<()> {
         );
     } else {
         println!("Demo heartbeat \"{HEARTBEAT}\" (team \"{TEAM}\"):");
+        println!("  id:        {}", hb.id);
         println!("  ping URL:  {url}");
         println!("  ping it:   curl -fsS -X POST {url}");
         println!("  it expects a ping every 60 s (grace 30 s).");
+        println!(
+            "  manage it: lifeline admin heartbeat show|edit|stats {}",
+            hb.id
+        );
         println!("Dashboard:   {dashboard}");
         println!("  log in as  {USER}");
         println!("  password   {password}   (new on every run of `lifeline demo`)");

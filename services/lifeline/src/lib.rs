@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cli;
 pub mod demo;
 pub mod replay;
+pub mod run;
 pub mod settings;
 
 use anyhow::Context;

@@ -4,6 +4,7 @@
 use lifeline_analyzer::AnalyzerSettings;
 use lifeline_billing::BillingSettings;
 use lifeline_ingest::IngestSettings;
+use lifeline_ops::logs::LogSettings;
 use lifeline_scheduler::SchedulerSettings;
 use lifeline_settings::{SettingError, Source};
 use lifeline_store::StoreSettings;
@@ -21,10 +22,14 @@ pub struct Settings {
     pub web: WebSettings,
     pub analyzer: AnalyzerSettings,
     pub billing: BillingSettings,
+    /// `LIFELINE_LOG` and `LIFELINE_LOG_FORMAT`. Logs are set up from them before this struct
+    /// is read (its errors must be logged), leniently; here they are checked like any other.
+    pub logs: LogSettings,
 }
 
 impl Settings {
     pub fn from_source(source: &Source) -> Result<Self, SettingError> {
+        let logs = LogSettings::parse(source)?;
         let store = StoreSettings::from_source(source)?;
         let ingest = IngestSettings::from_source(source)?;
         let billing = BillingSettings::from_source(source)?;
@@ -37,6 +42,7 @@ impl Settings {
             web,
             analyzer: AnalyzerSettings::from_source(source)?,
             billing,
+            logs,
         })
     }
 }
@@ -90,6 +96,9 @@ mod tests {
             ("LIFELINE_SMTP_FROM", "not an address"),
             ("LIFELINE_BILLING_ADDR", "8082"),
             ("LIFELINE_BILLING_URL", "billing.internal"),
+            ("LIFELINE_LOG", "bogus=="),
+            ("LIFELINE_LOG_FORMAT", "xml"),
+            ("LIFELINE_SMTP_URL", "mail.example.com"),
         ] {
             let err = Settings::from_source(&Source::from_pairs([(name, value)])).unwrap_err();
             assert_eq!(err.name, name, "{name}={value}: {err}");

@@ -27,10 +27,13 @@ pub(crate) struct DeadlineLoop {
 
 impl DeadlineLoop {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut was_blind = false;
-        let started = Instant::now();
+        let mut state = PassState {
+            started: Instant::now(),
+            first_now: None,
+            was_blind: false,
+        };
         while !*stop.borrow() {
-            let pause = match self.pass(started, &mut was_blind).await {
+            let pause = match self.pass(&mut state).await {
                 Ok(pause) => pause,
                 Err(e) => {
                     tracing::warn!(error = %e, "deadline pass failed");
@@ -46,17 +49,22 @@ impl DeadlineLoop {
     }
 
     /// Decides everything due, and says how long to sleep.
-    async fn pass(&self, started: Instant, was_blind: &mut bool) -> Result<Duration, StoreError> {
+    async fn pass(&self, pass: &mut PassState) -> Result<Duration, StoreError> {
         let mut conn = self.pool.get().await?;
         let state = coverage::advance(&mut conn, self.blind_after).await?;
         // Postgres's clock, not this process's: a scheduler whose clock is off must neither
         // decide deadlines early nor late.
         let now = state.now;
+        let first_now = *pass.first_now.get_or_insert(now);
+        for outage in &state.outages {
+            log_outage(outage, first_now);
+        }
         let read_at = Instant::now();
         // Right after start-up the first beacon may simply not be written yet.
-        let settling = started.elapsed() < self.blind_after;
+        let settling = pass.started.elapsed() < self.blind_after;
         let blind = state.blind_at(now, self.blind_after) && !settling;
         metrics::gauge!("lifeline_scheduler_blind").set(if blind { 1.0 } else { 0.0 });
+        let was_blind = &mut pass.was_blind;
         if blind != *was_blind {
             *was_blind = blind;
             if blind {
@@ -109,14 +117,45 @@ impl DeadlineLoop {
     }
 }
 
+/// What the loop remembers between passes.
+struct PassState {
+    started: Instant,
+    /// Postgres's now at this process's first pass.
+    first_now: Option<DateTime<Utc>>,
+    was_blind: bool,
+}
+
+/// A closed hole in coverage. One that began while this scheduler was running is an outage it
+/// lived through (no ingest process alive, or Postgres unreachable): a warning, with its length
+/// and how many heartbeats' deadlines moved. One that began before it started is the time
+/// Lifeline was stopped, which every restart closes: the operator did that, so it is not a
+/// warning, though the moved deadlines are still worth a line.
+fn log_outage(outage: &coverage::Outage, first_now: DateTime<Utc>) {
+    let length = outage.ended_at - outage.started_at;
+    let lasted = lifeline_domain::duration::human_rounded(length);
+    let moved = outage.shifted_heartbeats;
+    let (started_at, ended_at) = (outage.started_at, outage.ended_at);
+    if outage.started_at >= first_now {
+        tracing::warn!(
+            %started_at, %ended_at, seconds = length.num_seconds(), shifted_heartbeats = moved,
+            "Lifeline could not receive pings for {lasted} (no ingest process could store \
+             them); the deadlines of {moved} heartbeats moved by that long"
+        );
+    } else {
+        tracing::info!(
+            %started_at, %ended_at, seconds = length.num_seconds(), shifted_heartbeats = moved,
+            "no ingest process ran for {lasted} before this start; the deadlines of {moved} \
+             heartbeats moved by that long"
+        );
+    }
+}
+
 fn record(done: &deadlines::DueOutcome) {
     if done.claimed == 0 {
         return;
     }
-    metrics::counter!("lifeline_scheduler_transitions_total", "to" => "late")
-        .increment(done.late as u64);
-    metrics::counter!("lifeline_scheduler_transitions_total", "to" => "down")
-        .increment(done.down as u64);
+    // `lifeline_scheduler_transitions_total` is counted by the store once the pass committed,
+    // as for every other decision (pings, operators).
     tracing::debug!(
         late = done.late,
         down = done.down,

@@ -108,9 +108,17 @@ impl DeliveryLoop {
             Ok(target) => self.notifier.send(target, &message).await,
             Err(e) => Err(e),
         };
+        // The operator's lines: a delivery and a retry are INFO, an alert given up is a
+        // warning (someone was not told). `detail` (what the receiver answered, the address
+        // refused) is for these logs only; the team's delivery log gets the safe summary.
+        let (kind, channel) = (job.kind.as_str(), job.channel.as_str());
         let outcome = match result {
             Ok(delivered) => {
                 metrics::counter!("lifeline_notifications_total", "result" => "sent").increment(1);
+                tracing::info!(
+                    notification = %job.id, kind, channel, attempt = job.attempt,
+                    detail = %delivered.detail, "notification delivered"
+                );
                 Outcome::Sent {
                     detail: delivered.detail,
                 }
@@ -120,13 +128,23 @@ impl DeliveryLoop {
                 metrics::counter!("lifeline_notifications_total",
                     "result" => if last { "failed" } else { "retry" })
                 .increment(1);
-                tracing::info!(
-                    notification = %job.id, attempt = job.attempt, error = %e, gave_up = last,
-                    "notification not delivered"
-                );
+                let detail = e.detail.as_deref().unwrap_or_default();
+                let retry_in = (!last).then(|| self.backoff(job.attempt));
+                match retry_in {
+                    Some(wait) => tracing::info!(
+                        notification = %job.id, kind, channel, attempt = job.attempt,
+                        error = %e, detail, retry_in_ms = wait.as_millis(),
+                        "notification not delivered; will retry"
+                    ),
+                    None => tracing::warn!(
+                        notification = %job.id, kind, channel, attempt = job.attempt,
+                        error = %e, detail, permanent = e.permanent,
+                        "notification given up: not delivered, no more attempts"
+                    ),
+                }
                 Outcome::Failed {
                     error: e.to_string(),
-                    retry_in: (!last).then(|| self.backoff(job.attempt)),
+                    retry_in,
                 }
             }
         };

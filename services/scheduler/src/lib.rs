@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use lifeline_notify::Notifier;
 use lifeline_ops::{Endpoints, OpsServer, PrometheusHandle};
-use lifeline_store::{RedisKeys, StoreSettings};
+use lifeline_store::{PgPool, RedisKeys, StoreSettings};
 use tokio::sync::{Notify, watch};
 
 pub use settings::SchedulerSettings;
@@ -58,6 +58,28 @@ impl Running {
     }
 }
 
+/// The scheduler delivers alerts, so it is the one to say at start-up that email channels exist
+/// while SMTP is not configured: otherwise the operator learns it only from each alert given up.
+/// Postgres may not answer yet; then the check is skipped (the loops report that soon enough).
+async fn warn_if_email_cannot_be_sent(pool: &PgPool, notifier: &Notifier) {
+    if notifier.email_unavailable().is_none() {
+        return;
+    }
+    let counted = async {
+        let mut conn = pool.get().await?;
+        lifeline_store::channels::count_email(&mut conn).await
+    };
+    match counted.await {
+        Ok(0) => {}
+        Ok(channels) => tracing::warn!(
+            channels,
+            "{channels} email channels exist but SMTP is not configured: their alerts will not \
+             be sent; set LIFELINE_SMTP_URL (e.g. smtps://user:password@mail.example.com)"
+        ),
+        Err(e) => tracing::debug!(error = %e, "could not count email channels at start-up"),
+    }
+}
+
 /// Starts the deadline, delivery and retention loops, the wake-up listener and the ops
 /// endpoints (which render `metrics`, the process's recorder).
 pub async fn start(
@@ -80,6 +102,7 @@ pub async fn start(
         wake: wake_deadlines.clone(),
         deliveries: wake_deliveries.clone(),
     };
+    let delivery_notifier = notifier.clone();
     let delivery_loop = delivery::DeliveryLoop {
         pool: pool.clone(),
         settings: settings.clone(),
@@ -106,7 +129,7 @@ pub async fn start(
             wake_deliveries.clone(),
             stopped.clone(),
         )),
-        tokio::spawn(purge::run(pool, settings, stopped)),
+        tokio::spawn(purge::run(pool.clone(), settings, stopped)),
     ];
     let listener = tokio::spawn(wake::listen(
         client,
@@ -115,6 +138,7 @@ pub async fn start(
         wake_deliveries,
     ));
     tracing::info!(%ops_addr, "scheduler running; ops endpoints on this address");
+    warn_if_email_cannot_be_sent(&pool, &delivery_notifier).await;
     Ok(Running {
         ops_addr,
         ops,

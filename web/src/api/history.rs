@@ -35,7 +35,7 @@ pub struct PingJson {
     pub body_size: i64,
     /// For a success or failure after a start ping: the run's duration.
     pub duration_ms: Option<i64>,
-    /// A progress ping's detail (the first kilobyte of its body).
+    /// The first kilobyte of the body of a progress, failure or exit-code ping.
     pub detail: Option<String>,
 }
 

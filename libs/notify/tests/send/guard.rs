@@ -44,13 +44,24 @@ async fn ip_literal_is_refused() {
             );
             assert!(!refused.message.contains("127.0.0.1"));
         }
-        assert!(
-            as_webhook
-                .detail
-                .as_deref()
-                .is_some_and(|d| d.ends_with("127.0.0.1 is a private address")),
-            "{url}: {as_webhook:?}"
-        );
+        // The operator's detail names the address and the setting that allows it, in the
+        // words of the channel's kind; the team's message names neither.
+        for (refused, words) in [
+            (&as_webhook, "webhooks may"),
+            (&as_slack, "Slack channels may"),
+        ] {
+            let detail = refused.detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.contains("127.0.0.1 is a private address"),
+                "{url}: {refused:?}"
+            );
+            assert!(detail.contains(words), "{url}: {refused:?}");
+            assert!(
+                detail.contains("LIFELINE_ALLOW_PRIVATE_WEBHOOKS=1"),
+                "{url}: {refused:?}"
+            );
+            assert!(!refused.message.contains("LIFELINE_"));
+        }
     }
     assert!(server.requests().is_empty());
 }
@@ -67,10 +78,9 @@ async fn name_resolving_to_loopback_is_refused_by_the_resolver() {
     for refused in [&as_webhook, &as_slack] {
         assert_eq!(refused.message, "target refused: not a public address");
         assert!(
-            refused
-                .detail
-                .as_deref()
-                .is_some_and(|d| d.starts_with("refused: localhost resolves to private address ")),
+            refused.detail.as_deref().is_some_and(|d| d
+                .starts_with("refused: localhost resolves to private address ")
+                && d.contains("LIFELINE_ALLOW_PRIVATE_WEBHOOKS=1")),
             "{refused:?}"
         );
     }

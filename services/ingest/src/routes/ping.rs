@@ -1,6 +1,6 @@
 //! The ping handler: resolve the token (within the client's unknown-token limit), check the
-//! heartbeat's rate limit, read the body (only its size is
-//! kept, plus the first kilobyte of progress pings), and answer once the ping is committed.
+//! heartbeat's rate limit, read the body (only its size is kept, plus the first kilobyte of
+//! progress, failure and exit-code pings), and answer once the ping is committed.
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -17,7 +17,8 @@ use crate::settings::MAX_BODY_BYTES;
 use crate::state::AppState;
 use crate::writer::WriteError;
 
-/// Progress pings keep this much of their body as the detail shown in history.
+/// Pings that say how a run goes keep this much of their body as the detail shown in history
+/// (see `keeps_detail`).
 const DETAIL_BYTES: usize = 1024;
 const USER_AGENT_CHARS: usize = 512;
 
@@ -58,7 +59,7 @@ async fn record(
         .check(target.heartbeat)
         .await
         .map_err(PingError::RateLimited)?;
-    let keep = if signal.kind == PingKind::Progress {
+    let keep = if keeps_detail(signal) {
         DETAIL_BYTES
     } else {
         0
@@ -119,6 +120,13 @@ async fn resolve(
         state.unknown_tokens.count(addr).await;
     }
     found.ok_or(PingError::UnknownHeartbeat)
+}
+
+/// Progress pings say where a run is; failures and exit codes how it ended, and `lifeline run`
+/// sends the end of the job's output with them (with `/0` too: what a job printed matters when
+/// it succeeds). Plain success and start pings keep no detail.
+fn keeps_detail(signal: Signal) -> bool {
+    matches!(signal.kind, PingKind::Progress | PingKind::Fail) || signal.exit_code.is_some()
 }
 
 fn declared_length(req: &HttpRequest) -> Option<u64> {
@@ -193,5 +201,16 @@ mod tests {
         assert_eq!(clean_text("a\0b", 10), "ab");
         assert_eq!(clean_text("ééé", 5), "éé");
         assert_eq!(clean_text("abc", 0), "");
+    }
+
+    #[test]
+    fn progress_failures_and_exit_codes_keep_detail() {
+        let keeps = |segment: &str| keeps_detail(Signal::parse(segment).unwrap());
+        assert!(keeps("progress"));
+        assert!(keeps("fail"));
+        assert!(keeps("0"));
+        assert!(keeps("3"));
+        assert!(!keeps("start"));
+        assert!(!keeps_detail(Signal::SUCCESS));
     }
 }
