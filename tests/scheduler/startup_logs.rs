@@ -35,6 +35,15 @@ struct LoggedScheduler {
 }
 
 impl LoggedScheduler {
+    /// Nothing at the levels an operator is alerted by.
+    fn assert_calm(&self) {
+        assert!(
+            self.at("WARN").is_empty() && self.at("ERROR").is_empty(),
+            "{:#?}",
+            self.lines()
+        );
+    }
+
     async fn start(lifeline: &Lifeline, name: &str) -> Self {
         let log = std::env::temp_dir().join(format!(
             "lifeline-{name}-{}-{}.log",
@@ -161,11 +170,7 @@ async fn a_normal_start_and_a_restart_log_no_warning() {
     covered(&db).await;
     // Past the start-up settling time, a few passes later.
     tokio::time::sleep(BLIND_AFTER * 2).await;
-    assert!(
-        scheduler.at("WARN").is_empty() && scheduler.at("ERROR").is_empty(),
-        "{:#?}",
-        scheduler.lines()
-    );
+    scheduler.assert_calm();
     scheduler.stop().await;
     assert!(ingest.stop().await.success());
 
@@ -179,11 +184,7 @@ async fn a_normal_start_and_a_restart_log_no_warning() {
     assert_eq!(said["level"], "INFO", "{said}");
     assert_eq!(said["fields"]["shifted_heartbeats"], 1, "{said}");
     tokio::time::sleep(BLIND_AFTER * 2).await;
-    assert!(
-        scheduler.at("WARN").is_empty() && scheduler.at("ERROR").is_empty(),
-        "{:#?}",
-        scheduler.lines()
-    );
+    scheduler.assert_calm();
     scheduler.stop().await;
     assert!(ingest.stop().await.success());
 }

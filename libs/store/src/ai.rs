@@ -19,7 +19,7 @@ use lifeline_domain::{
 use serde_json::json;
 
 use crate::audit::{Actor, record_for_team};
-use crate::decisions::{self, Decided, DecidedBy};
+use crate::decisions::{self, Decided, DecidedBy, Transitions};
 use crate::heartbeats::{self, Heartbeat, NewHeartbeat};
 use crate::label::stored;
 use crate::schema::{ai_models, heartbeats as hb, incidents, pings, teams, users};
@@ -91,52 +91,60 @@ pub async fn switch_mode(
     to: HeartbeatMode,
 ) -> Result<Switched, StoreError> {
     let scope = scope.clone();
-    conn.transaction::<_, StoreError, _>(async move |conn| {
-        let team = scope.team_id().as_uuid();
-        let plan: String = teams::table
-            .find(team)
-            .select(teams::plan)
-            .for_share()
-            .first(conn)
-            .await?;
-        let plan: Plan = stored(&plan)?;
-        let (row, mode): (TimingRow, String) = hb::table
-            .filter(hb::team_id.eq(team))
-            .filter(hb::id.eq(id.as_uuid()))
-            .select((TimingRow::as_select(), hb::mode))
-            .for_no_key_update()
-            .first(conn)
-            .await?;
-        if to == HeartbeatMode::Ai && !plan.limits().ai_heartbeats {
-            return Err(refused_on(plan));
-        }
-        let from: HeartbeatMode = stored(&mode)?;
-        let changed = from != to;
-        let mut wake_scheduler = false;
-        if changed {
-            match to {
-                HeartbeatMode::Ai => turn_on(conn, id).await?,
-                HeartbeatMode::Fixed => {
-                    wake_scheduler = back_to_fixed(conn, &[row], None, Utc::now()).await?;
+    let (switched, transitions) = conn
+        .transaction::<_, StoreError, _>(async move |conn| {
+            let team = scope.team_id().as_uuid();
+            let plan: String = teams::table
+                .find(team)
+                .select(teams::plan)
+                .for_share()
+                .first(conn)
+                .await?;
+            let plan: Plan = stored(&plan)?;
+            let (row, mode): (TimingRow, String) = hb::table
+                .filter(hb::team_id.eq(team))
+                .filter(hb::id.eq(id.as_uuid()))
+                .select((TimingRow::as_select(), hb::mode))
+                .for_no_key_update()
+                .first(conn)
+                .await?;
+            if to == HeartbeatMode::Ai && !plan.limits().ai_heartbeats {
+                return Err(refused_on(plan));
+            }
+            let from: HeartbeatMode = stored(&mode)?;
+            let changed = from != to;
+            let mut wake_scheduler = false;
+            let mut transitions = Transitions::default();
+            if changed {
+                match to {
+                    HeartbeatMode::Ai => turn_on(conn, id).await?,
+                    HeartbeatMode::Fixed => {
+                        (wake_scheduler, transitions) =
+                            back_to_fixed(conn, &[row], None, Utc::now()).await?;
+                    }
                 }
             }
-        }
-        diesel::update(hb::table.find(id.as_uuid()))
-            .set((
-                hb::ai_off_at.eq(None::<DateTime<Utc>>),
-                hb::ai_off_reason.eq(None::<&str>),
+            diesel::update(hb::table.find(id.as_uuid()))
+                .set((
+                    hb::ai_off_at.eq(None::<DateTime<Utc>>),
+                    hb::ai_off_reason.eq(None::<&str>),
+                ))
+                .execute(conn)
+                .await?;
+            let heartbeat = heartbeats::find(conn, &scope, id).await?;
+            Ok((
+                Switched {
+                    heartbeat,
+                    from,
+                    changed,
+                    wake_scheduler,
+                },
+                transitions,
             ))
-            .execute(conn)
-            .await?;
-        let heartbeat = heartbeats::find(conn, &scope, id).await?;
-        Ok(Switched {
-            heartbeat,
-            from,
-            changed,
-            wake_scheduler,
         })
-    })
-    .await
+        .await?;
+    transitions.committed();
+    Ok(switched)
 }
 
 /// Creates a heartbeat directly in `mode`: both or neither (AI mode refused by the plan creates
@@ -176,15 +184,16 @@ async fn turn_on(conn: &mut PgConn, id: HeartbeatId) -> Result<(), StoreError> {
 /// counted again on the fixed schedule (the one decision writer also clears the learned
 /// columns and closes an open early warning quietly: fixed mode has none), no model, nothing for
 /// the analyzer. `notice` records why when Lifeline did it.
-/// Returns whether some deadline moved earlier.
+/// Returns whether some deadline moved earlier, and the status changes to count once the
+/// caller's transaction has committed.
 async fn back_to_fixed(
     conn: &mut PgConn,
     rows: &[TimingRow],
     notice: Option<AiOffReason>,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<(bool, Transitions), StoreError> {
     if rows.is_empty() {
-        return Ok(false);
+        return Ok((false, Transitions::default()));
     }
     let mut decided = Vec::with_capacity(rows.len());
     for row in rows {
@@ -198,7 +207,9 @@ async fn back_to_fixed(
         });
     }
     let wake = decided.iter().any(|d| d.decision.wake_scheduler);
-    decisions::write(conn, &decided, DecidedBy::Operator).await?;
+    let transitions = decisions::write(conn, &decided, DecidedBy::Operator)
+        .await?
+        .transitions;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.heartbeat().as_uuid()).collect();
     diesel::update(hb::table.filter(hb::id.eq_any(&ids)))
         .set((
@@ -213,7 +224,7 @@ async fn back_to_fixed(
     diesel::delete(ai_models::table.filter(ai_models::heartbeat_id.eq_any(&ids)))
         .execute(conn)
         .await?;
-    Ok(wake)
+    Ok((wake, transitions))
 }
 
 /// After `team`'s plan changed to `plan`, inside the caller's transaction: when the plan has no
@@ -237,7 +248,10 @@ pub(crate) async fn follow_plan(
         .load(conn)
         .await?;
     let reason = AiOffReason::PlanDowngrade;
-    back_to_fixed(conn, &rows, Some(reason), Utc::now()).await?;
+    // Inside the plan change's transaction, which its callers own: a status change this makes
+    // (rare: the fixed deadlines of a heartbeat still within its learned ones) is recorded in
+    // the history but not counted in the metric.
+    let _uncounted = back_to_fixed(conn, &rows, Some(reason), Utc::now()).await?;
     let ids: Vec<HeartbeatId> = rows.iter().map(TimingRow::heartbeat).collect();
     for id in &ids {
         record_for_team(

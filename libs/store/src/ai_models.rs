@@ -288,10 +288,16 @@ pub async fn save_trained(
             zone: row.zone().to_owned(),
             decision,
         }];
-        decisions::write(conn, &decided, DecidedBy::Operator).await?;
-        Ok(Some(wake))
+        let written = decisions::write(conn, &decided, DecidedBy::Operator).await?;
+        Ok(Some((wake, written.transitions)))
     })
     .await
+    .map(|saved| {
+        saved.map(|(wake, transitions)| {
+            transitions.committed();
+            wake
+        })
+    })
 }
 
 /// The stored models of those of `ids` that have one, for a ping writer's cache.

@@ -209,10 +209,19 @@ async fn record_in_tx(
     ids.dedup();
     // `BEGIN` goes over the simple protocol (no statement to prepare), pipelined with the reads.
     let mut begin_on = conn;
-    let (begun, clock, locked) = tokio::join!(
+    // The instant the clock's answer came back, taken then and not after the locking read:
+    // that read may wait for a row lock (a deadline pass, the flapping check), and counting the
+    // wait as the pings' age would date them too early — a success could then look older than
+    // the `/fail` before it and be ignored.
+    let clock_read = async {
+        let read = diesel::select((txid_current(), clock_timestamp()))
+            .get_result::<(i64, DateTime<Utc>)>(&mut { conn })
+            .await;
+        (read, Instant::now())
+    };
+    let (begun, (clock, read_at), locked) = tokio::join!(
         begin_on.batch_execute("BEGIN"),
-        diesel::select((txid_current(), clock_timestamp()))
-            .get_result::<(i64, DateTime<Utc>)>(&mut { conn }),
+        clock_read,
         heartbeats::table
             .filter(heartbeats::id.eq_any(&ids))
             .order(heartbeats::id)
@@ -222,7 +231,6 @@ async fn record_in_tx(
     );
     begun?;
     let (txid, clock) = clock?;
-    let read_at = Instant::now();
     let times: Vec<DateTime<Utc>> = batch
         .iter()
         .map(|p| p.received.on(clock, read_at))

@@ -138,7 +138,9 @@ pub async fn start(
         wake_deliveries,
     ));
     tracing::info!(%ops_addr, "scheduler running; ops endpoints on this address");
-    warn_if_email_cannot_be_sent(&pool, &delivery_notifier).await;
+    // In the background: `start` returns at once, so the caller installs its signal handlers
+    // before anything (such as a slow first connection) can delay it.
+    tokio::spawn(async move { warn_if_email_cannot_be_sent(&pool, &delivery_notifier).await });
     Ok(Running {
         ops_addr,
         ops,
