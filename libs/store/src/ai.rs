@@ -229,14 +229,15 @@ async fn back_to_fixed(
 
 /// After `team`'s plan changed to `plan`, inside the caller's transaction: when the plan has no
 /// AI heartbeats, every AI heartbeat of the team goes back to fixed mode at once, with a notice
-/// on the heartbeat and an audit entry each (actor `system`). Returns those heartbeats.
+/// on the heartbeat and an audit entry each (actor `system`). Returns those heartbeats, and
+/// the status changes to count once the caller's transaction has committed.
 pub(crate) async fn follow_plan(
     conn: &mut PgConn,
     team: TeamId,
     plan: Plan,
-) -> Result<Vec<HeartbeatId>, StoreError> {
+) -> Result<(Vec<HeartbeatId>, Transitions), StoreError> {
     if plan.limits().ai_heartbeats {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Transitions::default()));
     }
     let rows: Vec<TimingRow> = hb::table
         .filter(hb::team_id.eq(team.as_uuid()))
@@ -248,10 +249,7 @@ pub(crate) async fn follow_plan(
         .load(conn)
         .await?;
     let reason = AiOffReason::PlanDowngrade;
-    // Inside the plan change's transaction, which its callers own: a status change this makes
-    // (rare: the fixed deadlines of a heartbeat still within its learned ones) is recorded in
-    // the history but not counted in the metric.
-    let _uncounted = back_to_fixed(conn, &rows, Some(reason), Utc::now()).await?;
+    let (_, transitions) = back_to_fixed(conn, &rows, Some(reason), Utc::now()).await?;
     let ids: Vec<HeartbeatId> = rows.iter().map(TimingRow::heartbeat).collect();
     for id in &ids {
         record_for_team(
@@ -264,7 +262,7 @@ pub(crate) async fn follow_plan(
         )
         .await?;
     }
-    Ok(ids)
+    Ok((ids, transitions))
 }
 
 /// The notice shown while a heartbeat is in fixed mode because Lifeline turned AI mode off.

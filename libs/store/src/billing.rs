@@ -17,6 +17,7 @@ use lifeline_domain::{HeartbeatId, Plan, Role, Subscription, TeamId};
 use serde_json::json;
 
 use crate::audit::{Actor, record_for_team};
+use crate::decisions::Transitions;
 use crate::label::stored;
 use crate::schema::{memberships, stripe_events, teams, users};
 use crate::{PgConn, StoreError};
@@ -104,15 +105,15 @@ async fn move_plan(
     from: Plan,
     to: Plan,
     cause: &Cause,
-) -> Result<Option<PlanChanged>, StoreError> {
+) -> Result<(Option<PlanChanged>, Transitions), StoreError> {
     if from == to {
-        return Ok(None);
+        return Ok((None, Transitions::default()));
     }
     diesel::update(teams::table.find(team.as_uuid()))
         .set(teams::plan.eq(to.as_str()))
         .execute(conn)
         .await?;
-    let ai_turned_off = crate::ai::follow_plan(conn, team, to).await?;
+    let (ai_turned_off, transitions) = crate::ai::follow_plan(conn, team, to).await?;
     let mut detail = cause.detail();
     detail["from"] = json!(from);
     detail["to"] = json!(to);
@@ -125,12 +126,15 @@ async fn move_plan(
         detail,
     )
     .await?;
-    Ok(Some(PlanChanged {
-        team,
-        from,
-        to,
-        ai_turned_off,
-    }))
+    Ok((
+        Some(PlanChanged {
+            team,
+            from,
+            to,
+            ai_turned_off,
+        }),
+        transitions,
+    ))
 }
 
 /// The operator sets a plan (the only way to Enterprise). A change Stripe scheduled for the end
@@ -152,6 +156,13 @@ pub async fn set_plan_by_operator(
         move_plan(conn, team, from, plan, &Cause::Operator).await
     })
     .await
+    .map(committed)
+}
+
+/// A plan change whose transaction committed: its heartbeats' status changes are counted.
+fn committed<T>((outcome, transitions): (T, Transitions)) -> T {
+    transitions.committed();
+    outcome
 }
 
 /// Records the event as processed; false when it already was.
@@ -267,14 +278,14 @@ pub async fn apply_subscription(
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let team = team_of(conn, Some(&customer), Some(&subscription_id)).await?;
         if !claim_event(conn, &event, team).await? {
-            return Ok(EventOutcome::Replayed);
+            return Ok((EventOutcome::Replayed, Transitions::default()));
         }
         let Some(team) = team else {
-            return Ok(EventOutcome::UnknownTeam);
+            return Ok((EventOutcome::UnknownTeam, Transitions::default()));
         };
         let (current, applied) = lock_plan(conn, team).await?;
         if !is_newer(applied, event.created) {
-            return Ok(EventOutcome::Stale);
+            return Ok((EventOutcome::Stale, Transitions::default()));
         }
         let change = plan_change(current, state.as_ref());
         diesel::update(teams::table.find(team.as_uuid()))
@@ -305,13 +316,14 @@ pub async fn apply_subscription(
             )
             .await?;
         }
-        let changed = match change.now {
+        let (changed, transitions) = match change.now {
             Some(to) => move_plan(conn, team, current, to, &cause).await?,
-            None => None,
+            None => (None, Transitions::default()),
         };
-        Ok(EventOutcome::Applied(changed))
+        Ok((EventOutcome::Applied(changed), transitions))
     })
     .await
+    .map(committed)
 }
 
 /// `invoice.paid` (`failed` false) and `invoice.payment_failed`: the payment-failure banner
@@ -376,6 +388,7 @@ pub async fn apply_due(
             .await?;
         let teams = due.len();
         let mut changed = Vec::new();
+        let mut transitions = Transitions::default();
         for (id, plan, next) in due {
             let team = TeamId::from_uuid(id);
             diesel::update(teams::table.find(id))
@@ -387,11 +400,14 @@ pub async fn apply_due(
                 .await?;
             let Some(next) = next else { continue };
             let (from, to): (Plan, Plan) = (stored(&plan)?, stored(&next)?);
-            changed.extend(move_plan(conn, team, from, to, &Cause::PeriodEnd).await?);
+            let (moved, changes) = move_plan(conn, team, from, to, &Cause::PeriodEnd).await?;
+            changed.extend(moved);
+            transitions.extend(changes);
         }
-        Ok(Due { teams, changed })
+        Ok((Due { teams, changed }, transitions))
     })
     .await
+    .map(committed)
 }
 
 /// The team's billing state, for the billing page and `lifeline admin team show`.

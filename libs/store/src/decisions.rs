@@ -62,6 +62,11 @@ pub struct Transition {
 }
 
 impl Transitions {
+    /// Adds another set's changes (a transaction that wrote several sets of decisions).
+    pub(crate) fn extend(&mut self, other: Transitions) {
+        self.0.extend(other.0);
+    }
+
     /// Counts and logs the changes; call it only once their transaction has committed. A
     /// heartbeat going down opened an incident and queued its alerts: that is the line an
     /// operator watches for, at INFO; the other changes are DEBUG.
