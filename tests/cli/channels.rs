@@ -1,14 +1,10 @@
 //! `lifeline admin channel …` and the channel options of `heartbeat create|attach|stats`.
 
-use chrono::Utc;
-use diesel_async::SimpleAsyncConnection;
-use lifeline_domain::FlapPolicy;
-use lifeline_store::deadlines;
 use lifeline_testkit::TestDb;
 use serde_json::Value;
 
 use crate::admin::{json, run};
-use crate::{create_channel, create_heartbeat, create_team, lifeline, on_heartbeat};
+use crate::{create_channel, create_heartbeat, create_team, gone_silent, lifeline, on_heartbeat};
 
 async fn team(db: &TestDb, plan: &str) -> String {
     json(db, &create_team("Ops", plan)).await["id"]
@@ -80,18 +76,7 @@ async fn scripts_create_channels_and_attach_them() {
     assert_eq!(stats["channels"].as_array().unwrap().len(), 2);
 
     // It goes down: stats show the open incident and the alert queued for it.
-    let mut conn = db.conn().await;
-    conn.batch_execute(&format!(
-        "UPDATE heartbeats SET status = 'up', last_ping_at = now() - interval '2 minutes', \
-         due_at = now() - interval '1 minute', alert_at = now() - interval '1 minute', \
-         next_check_at = now() - interval '1 minute' WHERE id = '{hb_id}'"
-    ))
-    .await
-    .unwrap();
-    let now = Utc::now();
-    let pass = deadlines::process_due(&mut conn, now, now, 10, &FlapPolicy::default())
-        .await
-        .unwrap();
+    let pass = gone_silent(&db, &hb_id).await;
     assert_eq!((pass.down, pass.notifications), (1, 2));
     let stats = json(&db, &on_heartbeat("stats", &hb_id)).await;
     assert_eq!(stats["status"], "down");

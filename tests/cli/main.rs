@@ -10,6 +10,10 @@ mod manage;
 mod operator_errors;
 mod run;
 
+use chrono::Utc;
+use diesel_async::SimpleAsyncConnection;
+use lifeline_domain::FlapPolicy;
+use lifeline_store::deadlines::{self, DueOutcome};
 use lifeline_testkit::{Lifeline, TestDb};
 
 /// The binary on the test's database, with ping URLs under `https://hb.example.com/`.
@@ -59,4 +63,21 @@ pub(crate) fn create_channel<'a>(
 /// `admin heartbeat VERB ID --json` (rotate, pause, resume, stats).
 pub(crate) fn on_heartbeat<'a>(verb: &'a str, id: &'a str) -> Vec<&'a str> {
     vec!["admin", "heartbeat", verb, id, "--json"]
+}
+
+/// Makes an up heartbeat a minute past its alert deadline and runs one deadline pass, which
+/// takes it down and queues its alerts.
+pub(crate) async fn gone_silent(db: &TestDb, hb_id: &str) -> DueOutcome {
+    let mut conn = db.conn().await;
+    conn.batch_execute(&format!(
+        "UPDATE heartbeats SET status = 'up', last_ping_at = now() - interval '2 minutes', \
+         due_at = now() - interval '1 minute', alert_at = now() - interval '1 minute', \
+         next_check_at = now() - interval '1 minute' WHERE id = '{hb_id}'"
+    ))
+    .await
+    .unwrap();
+    let now = Utc::now();
+    deadlines::process_due(&mut conn, now, now, 10, &FlapPolicy::default())
+        .await
+        .unwrap()
 }

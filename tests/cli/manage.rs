@@ -2,15 +2,12 @@
 //! `--yes`) and `detach` for teams, heartbeats and channels; `--team` by id or exact name;
 //! durations in human units; the text form of `heartbeat stats`.
 
-use chrono::Utc;
 use diesel_async::SimpleAsyncConnection;
-use lifeline_domain::FlapPolicy;
-use lifeline_store::deadlines;
 use lifeline_testkit::{TestApp, TestDb};
 use serde_json::Value;
 
 use crate::admin::{json, run, run_ok};
-use crate::{create_channel, create_heartbeat, create_team, on_heartbeat};
+use crate::{create_channel, create_heartbeat, create_team, gone_silent, on_heartbeat};
 
 fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_owned()
@@ -608,25 +605,16 @@ async fn stats_for_people_show_the_open_incident_and_the_last_alert_with_its_err
     assert!(quiet.contains("last alert: none"), "{quiet}");
 
     // It goes down; the alert's delivery fails for good.
-    let mut conn = db.conn().await;
-    conn.batch_execute(&format!(
-        "UPDATE heartbeats SET status = 'up', last_ping_at = now() - interval '2 minutes', \
-         due_at = now() - interval '1 minute', alert_at = now() - interval '1 minute', \
-         next_check_at = now() - interval '1 minute' WHERE id = '{hb_id}'"
-    ))
-    .await
-    .unwrap();
-    let now = Utc::now();
-    let pass = deadlines::process_due(&mut conn, now, now, 10, &FlapPolicy::default())
+    let pass = gone_silent(&db, &hb_id).await;
+    assert_eq!((pass.down, pass.notifications), (1, 1));
+    db.conn()
+        .await
+        .batch_execute(
+            "UPDATE notifications SET status = 'failed', attempts = 5, \
+         last_error = 'webhook: the receiver answered 503'",
+        )
         .await
         .unwrap();
-    assert_eq!((pass.down, pass.notifications), (1, 1));
-    conn.batch_execute(
-        "UPDATE notifications SET status = 'failed', attempts = 5, \
-         last_error = 'webhook: the receiver answered 503'",
-    )
-    .await
-    .unwrap();
 
     let stats = text(&db, &["admin", "heartbeat", "stats", &hb_id]).await;
     let lines: Vec<&str> = stats.lines().collect();

@@ -191,21 +191,16 @@ async fn pings_sent_to_the_shown_url_appear_in_the_chart_and_the_log() {
     assert!(page.contains(&format!("action=\"/heartbeats/{}/pause\"", hb.id)));
     assert!(page.contains(&format!("href=\"/heartbeats/{}/rotate\"", hb.id)));
 
-    let http = reqwest::Client::new();
-    for (signal, body) in [
-        ("/start", ""),
-        ("", ""),
-        ("/progress", "step 2 of 3"),
-        ("/fail", ""),
-    ] {
-        let answer = http
-            .post(format!("{url}{signal}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), StatusCode::OK, "{signal}");
-    }
+    post_pings(
+        &url,
+        &[
+            ("/start", ""),
+            ("", ""),
+            ("/progress", "step 2 of 3"),
+            ("/fail", ""),
+        ],
+    )
+    .await;
     let page = browser.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.contains("No pings yet"));
@@ -654,22 +649,17 @@ async fn the_log_shows_the_output_sent_with_failures_and_exit_codes() {
         owner_with_heartbeat(&web, "grace@example.com", "Compilers", Plan::Free, 3600).await;
     let url = format!("{ping_base}/api/v1/hb/{}", hb.token);
 
-    let http = reqwest::Client::new();
-    for (signal, body) in [
-        ("/start", ""),
-        ("/progress", "step 2 of 3"),
-        ("/fail", "error: disk full\nretrying later"),
-        ("/3", "rsync: connection unexpectedly closed"),
-        ("/0", "backup done"),
-    ] {
-        let answer = http
-            .post(format!("{url}{signal}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), StatusCode::OK, "{signal}");
-    }
+    post_pings(
+        &url,
+        &[
+            ("/start", ""),
+            ("/progress", "step 2 of 3"),
+            ("/fail", "error: disk full\nretrying later"),
+            ("/3", "rsync: connection unexpectedly closed"),
+            ("/0", "backup done"),
+        ],
+    )
+    .await;
 
     let page = browser.get(&format!("/heartbeats/{}", hb.id)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
@@ -690,4 +680,18 @@ async fn the_log_shows_the_output_sent_with_failures_and_exit_codes() {
     );
     assert!(page.contains("Fail (exit 3)") && page.contains("Success (exit 0)"));
     ingest.stop().await.unwrap();
+}
+
+/// POSTs each `(signal, body)` to the ping URL in turn; every one must be stored (`200`).
+async fn post_pings(url: &str, pings: &[(&str, &'static str)]) {
+    let http = reqwest::Client::new();
+    for &(signal, body) in pings {
+        let answer = http
+            .post(format!("{url}{signal}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{signal}");
+    }
 }
