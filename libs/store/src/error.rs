@@ -60,3 +60,16 @@ impl From<diesel_async::pooled_connection::deadpool::PoolError> for StoreError {
         StoreError::Unavailable(e.to_string())
     }
 }
+
+/// An error and its causes on one line: the outermost message alone ("error connecting to
+/// server", "error sending request") says little.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}

@@ -27,6 +27,7 @@ use percent_encoding::percent_decode_str;
 use tokio_postgres::NoTls;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::error::error_chain;
 use crate::tls::{self, Check};
 
 /// libpq's `sslmode` values.
@@ -227,19 +228,6 @@ fn decide(
         Some(SslMode::VerifyCa) => (Some(Pg::Require), Some(Wanted::Chain)),
         Some(SslMode::VerifyFull) => (Some(Pg::Require), Some(Wanted::ChainAndName)),
     })
-}
-
-/// An error and its causes on one line: tokio-postgres's own message alone ("error performing
-/// TLS handshake") hides the reason.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }
 
 #[cfg(test)]

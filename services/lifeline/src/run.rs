@@ -13,6 +13,7 @@ use std::process::{ExitCode, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use lifeline_store::error::error_chain;
 use reqwest::Url;
 use reqwest::header::CONTENT_TYPE;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -191,7 +192,7 @@ impl Pinger {
             .timeout(ATTEMPT_TIMEOUT)
             .user_agent(concat!("lifeline-run/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| eprintln!("lifeline run: cannot ping: {}", chain(&e)))
+            .map_err(|e| eprintln!("lifeline run: cannot ping: {}", error_chain(&e)))
             .ok();
         Pinger {
             client,
@@ -224,7 +225,7 @@ impl Pinger {
                     return;
                 }
                 Ok(answer) => format!("answered {}", answer.status()),
-                Err(e) => chain(&e.without_url()),
+                Err(e) => error_chain(&e.without_url()),
             };
             if attempt == ATTEMPTS {
                 eprintln!(
@@ -236,18 +237,6 @@ impl Pinger {
             backoff *= 2;
         }
     }
-}
-
-/// An error and its causes: reqwest's own message alone ("error sending request") says little.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
