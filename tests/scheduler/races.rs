@@ -23,7 +23,7 @@ async fn a_ping_in_flight_at_the_deadline_wins_and_nothing_alerts() {
     let staged = pings::stage_batch(
         &mut writer,
         &[success_ping(&hb, deadline - Duration::milliseconds(1))],
-        &pings::NoModels,
+        &mut pings::NoModels,
         &FlapPolicy::default(),
     )
     .await
@@ -114,7 +114,7 @@ async fn a_decision_before_the_ping_keeps_its_alert_and_adds_a_recovery() {
     let staged = pings::stage_batch(
         &mut writer,
         &[success_ping(&hb, deadline + Duration::milliseconds(1))],
-        &pings::NoModels,
+        &mut pings::NoModels,
         &FlapPolicy::default(),
     )
     .await

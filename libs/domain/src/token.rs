@@ -29,7 +29,10 @@ impl PingToken {
         let well_formed = s.len() == TOKEN_LEN
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            && URL_SAFE_NO_PAD.decode(s).is_ok();
+            // Decoded onto the stack: every ping parses its token, so no allocation for a check.
+            && URL_SAFE_NO_PAD
+                .decode_slice(s, &mut [0u8; TOKEN_BYTES])
+                .is_ok_and(|n| n == TOKEN_BYTES);
         if well_formed {
             Ok(Self(s.to_owned()))
         } else {

@@ -1,7 +1,6 @@
 //! Pings: the group-commit write path used by the ping API, and the history queries (which apply
 //! the plan's retention cut-off at read time).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -96,7 +95,7 @@ pub struct Staged {
 pub async fn stage_batch(
     conn: &mut PgConn,
     batch: &[NewPing],
-    expectations: &dyn Expectations,
+    expectations: &mut impl Expectations,
     flapping: &FlapPolicy,
 ) -> Result<Staged, StoreError> {
     record_in_tx(conn, batch, expectations, flapping).await
@@ -105,7 +104,16 @@ pub async fn stage_batch(
 /// What AI heartbeats' models expect after each ping (the ping writer's cache of models),
 /// given the heartbeat's timing before it. A heartbeat it says nothing about keeps the cadence
 /// stored on its row.
-pub trait Expectations: Sync {
+pub trait Expectations: Send {
+    /// Called once per batch, once its heartbeats are locked, with those of them in AI mode:
+    /// fetch their models if need be (on `conn`, inside the batch's transaction). Heartbeats in
+    /// fixed mode, most of any batch, cost nothing.
+    fn prepare(
+        &mut self,
+        conn: &PgConn,
+        ai: &[HeartbeatId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// `at` is when the ping counts as received (see [`Received`]).
     fn after(
         &self,
@@ -120,6 +128,10 @@ pub trait Expectations: Sync {
 pub struct NoModels;
 
 impl Expectations for NoModels {
+    async fn prepare(&mut self, _: &PgConn, _: &[HeartbeatId]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn after(
         &self,
         _: HeartbeatId,
@@ -198,10 +210,17 @@ pub async fn commit_status(conn: &mut PgConn, txid: i64) -> Result<Option<bool>,
     })
 }
 
+/// Opens a batch's transaction. A batch touches a few hundred heartbeats by primary key; with
+/// the default costs Postgres reads a table of tens of thousands of heartbeats whole instead
+/// (a sequential scan to lock them, and another under a hash join to update them), which costs
+/// several times the index lookups once the rows are in memory, as the heartbeats being pinged
+/// are. Index paths are what these statements are written for, whatever the table's size.
+const BEGIN_BATCH: &str = "BEGIN; SET LOCAL enable_seqscan = off";
+
 async fn record_in_tx(
     conn: &PgConn,
     batch: &[NewPing],
-    expectations: &dyn Expectations,
+    expectations: &mut impl Expectations,
     flapping: &FlapPolicy,
 ) -> Result<Staged, StoreError> {
     let mut ids: Vec<uuid::Uuid> = batch.iter().map(|p| p.heartbeat.as_uuid()).collect();
@@ -220,7 +239,7 @@ async fn record_in_tx(
         (read, Instant::now())
     };
     let (begun, (clock, read_at), locked) = tokio::join!(
-        begin_on.batch_execute("BEGIN"),
+        begin_on.batch_execute(BEGIN_BATCH),
         clock_read,
         heartbeats::table
             .filter(heartbeats::id.eq_any(&ids))
@@ -235,12 +254,26 @@ async fn record_in_tx(
         .iter()
         .map(|p| p.received.on(clock, read_at))
         .collect();
-    let mut touched: HashMap<HeartbeatId, (TeamId, String, bool, PingBatch)> =
-        HashMap::with_capacity(ids.len());
-    for row in locked? {
-        let batch = PingBatch::new(row.timing()?);
-        let entry = (row.team(), row.zone().to_owned(), row.ai_mode(), batch);
-        touched.insert(row.heartbeat(), entry);
+    // Kept in id order (as locked) and found by binary search: no hashing of every ping, and
+    // each heartbeat's rules stay where they are until they become its decision.
+    let mut touched: Vec<Locked> = Vec::with_capacity(ids.len());
+    for mut row in locked? {
+        touched.push(Locked {
+            heartbeat: row.heartbeat(),
+            team: row.team(),
+            ai_mode: row.ai_mode(),
+            rules: PingBatch::new(row.timing()?),
+            zone: row.take_zone(),
+        });
+    }
+    touched.sort_unstable_by_key(|l| l.heartbeat);
+    let ai: Vec<HeartbeatId> = touched
+        .iter()
+        .filter(|l| l.ai_mode)
+        .map(|l| l.heartbeat)
+        .collect();
+    if !ai.is_empty() {
+        expectations.prepare(conn, &ai).await?;
     }
 
     // Apply in arrival order; the domain ignores pings older than what is already applied.
@@ -250,9 +283,15 @@ async fn record_in_tx(
     let mut rows = PingColumns::with_capacity(batch.len());
     for i in order {
         let ping = &batch[i];
-        let Some((team, _, ai_mode, rules)) = touched.get_mut(&ping.heartbeat) else {
+        let Ok(found) = touched.binary_search_by_key(&ping.heartbeat, |l| l.heartbeat) else {
             continue;
         };
+        let Locked {
+            team,
+            ai_mode,
+            rules,
+            ..
+        } = &mut touched[found];
         // A model applies to a heartbeat still in AI mode as locked (a writer's cached model
         // may outlive a switch back to fixed mode by a few seconds).
         let learned = ai_mode
@@ -285,11 +324,11 @@ async fn record_in_tx(
     }
     let decided: Vec<Decided> = touched
         .into_iter()
-        .map(|(heartbeat, (team, zone, _, rules))| Decided {
-            heartbeat,
-            team,
-            zone,
-            decision: rules.finish(),
+        .map(|l| Decided {
+            heartbeat: l.heartbeat,
+            team: l.team,
+            zone: l.zone,
+            decision: l.rules.finish(),
         })
         .collect();
     let deadlines = decided.iter().any(|d| d.decision.wake_scheduler);
@@ -309,6 +348,15 @@ async fn record_in_tx(
         },
         transitions: written.transitions,
     })
+}
+
+/// A heartbeat of the batch, as locked, with the pings applied so far.
+struct Locked {
+    heartbeat: HeartbeatId,
+    team: TeamId,
+    zone: String,
+    ai_mode: bool,
+    rules: PingBatch,
 }
 
 /// Column arrays for one `INSERT … SELECT FROM unnest(…)`: a single statement whatever the batch

@@ -140,6 +140,28 @@ impl QueryFragment<Pg> for EffectiveZone {
 impl AppearsOnTable<heartbeats::table> for EffectiveZone {}
 impl SelectableExpression<heartbeats::table> for EffectiveZone {}
 
+/// [`EffectiveZone`] for heartbeats in AI mode, and `''` for the others: only a learned cadence
+/// warns, and only a warning is worded in a zone. The write paths lock hundreds of rows at once
+/// (a ping batch, a deadline pass), and most are in fixed mode: they skip the team lookup.
+#[derive(Clone, Copy, Debug, QueryId, ValidGrouping)]
+pub(crate) struct WarningZone;
+
+impl Expression for WarningZone {
+    type SqlType = Text;
+}
+
+impl QueryFragment<Pg> for WarningZone {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("CASE WHEN \"heartbeats\".\"mode\" = 'ai' THEN ");
+        EffectiveZone.walk_ast(out.reborrow())?;
+        out.push_sql(" ELSE '' END");
+        Ok(())
+    }
+}
+
+impl AppearsOnTable<heartbeats::table> for WarningZone {}
+impl SelectableExpression<heartbeats::table> for WarningZone {}
+
 /// A heartbeat's identity and timing, as the write paths lock it.
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = heartbeats)]
@@ -148,7 +170,7 @@ pub(crate) struct TimingRow {
     team_id: uuid::Uuid,
     #[diesel(embed)]
     fields: TimingFields,
-    #[diesel(select_expression = EffectiveZone, select_expression_type = EffectiveZone)]
+    #[diesel(select_expression = WarningZone, select_expression_type = WarningZone)]
     zone: String,
 }
 
@@ -165,9 +187,15 @@ impl TimingRow {
         HeartbeatTiming::try_from(&self.fields)
     }
 
-    /// The name of the zone its warnings speak in (read when a warning is written).
+    /// The name of the zone its warnings speak in (read when a warning is written; empty for a
+    /// heartbeat in fixed mode, which has none to write).
     pub fn zone(&self) -> &str {
         &self.zone
+    }
+
+    /// The zone's name, taken out of the row (the ping path keeps it and drops the row).
+    pub fn take_zone(&mut self) -> String {
+        std::mem::take(&mut self.zone)
     }
 
     /// Whether the heartbeat is in AI mode: only then does a model's expectation apply.

@@ -120,10 +120,14 @@ impl Fixture {
     async fn ping(&self, at: DateTime<Utc>) {
         let mut conn = self.conn().await;
         let ping = success_ping(&self.hb, at);
-        let staged =
-            pings::stage_batch(&mut conn, &[ping], &pings::NoModels, &FlapPolicy::default())
-                .await
-                .unwrap();
+        let staged = pings::stage_batch(
+            &mut conn,
+            &[ping],
+            &mut pings::NoModels,
+            &FlapPolicy::default(),
+        )
+        .await
+        .unwrap();
         pings::commit_staged(&mut conn, staged).await.unwrap();
     }
 

@@ -1,14 +1,17 @@
 //! The ping write path as it is lightened for bursts: a ping leaves an earlier stored next check
 //! in place (so its row update touches no index), the deadline pass then corrects it without
 //! deciding anything, and pings still go with their heartbeat and team when those are deleted
-//! (a trigger instead of a foreign key checked on every insert).
+//! (a trigger instead of a foreign key checked on every insert), and a batch reads its
+//! heartbeats by primary key, never the whole table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use lifeline_domain::{FlapPolicy, HeartbeatName, Plan, Schedule, Status, TeamName};
+use lifeline_domain::{
+    FlapPolicy, HeartbeatId, HeartbeatName, PingKind, Plan, Schedule, Status, TeamName,
+};
 use lifeline_store::audit::Actor;
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::schema::pings as ping_table;
@@ -32,7 +35,7 @@ async fn heartbeat(conn: &mut AsyncPgConnection, scope: &TeamScope, name: &str) 
 /// A success ping through the ping API's write path, received at `at`.
 async fn ping(conn: &mut AsyncPgConnection, hb: &Heartbeat, at: DateTime<Utc>) {
     let batch = [success_ping(hb, at)];
-    let staged = pings::stage_batch(conn, &batch, &pings::NoModels, &FlapPolicy::default())
+    let staged = pings::stage_batch(conn, &batch, &mut pings::NoModels, &FlapPolicy::default())
         .await
         .unwrap();
     pings::commit_staged(conn, staged).await.unwrap();
@@ -190,4 +193,102 @@ async fn pings_go_with_their_heartbeat_and_their_team() {
         3,
         "another team's stay"
     );
+}
+
+#[derive(QueryableByName)]
+struct Scans {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = BigInt)]
+    idx: i64,
+}
+
+/// Scans of `heartbeats` so far in this database: whole-table reads, and index scans.
+async fn heartbeat_scans(conn: &mut AsyncPgConnection) -> Scans {
+    diesel::sql_query("SELECT pg_stat_force_next_flush()")
+        .execute(conn)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "SELECT seq_scan AS seq, coalesce(idx_scan, 0) AS idx FROM pg_stat_user_tables \
+         WHERE relname = 'heartbeats'",
+    )
+    .get_result(conn)
+    .await
+    .unwrap()
+}
+
+/// With a few hundred heartbeats out of thousands in a batch, Postgres's default costs read the
+/// whole table to lock them and again to update them; the batch reads them by primary key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_reads_its_heartbeats_by_index_not_the_whole_table() {
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let scope = team(&mut conn, "Acme").await;
+    let first = heartbeat(&mut conn, &scope, "template").await;
+    // 3,000 more like it, with their own tokens, and statistics that say so.
+    diesel::sql_query(
+        "INSERT INTO heartbeats (id, team_id, name, token, token_hash, interval_secs, grace_secs) \
+         SELECT gen_random_uuid(), team_id, 'job ' || i, md5(i::text), sha256(i::text::bytea), \
+                interval_secs, grace_secs \
+         FROM heartbeats, generate_series(1, 3000) AS i WHERE id = $1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(first.id.as_uuid())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query("ANALYZE heartbeats")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let ids: Vec<uuid::Uuid> = lifeline_store::schema::heartbeats::table
+        .select(lifeline_store::schema::heartbeats::id)
+        .order(lifeline_store::schema::heartbeats::id)
+        .limit(300)
+        .load(&mut conn)
+        .await
+        .unwrap();
+    let now = Utc::now();
+    let batch: Vec<pings::NewPing> = ids
+        .iter()
+        .map(|id| pings::NewPing {
+            heartbeat: HeartbeatId::from_uuid(*id),
+            team: scope.team_id(),
+            received: pings::Received::At(now),
+            kind: PingKind::Success,
+            exit_code: None,
+            method: "GET",
+            remote_addr: None,
+            user_agent: None,
+            body_size: 0,
+            detail: None,
+        })
+        .collect();
+
+    let before = heartbeat_scans(&mut conn).await;
+    let staged = pings::stage_batch(
+        &mut conn,
+        &batch,
+        &mut pings::NoModels,
+        &FlapPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let (recorded, _) = pings::commit_staged(&mut conn, staged).await.unwrap();
+    let after = heartbeat_scans(&mut conn).await;
+
+    assert_eq!(recorded, vec![pings::Recorded::Stored; 300]);
+    assert_eq!(
+        after.seq - before.seq,
+        0,
+        "the batch read the whole heartbeats table"
+    );
+    assert!(after.idx > before.idx, "the batch used no index");
+    let stored: i64 = ping_table::table
+        .filter(ping_table::heartbeat_id.eq_any(&ids))
+        .count()
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, 300);
 }

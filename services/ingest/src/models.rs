@@ -3,9 +3,10 @@
 //! transaction — so the learned deadlines are in place the moment the ping is acknowledged, with
 //! no message to lose between ingest and another service.
 //!
-//! Models are cached per process for [`FRESH_FOR`], and so is the absence of one: most batches
-//! then read nothing more than they did before AI heartbeats existed. A heartbeat the cache does
-//! not know costs one indexed read of `ai_models` (outside the batch's transaction). A
+//! Only heartbeats in AI mode (as the batch locked them) are looked up; fixed-mode ones cost
+//! nothing. Models are cached per process for [`FRESH_FOR`], and so is the absence of one: most
+//! batches then read nothing more than they did before AI heartbeats existed. A heartbeat the
+//! cache does not know costs one indexed read of `ai_models`, in the batch's transaction. A
 //! retrained model is thus in use within [`FRESH_FOR`]; until then the previous one (a day
 //! older) applies, and training has already stored the new model's deadlines for the current
 //! period. The store applies a model only to a heartbeat in AI mode when its row is locked.
@@ -33,7 +34,10 @@ pub(crate) struct Models {
 }
 
 /// The models of one batch's AI heartbeats.
-pub(crate) struct BatchModels(HashMap<HeartbeatId, Arc<Model>>);
+pub(crate) struct BatchModels {
+    cache: Cache<HeartbeatId, Option<Arc<Model>>>,
+    models: HashMap<HeartbeatId, Arc<Model>>,
+}
 
 impl Models {
     pub fn new() -> Self {
@@ -45,29 +49,31 @@ impl Models {
         }
     }
 
-    /// The current models of the batch's heartbeats, loading those the cache lacks or holds in
-    /// an older version.
-    pub async fn for_batch(
-        &self,
-        conn: &PgConn,
-        pings: &[NewPing],
-    ) -> Result<BatchModels, StoreError> {
-        let mut ids: Vec<HeartbeatId> = pings.iter().map(|p| p.heartbeat).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut models = HashMap::new();
+    /// A new batch's view: empty until the store tells it the batch's AI heartbeats.
+    pub fn for_batch(&self) -> BatchModels {
+        BatchModels {
+            cache: self.cache.clone(),
+            models: HashMap::new(),
+        }
+    }
+}
+
+impl Expectations for BatchModels {
+    /// The current models of the batch's AI heartbeats, loading those the cache lacks or holds
+    /// in an older version.
+    async fn prepare(&mut self, conn: &PgConn, ai: &[HeartbeatId]) -> Result<(), StoreError> {
         let mut unknown = Vec::new();
-        for id in ids {
+        for &id in ai {
             match self.cache.get(&id) {
                 Some(Some(cached)) => {
-                    models.insert(id, cached);
+                    self.models.insert(id, cached);
                 }
                 Some(None) => {}
                 None => unknown.push(id),
             }
         }
         if unknown.is_empty() {
-            return Ok(BatchModels(models));
+            return Ok(());
         }
         // One read for what the cache does not know; a heartbeat without a row has no model.
         let mut loaded: HashMap<HeartbeatId, StoredModel> =
@@ -84,15 +90,13 @@ impl Models {
                     .map(Arc::new)
             });
             if let Some(m) = &model {
-                models.insert(id, m.clone());
+                self.models.insert(id, m.clone());
             }
             self.cache.insert(id, model);
         }
-        Ok(BatchModels(models))
+        Ok(())
     }
-}
 
-impl Expectations for BatchModels {
     fn after(
         &self,
         heartbeat: HeartbeatId,
@@ -100,7 +104,7 @@ impl Expectations for BatchModels {
         at: DateTime<Utc>,
         before: &HeartbeatTiming,
     ) -> Option<LearnedCadence> {
-        let model = self.0.get(&heartbeat)?;
+        let model = self.models.get(&heartbeat)?;
         let size = u64::try_from(ping.body_size).unwrap_or(0);
         model.after_ping(at, ping.kind, size, before)
     }

@@ -141,20 +141,9 @@ impl RateLimiter {
         let (window, left) = self.window.now();
         let (count, fresh) = self.count(heartbeat, window);
         if fresh && self.health.usable() {
-            let mut redis = self.redis.clone();
-            let key = self.keys.rate_limit(heartbeat, window);
-            match redis::cmd("GET")
-                .arg(&key)
-                .query_async::<Option<u64>>(&mut redis)
-                .await
-            {
-                Ok(shared) => {
-                    count
-                        .shared
-                        .fetch_max(shared.unwrap_or(0), Ordering::Relaxed);
-                }
-                Err(e) => self.health.failed(&e),
-            }
+            // Boxed: a Redis call's future is large, and inline it would make every ping's
+            // future too large for the allocator's fast path, for a step most pings skip.
+            Box::pin(self.read_shared(heartbeat, window, &count)).await;
         }
         let mine = count.pending.fetch_add(1, Ordering::Relaxed) + 1;
         if mine == 1 {
@@ -164,6 +153,24 @@ impl RateLimiter {
             Err(left)
         } else {
             Ok(())
+        }
+    }
+
+    /// What the other processes counted so far in the window.
+    async fn read_shared(&self, heartbeat: HeartbeatId, window: i64, count: &Count) {
+        let mut redis = self.redis.clone();
+        let key = self.keys.rate_limit(heartbeat, window);
+        match redis::cmd("GET")
+            .arg(&key)
+            .query_async::<Option<u64>>(&mut redis)
+            .await
+        {
+            Ok(shared) => {
+                count
+                    .shared
+                    .fetch_max(shared.unwrap_or(0), Ordering::Relaxed);
+            }
+            Err(e) => self.health.failed(&e),
         }
     }
 

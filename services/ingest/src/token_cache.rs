@@ -12,19 +12,29 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use lifeline_store::keys::unhex;
 use lifeline_store::tokens::{self, TokenTarget};
 use lifeline_store::{PgPool, RedisKeys, StoreError};
 use moka::sync::Cache;
+use quick_cache::sync::Cache as KnownCache;
 use redis::aio::ConnectionManager;
 
 use crate::redis_health::RedisHealth;
 
+/// Known tokens kept at most; beyond that the least used are looked up again.
+const KNOWN_CAPACITY: u64 = 1_000_000;
+/// How long a known token is trusted without asking again, should both its announcement and
+/// the revocation poll have missed a change.
+const KNOWN_FOR: Duration = Duration::from_secs(300);
+
 pub struct TokenResolver {
-    known: Cache<[u8; 32], TokenTarget>,
+    /// Every real ping reads this, so it is a cache whose read is a hash probe under a shard's
+    /// read lock (quick_cache), not one that records each read for its policy (moka). It keeps
+    /// no time: an entry carries when it was stored and counts as absent after [`KNOWN_FOR`].
+    known: KnownCache<[u8; 32], (TokenTarget, Instant)>,
     unknown: Cache<[u8; 32], ()>,
     subscribed: AtomicBool,
     pool: PgPool,
@@ -41,10 +51,7 @@ impl TokenResolver {
         health: Arc<RedisHealth>,
     ) -> Self {
         Self {
-            known: Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_live(Duration::from_secs(300))
-                .build(),
+            known: KnownCache::with_weighter(100_000, KNOWN_CAPACITY, quick_cache::UnitWeighter),
             unknown: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(5))
@@ -64,7 +71,8 @@ impl TokenResolver {
         // lookup. (A token in both caches can only be one deleted a moment ago whose
         // announcement is on its way; its ping then finds the heartbeat gone when written.)
         if self.subscribed.load(Ordering::Acquire)
-            && let Some(target) = self.known.get(hash)
+            && let Some((target, stored)) = self.known.get(hash)
+            && stored.elapsed() < KNOWN_FOR
         {
             return Some(Some(target));
         }
@@ -105,21 +113,21 @@ impl TokenResolver {
     fn remember(&self, hash: &[u8; 32], target: Option<TokenTarget>, trusted: bool) {
         match target {
             // Without a live subscription we could not hear of a rotation.
-            Some(t) if trusted => self.known.insert(*hash, t),
+            Some(t) if trusted => self.known.insert(*hash, (t, Instant::now())),
             Some(_) => {}
             None => self.unknown.insert(*hash, ()),
         }
     }
 
     fn forget(&self, hash: &[u8; 32]) {
-        self.known.invalidate(hash);
+        self.known.remove(hash);
         self.unknown.invalidate(hash);
     }
 
     fn set_subscribed(&self, live: bool) {
         if live {
             // Events may have been missed while we were not listening.
-            self.known.invalidate_all();
+            self.known.clear();
             self.unknown.invalidate_all();
         }
         self.subscribed.store(live, Ordering::Release);

@@ -81,10 +81,17 @@ impl PingWriter {
     /// Resolves once the ping is committed (or known not to be).
     pub async fn write(&self, ping: NewPing) -> Result<Recorded, WriteError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Job { ping, reply })
-            .await
-            .map_err(|_| WriteError::Unavailable("shutting down".into()))?;
+        // The queue has room for several batches, so waiting for it is rare: that path is
+        // boxed, which keeps every ping's future small (the job would be held in it twice).
+        match self.queue.try_send(Job { ping, reply }) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(job)) => Box::pin(self.queue.send(job))
+                .await
+                .map_err(|_| WriteError::Unavailable("shutting down".into()))?,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                return Err(WriteError::Unavailable("shutting down".into()));
+            }
+        }
         answer
             .await
             .unwrap_or_else(|_| Err(WriteError::Unavailable("writer stopped".into())))
@@ -224,8 +231,7 @@ impl Writer {
                     slot.insert(conn)
                 }
             };
-            let models = models.for_batch(conn, pings).await?;
-            pings::stage_batch(conn, pings, &models, flapping).await
+            pings::stage_batch(conn, pings, &mut models.for_batch(), flapping).await
         };
         let result = tokio::time::timeout(*commit_timeout, attempt).await;
         match result {

@@ -252,7 +252,7 @@ async fn a_surprising_payload_warns_at_the_ping_until_a_usual_ping() {
     let staged = pings::stage_batch(
         &mut conn,
         &[usual],
-        &pings::NoModels,
+        &mut pings::NoModels,
         &FlapPolicy::default(),
     )
     .await

@@ -109,15 +109,15 @@ async fn resolve(
             .admit(addr)
             .map_err(PingError::TooManyUnknown)?;
     }
-    let found = state
-        .tokens
-        .look_up(hash)
+    // The slow paths are boxed: their futures (Redis, the pool, Postgres) are large, and
+    // inline they would make every ping's future too large for the allocator's fast path.
+    let found = Box::pin(state.tokens.look_up(hash))
         .await
         .map_err(|e| PingError::Unavailable(e.to_string()))?;
     if found.is_none()
         && let Some(addr) = client
     {
-        state.unknown_tokens.count(addr).await;
+        Box::pin(state.unknown_tokens.count(addr)).await;
     }
     found.ok_or(PingError::UnknownHeartbeat)
 }
