@@ -9,14 +9,12 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use lifeline_domain::{
-    FlapPolicy, HeartbeatId, HeartbeatName, PingKind, Plan, Schedule, Status, TeamName,
-};
+use lifeline_domain::{FlapPolicy, HeartbeatId, HeartbeatName, Plan, Schedule, Status, TeamName};
 use lifeline_store::audit::Actor;
 use lifeline_store::heartbeats::{self, Heartbeat, NewHeartbeat};
 use lifeline_store::schema::pings as ping_table;
 use lifeline_store::{TeamScope, deadlines, pings, teams};
-use lifeline_testkit::{TestDb, success_ping};
+use lifeline_testkit::{TestDb, success_ping, success_ping_of};
 
 async fn team(conn: &mut AsyncPgConnection, name: &str) -> TeamScope {
     let team = teams::create(conn, &TeamName::parse(name).unwrap(), Plan::Free)
@@ -61,16 +59,24 @@ struct Updates {
 /// Row updates of `heartbeats` so far on this connection, and how many of them were HOT (no new
 /// index entries).
 async fn heartbeat_updates(conn: &mut AsyncPgConnection) -> Updates {
+    heartbeat_stats(conn, "n_tup_upd AS all, n_tup_hot_upd AS hot").await
+}
+
+/// `columns` of `heartbeats` in `pg_stat_user_tables`, including everything done so far on this
+/// connection.
+async fn heartbeat_stats<T: QueryableByName<diesel::pg::Pg> + Send + 'static>(
+    conn: &mut AsyncPgConnection,
+    columns: &str,
+) -> T {
     // A backend sends its counts when it is next idle, at most once a second unless asked: ask,
     // so that the counts read next include every update made so far on this connection.
     diesel::sql_query("SELECT pg_stat_force_next_flush()")
         .execute(conn)
         .await
         .unwrap();
-    diesel::sql_query(
-        "SELECT n_tup_upd AS all, n_tup_hot_upd AS hot FROM pg_stat_user_tables \
-         WHERE relname = 'heartbeats'",
-    )
+    diesel::sql_query(format!(
+        "SELECT {columns} FROM pg_stat_user_tables WHERE relname = 'heartbeats'"
+    ))
     .get_result(conn)
     .await
     .unwrap()
@@ -205,17 +211,7 @@ struct Scans {
 
 /// Scans of `heartbeats` so far in this database: whole-table reads, and index scans.
 async fn heartbeat_scans(conn: &mut AsyncPgConnection) -> Scans {
-    diesel::sql_query("SELECT pg_stat_force_next_flush()")
-        .execute(conn)
-        .await
-        .unwrap();
-    diesel::sql_query(
-        "SELECT seq_scan AS seq, coalesce(idx_scan, 0) AS idx FROM pg_stat_user_tables \
-         WHERE relname = 'heartbeats'",
-    )
-    .get_result(conn)
-    .await
-    .unwrap()
+    heartbeat_stats(conn, "seq_scan AS seq, coalesce(idx_scan, 0) AS idx").await
 }
 
 /// With a few hundred heartbeats out of thousands in a batch, Postgres's default costs read the
@@ -251,18 +247,7 @@ async fn a_batch_reads_its_heartbeats_by_index_not_the_whole_table() {
     let now = Utc::now();
     let batch: Vec<pings::NewPing> = ids
         .iter()
-        .map(|id| pings::NewPing {
-            heartbeat: HeartbeatId::from_uuid(*id),
-            team: scope.team_id(),
-            received: pings::Received::At(now),
-            kind: PingKind::Success,
-            exit_code: None,
-            method: "GET",
-            remote_addr: None,
-            user_agent: None,
-            body_size: 0,
-            detail: None,
-        })
+        .map(|id| success_ping_of(HeartbeatId::from_uuid(*id), scope.team_id(), now))
         .collect();
 
     let before = heartbeat_scans(&mut conn).await;

@@ -278,9 +278,18 @@ pub fn success_ping(
     hb: &lifeline_store::heartbeats::Heartbeat,
     at: chrono::DateTime<chrono::Utc>,
 ) -> lifeline_store::pings::NewPing {
+    success_ping_of(hb.id, hb.team_id, at)
+}
+
+/// [`success_ping`] of a heartbeat known by its ids only (one made in bulk by SQL).
+pub fn success_ping_of(
+    heartbeat: lifeline_domain::HeartbeatId,
+    team: lifeline_domain::TeamId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> lifeline_store::pings::NewPing {
     lifeline_store::pings::NewPing {
-        heartbeat: hb.id,
-        team: hb.team_id,
+        heartbeat,
+        team,
         received: lifeline_store::pings::Received::At(at),
         kind: lifeline_domain::PingKind::Success,
         exit_code: None,

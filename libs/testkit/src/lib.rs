@@ -41,7 +41,7 @@ pub use stripe::FakeStripe;
 pub use wait::{PATIENCE, wait_for, wait_until};
 
 #[cfg(feature = "db")]
-pub use db::{TestDb, success_ping};
+pub use db::{TestDb, success_ping, success_ping_of};
 
 #[cfg(feature = "app")]
 pub use app::{TestApp, local_settings};
