@@ -188,13 +188,11 @@ impl RateLimiter {
     fn count(&self, heartbeat: HeartbeatId, window: i64) -> (Arc<Count>, bool) {
         let shard = self.hasher.hash_one(heartbeat) as usize % SHARDS;
         let mut table = lock(&self.counts[shard]);
-        if table.window != window {
-            // A ping that read the clock just before the window turned is counted in the new
-            // one: a second's difference, never a ping uncounted.
-            if window > table.window {
-                table.window = window;
-                table.counts.clear();
-            }
+        // A ping that read the clock just before the window turned is counted in the new one:
+        // a second's difference, never a ping uncounted.
+        if window > table.window {
+            table.window = window;
+            table.counts.clear();
         }
         let mut fresh = false;
         let count = table

@@ -83,14 +83,15 @@ impl PingWriter {
         let (reply, answer) = oneshot::channel();
         // The queue has room for several batches, so waiting for it is rare: that path is
         // boxed, which keeps every ping's future small (the job would be held in it twice).
-        match self.queue.try_send(Job { ping, reply }) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(job)) => Box::pin(self.queue.send(job))
-                .await
-                .map_err(|_| WriteError::Unavailable("shutting down".into()))?,
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                return Err(WriteError::Unavailable("shutting down".into()));
+        let queued = match self.queue.try_send(Job { ping, reply }) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(job)) => {
+                Box::pin(self.queue.send(job)).await.is_ok()
             }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        };
+        if !queued {
+            return Err(WriteError::Unavailable("shutting down".into()));
         }
         answer
             .await
