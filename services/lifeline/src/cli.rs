@@ -5,7 +5,7 @@ mod values;
 
 pub use admin::{
     AdminCommand, ApiKeyCommand, ChannelCommand, ChannelRef, Confirm, HeartbeatCommand,
-    HeartbeatEdit, HeartbeatRef, Output, TeamCommand,
+    HeartbeatEdit, HeartbeatRef, Output, TeamCommand, TeamItems,
 };
 pub use values::{TeamRef, seconds};
 

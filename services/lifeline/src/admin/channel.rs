@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Output, confirmed, record, scopes, time};
 use crate::Settings;
-use crate::cli::{ChannelCommand, ChannelRef};
+use crate::cli::{ChannelCommand, ChannelRef, TeamItems};
 
 /// Longest channel name, in characters, as in the dashboard.
 const MAX_NAME: usize = 100;
@@ -32,7 +32,7 @@ pub(super) async fn run(
             let scope = scopes::team(conn, &team, "--team").await?;
             create(settings, conn, &scope, kind, name, target, output).await?;
         }
-        ChannelCommand::List { team, output } => {
+        ChannelCommand::List(TeamItems { team, output }) => {
             let scope = scopes::team(conn, &team, "--team").await?;
             list(conn, &scope, output).await?;
         }

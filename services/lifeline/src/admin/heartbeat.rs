@@ -12,7 +12,7 @@ use super::{
     wake_scheduler,
 };
 use crate::Settings;
-use crate::cli::{HeartbeatCommand, HeartbeatEdit, HeartbeatRef};
+use crate::cli::{HeartbeatCommand, HeartbeatEdit, HeartbeatRef, TeamItems};
 
 /// Longest description kept, as in the dashboard (it is shown in alerts).
 const MAX_DESCRIPTION: usize = 2_000;
@@ -57,7 +57,7 @@ pub(super) async fn run(
                 )
             });
         }
-        HeartbeatCommand::List { team, output } => {
+        HeartbeatCommand::List(TeamItems { team, output }) => {
             let scope = scopes::team(conn, &team, "--team").await?;
             list(settings, conn, &scope, output).await?;
         }

@@ -118,6 +118,16 @@ pub enum TeamCommand {
     },
 }
 
+/// What a team has of something (its heartbeats, its channels).
+#[derive(Args, Debug)]
+pub struct TeamItems {
+    /// The team's id or exact name.
+    #[arg(long)]
+    pub team: TeamRef,
+    #[command(flatten)]
+    pub output: Output,
+}
+
 /// One existing heartbeat.
 #[derive(Args, Debug)]
 pub struct HeartbeatRef {
@@ -155,13 +165,7 @@ pub enum HeartbeatCommand {
         output: Output,
     },
     /// A team's heartbeats, by name, with status, schedule and last ping.
-    List {
-        /// The team's id or exact name.
-        #[arg(long)]
-        team: TeamRef,
-        #[command(flatten)]
-        output: Output,
-    },
+    List(TeamItems),
     /// A heartbeat's settings: schedule, run limits, time zone, ping URL, channels, status.
     Show(HeartbeatRef),
     /// Change a heartbeat's name, description, schedule, run limits or time zone; what is not
@@ -268,13 +272,7 @@ pub enum ChannelCommand {
     },
     /// A team's channels, oldest first, with how many heartbeats each serves and its newest
     /// delivery.
-    List {
-        /// The team's id or exact name.
-        #[arg(long)]
-        team: TeamRef,
-        #[command(flatten)]
-        output: Output,
-    },
+    List(TeamItems),
     /// A channel: kind, target, whether it is confirmed, its heartbeats, its newest delivery.
     Show(ChannelRef),
     /// Rename a channel or point it somewhere else (an email address the operator gives is
