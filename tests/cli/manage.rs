@@ -380,6 +380,16 @@ async fn heartbeats_are_listed_shown_and_edited() {
     assert_eq!(edited["time_zone"], "Europe/Paris");
     assert_eq!(edited["token"], backup["token"], "the ping URL is kept");
     assert_eq!(edited["channels"], serde_json::json!([hook]));
+    let long = "d".repeat(2_001);
+    let args = [
+        "admin",
+        "heartbeat",
+        "edit",
+        &backup_id,
+        "--description",
+        &long,
+    ];
+    fails(&db, &args, 1, "--description: at most 2000 characters").await;
     let edit = [
         "admin",
         "heartbeat",
@@ -540,6 +550,16 @@ async fn channels_are_listed_shown_edited_detached_and_deleted() {
     let args = ["admin", "channel", "edit", &hook, "--target", "not a url"];
     fails(&db, &args, 1, "--target").await;
     fails(&db, &["admin", "channel", "edit", &hook], 2, "--name").await;
+    // The dashboard's rules for a name, in the dashboard's words.
+    let long_name = "n".repeat(101);
+    let args = ["admin", "channel", "edit", &hook, "--name", &long_name];
+    fails(
+        &db,
+        &args,
+        1,
+        "--name: the name must be at most 100 characters",
+    )
+    .await;
 
     // Detach: the inverse of attach, harmless twice, refused for another team's channel.
     let detach = |channel: &str| {

@@ -542,6 +542,10 @@ async fn malformed_requests_get_400_and_values_out_of_range_422() {
             json!({"name": "x", "interval": 60, "grace": 0, "channels": [uuid::Uuid::now_v7()]}),
             "not a channel of this team",
         ),
+        (
+            json!({"name": "x", "interval": 60, "grace": 0, "description": "d".repeat(2_001)}),
+            "description: at most 2000 characters",
+        ),
     ] {
         let answer = api.post("/api/v1/heartbeats", body.clone()).await;
         assert_eq!(
@@ -561,6 +565,15 @@ async fn malformed_requests_get_400_and_values_out_of_range_422() {
     let bad_patch = api.patch(&path, json!({"interval": 0})).await;
     assert_eq!(bad_patch.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad_patch.message().contains("interval must be between"));
+    let long_description = api
+        .patch(&path, json!({"description": "d".repeat(2_001)}))
+        .await;
+    assert_eq!(long_description.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        long_description
+            .message()
+            .contains("description: at most 2000 characters")
+    );
     assert_eq!(
         api.get(&path).await.body["interval"],
         3600,

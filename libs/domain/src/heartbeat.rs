@@ -32,9 +32,42 @@ impl HeartbeatName {
     }
 }
 
+/// A heartbeat's description: free text shown in its alerts, so a paragraph at most. Trimmed;
+/// may be empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatDescription(String);
+
+impl HeartbeatDescription {
+    pub const MAX_CHARS: usize = 2_000;
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let text = raw.trim();
+        if text.chars().count() > Self::MAX_CHARS {
+            return Err(InvalidInput::TooLong {
+                max: Self::MAX_CHARS,
+            });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_are_trimmed_may_be_empty_and_are_bounded() {
+        let parsed = |raw: &str| HeartbeatDescription::parse(raw).map(|d| d.into_string());
+        assert_eq!(parsed("  runs at 3am \n"), Ok("runs at 3am".into()));
+        assert_eq!(parsed(""), Ok(String::new()));
+        assert_eq!(parsed(&"é".repeat(2_000)), Ok("é".repeat(2_000)));
+        let too_long = HeartbeatDescription::parse(&"x".repeat(2_001)).unwrap_err();
+        assert_eq!(too_long.to_string(), "at most 2000 characters");
+    }
 
     #[test]
     fn names_are_trimmed_and_bounded() {

@@ -34,10 +34,10 @@ pub use decision::{
     ChangeReason, Decision, IncidentChange, Ping, PingBatch, StatusChange, WarningChange,
 };
 pub use flapping::{FlapPolicy, FlapSummary};
-pub use heartbeat::{HeartbeatMode, HeartbeatName};
+pub use heartbeat::{HeartbeatDescription, HeartbeatMode, HeartbeatName};
 pub use ids::{ChannelId, HeartbeatId, IncidentId, InstanceId, NotificationId, TeamId, UserId};
 pub use labels::{Label, UnknownValue};
-pub use ping::{PingKind, Signal};
+pub use ping::{DETAIL_BYTES, PingKind, Signal};
 pub use plan::{Plan, PlanLimits};
 pub use status::Status;
 pub use team::{Email, InvalidInput, MemberChangeRefused, Role, TeamName};

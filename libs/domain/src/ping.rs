@@ -21,6 +21,11 @@ impl PingKind {
     }
 }
 
+/// How much of a ping's body is kept as its detail (shown in history) when the ping says how a
+/// run goes or ended; `pings.detail` holds no more. `lifeline run` sends the end of the job's
+/// output in this much.
+pub const DETAIL_BYTES: usize = 1024;
+
 /// The signal of a ping URL: the part after the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Signal {

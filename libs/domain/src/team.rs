@@ -65,6 +65,9 @@ pub enum MemberChangeRefused {
 pub enum InvalidInput {
     #[error("{what} must be 1 to {max} characters")]
     Length { what: &'static str, max: usize },
+    /// For optional text, where the field's name says what it is.
+    #[error("at most {max} characters")]
+    TooLong { max: usize },
     #[error("{0:?} is not an email address")]
     Email(String),
 }

@@ -266,14 +266,15 @@ impl Notifier {
         result
     }
 
-    /// Sends one message to one target; no retries here (the scheduler decides).
+    /// Sends one message to one target; no retries here, and no log: the scheduler decides
+    /// whether another attempt follows and logs the outcome at the level that deserves.
     pub async fn send(
         &self,
         target: Target<'_>,
         message: &Message,
     ) -> Result<Delivered, SendError> {
         let s = &self.inner.settings;
-        let result = match target {
+        match target {
             Target::Email { to } => match &self.inner.smtp {
                 None => Err(SendError::permanent(
                     "SMTP is not configured (LIFELINE_SMTP_URL)",
@@ -314,26 +315,7 @@ impl Notifier {
                 )
                 .await
             }
-        };
-        match &result {
-            Ok(d) => tracing::debug!(
-                notification_id = %message.notification_id,
-                channel = target.kind().as_str(),
-                detail = %d.detail,
-                "notification delivered"
-            ),
-            // The caller (the scheduler) logs the outcome at the level it deserves, knowing
-            // whether another attempt follows.
-            Err(e) => tracing::debug!(
-                notification_id = %message.notification_id,
-                channel = target.kind().as_str(),
-                error = %e.message,
-                detail = e.detail.as_deref().unwrap_or_default(),
-                permanent = e.permanent,
-                "notification not delivered"
-            ),
         }
-        result
     }
 }
 

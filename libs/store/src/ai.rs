@@ -19,7 +19,7 @@ use lifeline_domain::{
 use serde_json::json;
 
 use crate::audit::{Actor, record_for_team};
-use crate::decisions::{self, Decided, DecidedBy, Transitions};
+use crate::decisions::{self, Decided, DecidedBy, Transitions, committed};
 use crate::heartbeats::{self, Heartbeat, NewHeartbeat};
 use crate::label::stored;
 use crate::schema::{ai_models, heartbeats as hb, incidents, pings, teams, users};
@@ -91,60 +91,67 @@ pub async fn switch_mode(
     to: HeartbeatMode,
 ) -> Result<Switched, StoreError> {
     let scope = scope.clone();
-    let (switched, transitions) = conn
-        .transaction::<_, StoreError, _>(async move |conn| {
-            let team = scope.team_id().as_uuid();
-            let plan: String = teams::table
-                .find(team)
-                .select(teams::plan)
-                .for_share()
-                .first(conn)
-                .await?;
-            let plan: Plan = stored(&plan)?;
-            let (row, mode): (TimingRow, String) = hb::table
-                .filter(hb::team_id.eq(team))
-                .filter(hb::id.eq(id.as_uuid()))
-                .select((TimingRow::as_select(), hb::mode))
-                .for_no_key_update()
-                .first(conn)
-                .await?;
-            if to == HeartbeatMode::Ai && !plan.limits().ai_heartbeats {
-                return Err(refused_on(plan));
-            }
-            let from: HeartbeatMode = stored(&mode)?;
-            let changed = from != to;
-            let mut wake_scheduler = false;
-            let mut transitions = Transitions::default();
-            if changed {
-                match to {
-                    HeartbeatMode::Ai => turn_on(conn, id).await?,
-                    HeartbeatMode::Fixed => {
-                        (wake_scheduler, transitions) =
-                            back_to_fixed(conn, &[row], None, Utc::now()).await?;
-                    }
-                }
-            }
-            diesel::update(hb::table.find(id.as_uuid()))
-                .set((
-                    hb::ai_off_at.eq(None::<DateTime<Utc>>),
-                    hb::ai_off_reason.eq(None::<&str>),
-                ))
-                .execute(conn)
-                .await?;
-            let heartbeat = heartbeats::find(conn, &scope, id).await?;
-            Ok((
-                Switched {
-                    heartbeat,
-                    from,
-                    changed,
-                    wake_scheduler,
-                },
-                transitions,
-            ))
-        })
+    conn.transaction::<_, StoreError, _>(async move |conn| switch_in(conn, &scope, id, to).await)
+        .await
+        .map(committed)
+}
+
+/// [`switch_mode`] inside the caller's transaction; its status changes are for the caller to
+/// count once that commits.
+async fn switch_in(
+    conn: &mut PgConn,
+    scope: &TeamScope,
+    id: HeartbeatId,
+    to: HeartbeatMode,
+) -> Result<(Switched, Transitions), StoreError> {
+    let team = scope.team_id().as_uuid();
+    let plan: String = teams::table
+        .find(team)
+        .select(teams::plan)
+        .for_share()
+        .first(conn)
         .await?;
-    transitions.committed();
-    Ok(switched)
+    let plan: Plan = stored(&plan)?;
+    let (row, mode): (TimingRow, String) = hb::table
+        .filter(hb::team_id.eq(team))
+        .filter(hb::id.eq(id.as_uuid()))
+        .select((TimingRow::as_select(), hb::mode))
+        .for_no_key_update()
+        .first(conn)
+        .await?;
+    if to == HeartbeatMode::Ai && !plan.limits().ai_heartbeats {
+        return Err(refused_on(plan));
+    }
+    let from: HeartbeatMode = stored(&mode)?;
+    let changed = from != to;
+    let mut wake_scheduler = false;
+    let mut transitions = Transitions::default();
+    if changed {
+        match to {
+            HeartbeatMode::Ai => turn_on(conn, id).await?,
+            HeartbeatMode::Fixed => {
+                (wake_scheduler, transitions) =
+                    back_to_fixed(conn, &[row], None, Utc::now()).await?;
+            }
+        }
+    }
+    diesel::update(hb::table.find(id.as_uuid()))
+        .set((
+            hb::ai_off_at.eq(None::<DateTime<Utc>>),
+            hb::ai_off_reason.eq(None::<&str>),
+        ))
+        .execute(conn)
+        .await?;
+    let heartbeat = heartbeats::find(conn, scope, id).await?;
+    Ok((
+        Switched {
+            heartbeat,
+            from,
+            changed,
+            wake_scheduler,
+        },
+        transitions,
+    ))
 }
 
 /// Creates a heartbeat directly in `mode`: both or neither (AI mode refused by the plan creates
@@ -159,11 +166,15 @@ pub async fn create_in_mode(
     conn.transaction::<_, StoreError, _>(async move |conn| {
         let created = heartbeats::create(conn, &scope, new).await?;
         match mode {
-            HeartbeatMode::Fixed => Ok(created),
-            HeartbeatMode::Ai => Ok(switch_mode(conn, &scope, created.id, mode).await?.heartbeat),
+            HeartbeatMode::Fixed => Ok((created, Transitions::default())),
+            HeartbeatMode::Ai => {
+                let (switched, transitions) = switch_in(conn, &scope, created.id, mode).await?;
+                Ok((switched.heartbeat, transitions))
+            }
         }
     })
     .await
+    .map(committed)
 }
 
 /// AI mode on: the analyzer looks at the heartbeat soon. Deadlines stay as they are, on the

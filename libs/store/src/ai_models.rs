@@ -12,7 +12,7 @@ use diesel::sql_types::{Integer, Interval, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{Decision, HeartbeatId, HeartbeatTiming, PingKind, Schedule, TeamId};
 
-use crate::decisions::{self, Decided, DecidedBy};
+use crate::decisions::{self, Decided, DecidedBy, committed};
 use crate::label::stored;
 use crate::schema::{ai_models, heartbeats, incidents, pings};
 use crate::timing_rows::TimingRow;
@@ -292,12 +292,7 @@ pub async fn save_trained(
         Ok(Some((wake, written.transitions)))
     })
     .await
-    .map(|saved| {
-        saved.map(|(wake, transitions)| {
-            transitions.committed();
-            wake
-        })
-    })
+    .map(|saved| saved.map(committed))
 }
 
 /// The stored models of those of `ids` that have one, for a ping writer's cache.

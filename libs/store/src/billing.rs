@@ -17,7 +17,7 @@ use lifeline_domain::{HeartbeatId, Plan, Role, Subscription, TeamId};
 use serde_json::json;
 
 use crate::audit::{Actor, record_for_team};
-use crate::decisions::Transitions;
+use crate::decisions::{Transitions, committed};
 use crate::label::stored;
 use crate::schema::{memberships, stripe_events, teams, users};
 use crate::{PgConn, StoreError};
@@ -157,12 +157,6 @@ pub async fn set_plan_by_operator(
     })
     .await
     .map(committed)
-}
-
-/// A plan change whose transaction committed: its heartbeats' status changes are counted.
-fn committed<T>((outcome, transitions): (T, Transitions)) -> T {
-    transitions.committed();
-    outcome
 }
 
 /// Records the event as processed; false when it already was.

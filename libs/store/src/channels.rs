@@ -36,6 +36,37 @@ impl Channel {
     pub fn is_confirmed(&self) -> bool {
         self.confirmed_at.is_some()
     }
+
+    /// What an audit entry keeps about the channel, whoever changed it (never its secret).
+    pub fn audit_details(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind,
+            "name": self.name,
+            "target": self.target,
+        })
+    }
+}
+
+/// Longest channel name, in characters.
+const MAX_NAME_CHARS: usize = 100;
+
+/// The name to store for a channel: `name` trimmed, or its target when none is given. Refused
+/// when too long or on several lines (it heads alert lists and the audit log).
+pub fn name_for(name: Option<&str>, target: &str) -> Result<String, StoreError> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(target.to_owned());
+    };
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "the name must be at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(
+            "the name must be on one line".to_owned(),
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 #[derive(Queryable, Selectable)]
@@ -212,35 +243,41 @@ type LastRow = (
 pub struct ChannelChanges {
     pub name: Option<String>,
     pub target: Option<String>,
-    /// With a new email target: the digest of the new confirmation link. The channel waits for
-    /// the new address to confirm, as a new one would.
-    pub confirm_token_hash: Option<[u8; 32]>,
+    /// How a new target starts out. Without it the confirmation stays as it is, which only a
+    /// webhook or Slack channel may do: a confirmed email channel could otherwise be pointed at
+    /// anyone's mailbox.
+    pub new_address: Option<NewAddress>,
 }
 
+/// How a channel's new target starts out.
+#[derive(Clone, Copy, Debug)]
+pub enum NewAddress {
+    /// Waiting for the confirmation link with this digest, as a new email channel does.
+    AwaitsLink([u8; 32]),
+    /// Confirmed at once: the operator (`lifeline admin channel edit`) vouches for the addresses
+    /// it gives, as for the channels it creates. A link still pending stops working.
+    Vouched,
+}
+
+/// Applies `changes` to `current`, as the caller read it from the scope's team.
 pub async fn edit(
     conn: &mut PgConn,
     scope: &TeamScope,
-    id: ChannelId,
+    current: &Channel,
     changes: ChannelChanges,
 ) -> Result<Channel, StoreError> {
-    let current = find(conn, scope, id).await?;
-    let new_address = changes
-        .target
-        .as_ref()
-        .is_some_and(|t| *t != current.target);
-    if current.kind == ChannelKind::Email && new_address && changes.confirm_token_hash.is_none() {
-        // Otherwise a confirmed channel could be pointed at anyone's mailbox.
+    let new_target = changes.target.filter(|t| *t != current.target);
+    if current.kind == ChannelKind::Email && new_target.is_some() && changes.new_address.is_none() {
         return Err(StoreError::Invalid(
             "a new email address must confirm before it gets alerts".to_owned(),
         ));
     }
-    let name = changes.name.unwrap_or(current.name);
-    let target = changes.target.unwrap_or(current.target);
+    let name = changes.name.unwrap_or_else(|| current.name.clone());
     let scoped = channels::table
         .filter(channels::team_id.eq(scope.team_id().as_uuid()))
-        .filter(channels::id.eq(id.as_uuid()));
-    let updated = match changes.confirm_token_hash {
-        Some(hash) => {
+        .filter(channels::id.eq(current.id.as_uuid()));
+    let updated = match (new_target, changes.new_address) {
+        (Some(target), Some(NewAddress::AwaitsLink(hash))) => {
             diesel::update(scoped)
                 .set((
                     channels::name.eq(name),
@@ -252,37 +289,7 @@ pub async fn edit(
                 .get_result(conn)
                 .await?
         }
-        None => {
-            diesel::update(scoped)
-                .set((channels::name.eq(name), channels::target.eq(target)))
-                .returning(ChannelRow::as_returning())
-                .get_result(conn)
-                .await?
-        }
-    };
-    updated.try_into()
-}
-
-/// The operator's edit (`lifeline admin channel edit`): a new name and/or target, validated by
-/// the caller. Unlike [`edit`], a new email address is confirmed at once: the operator vouches
-/// for the addresses it gives, as for the channels it creates, and any link still pending for
-/// the old address stops working.
-#[cfg(feature = "operator")]
-pub async fn edit_vouched(
-    conn: &mut PgConn,
-    scope: &TeamScope,
-    id: ChannelId,
-    name: Option<String>,
-    target: Option<String>,
-) -> Result<Channel, StoreError> {
-    let current = find(conn, scope, id).await?;
-    let new_target = target.filter(|t| *t != current.target);
-    let scoped = channels::table
-        .filter(channels::team_id.eq(scope.team_id().as_uuid()))
-        .filter(channels::id.eq(id.as_uuid()));
-    let name = name.unwrap_or(current.name);
-    let updated = match new_target {
-        Some(target) => {
+        (Some(target), Some(NewAddress::Vouched)) => {
             diesel::update(scoped)
                 .set((
                     channels::name.eq(name),
@@ -294,9 +301,10 @@ pub async fn edit_vouched(
                 .get_result(conn)
                 .await?
         }
-        None => {
+        (target, _) => {
+            let target = target.unwrap_or_else(|| current.target.clone());
             diesel::update(scoped)
-                .set(channels::name.eq(name))
+                .set((channels::name.eq(name), channels::target.eq(target)))
                 .returning(ChannelRow::as_returning())
                 .get_result(conn)
                 .await?

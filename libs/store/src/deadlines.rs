@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use lifeline_domain::{FlapPolicy, Status};
 
-use crate::decisions::{self, Decided, DecidedBy};
+use crate::decisions::{self, Decided, DecidedBy, committed};
 use crate::schema::heartbeats;
 use crate::timing_rows::TimingRow;
 use crate::{PgConn, StoreError};
@@ -40,46 +40,44 @@ pub async fn process_due(
     limit: i64,
     flapping: &FlapPolicy,
 ) -> Result<DueOutcome, StoreError> {
-    let (outcome, transitions) = conn
-        .transaction::<_, StoreError, _>(async move |conn| {
-            let rows: Vec<TimingRow> = heartbeats::table
-                .filter(heartbeats::next_check_at.le(until))
-                .order(heartbeats::next_check_at)
-                .limit(limit)
-                .for_update()
-                .skip_locked()
-                .select(TimingRow::as_select())
-                .load(conn)
-                .await?;
-            let mut outcome = DueOutcome {
-                claimed: rows.len(),
-                ..DueOutcome::default()
-            };
-            let mut decided = Vec::with_capacity(rows.len());
-            for row in &rows {
-                // Without a change (the stored next check was stale) the timing is still written:
-                // that stores the right next check.
-                let decision = row.timing()?.decide(until, now);
-                match decision.change.as_ref().map(|c| c.to) {
-                    Some(Status::Late) => outcome.late += 1,
-                    Some(Status::Down) => outcome.down += 1,
-                    _ => {}
-                }
-                decided.push(Decided {
-                    heartbeat: row.heartbeat(),
-                    team: row.team(),
-                    zone: row.zone().to_owned(),
-                    decision,
-                });
+    conn.transaction::<_, StoreError, _>(async move |conn| {
+        let rows: Vec<TimingRow> = heartbeats::table
+            .filter(heartbeats::next_check_at.le(until))
+            .order(heartbeats::next_check_at)
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .select(TimingRow::as_select())
+            .load(conn)
+            .await?;
+        let mut outcome = DueOutcome {
+            claimed: rows.len(),
+            ..DueOutcome::default()
+        };
+        let mut decided = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // Without a change (the stored next check was stale) the timing is still written:
+            // that stores the right next check.
+            let decision = row.timing()?.decide(until, now);
+            match decision.change.as_ref().map(|c| c.to) {
+                Some(Status::Late) => outcome.late += 1,
+                Some(Status::Down) => outcome.down += 1,
+                _ => {}
             }
-            let written = decisions::write(conn, &decided, DecidedBy::Deadlines(flapping)).await?;
-            outcome.notifications = written.notifications;
-            Ok((outcome, written.transitions))
-        })
-        .await?;
+            decided.push(Decided {
+                heartbeat: row.heartbeat(),
+                team: row.team(),
+                zone: row.zone().to_owned(),
+                decision,
+            });
+        }
+        let written = decisions::write(conn, &decided, DecidedBy::Deadlines(flapping)).await?;
+        outcome.notifications = written.notifications;
+        Ok((outcome, written.transitions))
+    })
+    .await
     // Counted and logged only once committed.
-    transitions.committed();
-    Ok(outcome)
+    .map(committed)
 }
 
 /// The earliest pending deadline, so the scheduler can sleep until exactly then.

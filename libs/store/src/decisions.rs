@@ -50,6 +50,13 @@ pub(crate) struct Written {
 #[must_use = "call `committed` once the transaction has committed"]
 pub struct Transitions(Vec<Transition>);
 
+/// The value of a transaction that decided status changes, once it has committed: the changes
+/// are counted and logged now (`conn.transaction(…).await.map(committed)`).
+pub(crate) fn committed<T>((value, transitions): (T, Transitions)) -> T {
+    transitions.committed();
+    value
+}
+
 /// One heartbeat's status change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transition {

@@ -10,7 +10,7 @@ use lifeline_domain::{
 };
 use serde::Serialize;
 
-use crate::decisions::{self, Decided, DecidedBy, Transitions};
+use crate::decisions::{self, Decided, DecidedBy, Transitions, committed};
 use crate::label::{stored, stored_time_zone};
 use crate::schema::{channels, heartbeat_channels, heartbeats, status_changes, teams};
 use crate::timing_rows::{EffectiveZone, TimingFields};
@@ -486,7 +486,7 @@ async fn update(
     + 'static,
 ) -> Result<Heartbeat, StoreError> {
     let team = scope.team_id();
-    let (edited, transitions) = conn
+    let edited = conn
         .transaction::<_, StoreError, _>(async move |conn| {
             // Decided at Postgres's now, the clock pings and deadlines are on, whatever this
             // process's clock says.
@@ -553,8 +553,8 @@ async fn update(
                 .await?;
             Ok((edited, transitions))
         })
-        .await?;
-    transitions.committed();
+        .await
+        .map(committed)?;
     edited.try_into()
 }
 

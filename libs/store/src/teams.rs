@@ -56,22 +56,13 @@ pub async fn create(conn: &mut PgConn, name: &TeamName, plan: Plan) -> Result<Te
         .try_into()
 }
 
-/// Finds a team by its exact name (used by `lifeline demo` to stay idempotent).
+/// The oldest team with exactly this name (used by `lifeline demo` to stay idempotent).
 pub async fn find_by_name(conn: &mut PgConn, name: &str) -> Result<Option<Team>, StoreError> {
-    teams::table
-        .filter(teams::name.eq(name))
-        .order(teams::created_at)
-        .select(TeamRow::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        .map(Team::try_from)
-        .transpose()
+    Ok(named(conn, name).await?.into_iter().next())
 }
 
 /// Every team with exactly this name, oldest first (names are not unique): the operator CLI's
 /// `--team NAME` is refused when there is more than one.
-#[cfg(feature = "operator")]
 pub async fn named(conn: &mut PgConn, name: &str) -> Result<Vec<Team>, StoreError> {
     teams::table
         .filter(teams::name.eq(name))
@@ -98,34 +89,25 @@ pub struct TeamOverview {
 #[cfg(feature = "operator")]
 pub async fn list_all(conn: &mut PgConn) -> Result<Vec<TeamOverview>, StoreError> {
     use crate::schema::memberships;
-    let all: Vec<TeamRow> = teams::table
+    let heartbeats = heartbeats::table
+        .filter(heartbeats::team_id.eq(teams::id))
+        .count()
+        .single_value();
+    let members = memberships::table
+        .filter(memberships::team_id.eq(teams::id))
+        .count()
+        .single_value();
+    let rows: Vec<(TeamRow, Option<i64>, Option<i64>)> = teams::table
         .order((teams::created_at, teams::id))
-        .select(TeamRow::as_select())
+        .select((TeamRow::as_select(), heartbeats, members))
         .load(conn)
         .await?;
-    let heartbeat_counts: Vec<(uuid::Uuid, i64)> = heartbeats::table
-        .group_by(heartbeats::team_id)
-        .select((heartbeats::team_id, diesel::dsl::count_star()))
-        .load(conn)
-        .await?;
-    let member_counts: Vec<(uuid::Uuid, i64)> = memberships::table
-        .group_by(memberships::team_id)
-        .select((memberships::team_id, diesel::dsl::count_star()))
-        .load(conn)
-        .await?;
-    let count = |counts: &[(uuid::Uuid, i64)], team: uuid::Uuid| {
-        counts
-            .iter()
-            .find(|(t, _)| *t == team)
-            .map_or(0, |(_, n)| *n)
-    };
-    all.into_iter()
-        .map(|row| {
-            let id = row.id;
+    rows.into_iter()
+        .map(|(row, heartbeats, members)| {
             Ok(TeamOverview {
                 team: row.try_into()?,
-                heartbeats: count(&heartbeat_counts, id),
-                members: count(&member_counts, id),
+                heartbeats: heartbeats.unwrap_or(0),
+                members: members.unwrap_or(0),
             })
         })
         .collect()

@@ -152,7 +152,10 @@ impl Expression for WarningZone {
 
 impl QueryFragment<Pg> for WarningZone {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("CASE WHEN \"heartbeats\".\"mode\" = 'ai' THEN ");
+        out.push_sql(&format!(
+            "CASE WHEN \"heartbeats\".\"mode\" = '{}' THEN ",
+            HeartbeatMode::Ai.as_str()
+        ));
         EffectiveZone.walk_ast(out.reborrow())?;
         out.push_sql(" ELSE '' END");
         Ok(())

@@ -288,9 +288,7 @@ impl TestApp {
         settings: lifeline_web::WebSettings,
         notify: lifeline_notify::NotifySettings,
     ) -> String {
-        let running = lifeline_web::start(settings, self.store.clone(), notify)
-            .await
-            .unwrap();
+        let (running, _) = crate::web::start_dashboard(settings, self.store.clone(), notify).await;
         let base = format!("http://{}", running.addr);
         self.web = Some(running);
         base

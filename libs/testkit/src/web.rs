@@ -51,6 +51,37 @@ pub fn notify_settings(public_url: &str, smtp_url: Option<String>) -> NotifySett
     }
 }
 
+/// Starts the dashboard. Its port was chosen free beforehand, since its public URL names it, so
+/// another test (or any outgoing connection) may have taken it since: then it moves to a fresh
+/// port, its public URL and the mail links with it, a few times before giving up. Returns the
+/// settings it runs on.
+pub async fn start_dashboard(
+    mut settings: WebSettings,
+    store: lifeline_store::StoreSettings,
+    mut notify: NotifySettings,
+) -> (lifeline_web::Running, WebSettings) {
+    for _ in 0..5 {
+        match lifeline_web::start(settings.clone(), store.clone(), notify.clone()).await {
+            Err(lifeline_web::StartError::Bind { addr, source })
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                settings.addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+                let (was, now) = (
+                    format!("http://{addr}"),
+                    format!("http://{}", settings.addr),
+                );
+                for url in [&mut settings.public_url, &mut notify.public_url] {
+                    if *url == was {
+                        url.clone_from(&now);
+                    }
+                }
+            }
+            started => return (started.expect("the dashboard starts"), settings),
+        }
+    }
+    panic!("the dashboard found no free port in five tries");
+}
+
 impl TestWeb {
     /// The dashboard on a fresh database, without SMTP.
     pub async fn start() -> TestWeb {
@@ -74,9 +105,7 @@ impl TestWeb {
     ) -> TestWeb {
         let settings = adjust(web_settings("http://ping.invalid"));
         let notify = notify_settings(&settings.public_url, smtp_url);
-        let running = lifeline_web::start(settings.clone(), db.settings.clone(), notify)
-            .await
-            .expect("the dashboard starts");
+        let (running, settings) = start_dashboard(settings, db.settings.clone(), notify).await;
         let base = format!("http://{}", running.addr);
         TestWeb {
             db,

@@ -82,6 +82,10 @@ async fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<lifeline::admin::Usage>().is_some() => {
+            eprintln!("lifeline: {e}");
+            std::process::ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("lifeline: {e:#}");
             std::process::ExitCode::FAILURE

@@ -22,7 +22,7 @@ use tokio::process::Command;
 use crate::cli::RunArgs;
 
 /// The final ping carries this much of the end of the output: as much as ingest keeps.
-pub const TAIL_BYTES: usize = 1024;
+pub const TAIL_BYTES: usize = lifeline_domain::DETAIL_BYTES;
 /// Attempts per ping, and the wait before the first retry (doubled after each): about 3.5 s of
 /// retries, enough to ride out an ingest restart without holding the crontab line for long.
 const ATTEMPTS: u32 = 4;

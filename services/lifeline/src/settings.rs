@@ -22,14 +22,14 @@ pub struct Settings {
     pub web: WebSettings,
     pub analyzer: AnalyzerSettings,
     pub billing: BillingSettings,
-    /// `LIFELINE_LOG` and `LIFELINE_LOG_FORMAT`. Logs are set up from them before this struct
-    /// is read (its errors must be logged), leniently; here they are checked like any other.
-    pub logs: LogSettings,
 }
 
 impl Settings {
     pub fn from_source(source: &Source) -> Result<Self, SettingError> {
-        let logs = LogSettings::parse(source)?;
+        // `LIFELINE_LOG` and `LIFELINE_LOG_FORMAT`: `main` sets logs up from them before
+        // reading the rest (leniently, so that the rest's errors are logged); here they are
+        // checked like any other setting.
+        LogSettings::parse(source)?;
         let store = StoreSettings::from_source(source)?;
         let ingest = IngestSettings::from_source(source)?;
         let billing = BillingSettings::from_source(source)?;
@@ -42,7 +42,6 @@ impl Settings {
             web,
             analyzer: AnalyzerSettings::from_source(source)?,
             billing,
-            logs,
         })
     }
 }

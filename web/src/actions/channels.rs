@@ -7,7 +7,9 @@
 
 use lifeline_domain::{ChannelId, ChannelKind, HeartbeatId, Role};
 use lifeline_notify::SendError;
-use lifeline_store::channels::{self, Attachments, Channel, ChannelChanges, NewChannel};
+use lifeline_store::channels::{
+    self, Attachments, Channel, ChannelChanges, NewAddress, NewChannel,
+};
 use lifeline_store::{PgConn, StoreError, audit, notifications, teams, wake};
 use serde_json::json;
 
@@ -20,18 +22,6 @@ const RESEND: &str = "channel.resend_confirmation";
 
 /// How often an hour a channel's confirmation link may be sent again.
 const MAX_RESENDS_PER_HOUR: i64 = 3;
-
-/// Longest channel name, in characters.
-const MAX_NAME: usize = 100;
-
-/// The JSON an audit entry keeps about a channel (never its secret).
-fn described(channel: &Channel) -> serde_json::Value {
-    json!({
-        "kind": channel.kind,
-        "name": channel.name,
-        "target": channel.target,
-    })
-}
 
 /// How mailing a confirmation link went.
 #[derive(Debug)]
@@ -81,7 +71,7 @@ pub async fn create_reporting(
 ) -> Result<Created, StoreError> {
     caller.scope.require(Role::Admin, MANAGE)?;
     let target = checked_target(state, kind, target)?;
-    let name = checked_name(name, &target)?;
+    let name = channels::name_for(name, &target)?;
     let secret = (kind == ChannelKind::Webhook).then(lifeline_notify::new_webhook_secret);
     let token = (kind == ChannelKind::Email).then(lifeline_auth::secret::token);
     let channel = channels::create(
@@ -101,7 +91,7 @@ pub async fn create_reporting(
         caller,
         "channel.create",
         channel.id,
-        described(&channel),
+        channel.audit_details(),
     )
     .await?;
     let confirmation = match token {
@@ -132,7 +122,7 @@ pub async fn edit(
         .transpose()?;
     let new_target = target.as_deref().unwrap_or(&before.target);
     let name = name
-        .map(|n| checked_name(Some(n), new_target))
+        .map(|n| channels::name_for(Some(n), new_target))
         .transpose()?;
     let new_address = target.as_ref().is_some_and(|t| *t != before.target);
     let token =
@@ -140,16 +130,18 @@ pub async fn edit(
     let channel = channels::edit(
         conn,
         &caller.scope,
-        id,
+        &before,
         ChannelChanges {
             name,
             target,
-            confirm_token_hash: token.as_deref().map(lifeline_auth::secret::digest),
+            new_address: token
+                .as_deref()
+                .map(|t| NewAddress::AwaitsLink(lifeline_auth::secret::digest(t))),
         },
     )
     .await?;
-    let mut detail = described(&channel);
-    detail["before"] = described(&before);
+    let mut detail = channel.audit_details();
+    detail["before"] = before.audit_details();
     record(conn, caller, "channel.edit", id, detail).await?;
     let confirmation = match token {
         Some(token) => mail_confirmation(state, conn, caller, &channel, &token).await?,
@@ -162,7 +154,7 @@ pub async fn edit(
 pub async fn delete(conn: &mut PgConn, caller: &Caller, id: ChannelId) -> Result<(), StoreError> {
     caller.scope.require(Role::Admin, MANAGE)?;
     let channel = channels::delete(conn, &caller.scope, id).await?;
-    record(conn, caller, "channel.delete", id, described(&channel)).await
+    record(conn, caller, "channel.delete", id, channel.audit_details()).await
 }
 
 /// Makes exactly `heartbeats` the ones whose alerts go to the channel.
@@ -298,22 +290,4 @@ fn checked_target(state: &AppState, kind: ChannelKind, target: &str) -> Result<S
     let allow_private = state.notifier.settings().allow_private_targets;
     lifeline_notify::validate_target(kind, target, allow_private)
         .map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
-/// The name to store: trimmed, the target when empty.
-fn checked_name(name: Option<&str>, target: &str) -> Result<String, StoreError> {
-    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(target.to_owned());
-    };
-    if name.chars().count() > MAX_NAME {
-        return Err(StoreError::Invalid(format!(
-            "the name must be at most {MAX_NAME} characters"
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(StoreError::Invalid(
-            "the name must be on one line".to_owned(),
-        ));
-    }
-    Ok(name.to_owned())
 }

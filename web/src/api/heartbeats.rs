@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use lifeline_domain::{
-    ChannelId, HeartbeatMode, HeartbeatName, Role, RunLimits, Schedule, Status, TimeZoneName,
+    ChannelId, HeartbeatDescription, HeartbeatMode, HeartbeatName, Role, RunLimits, Schedule,
+    Status, TimeZoneName,
 };
 use lifeline_store::heartbeats::{
     self, Heartbeat, HeartbeatChanges, HeartbeatCursor, NewHeartbeat,
@@ -25,9 +26,6 @@ use crate::state::AppState;
 /// Default and largest page of the heartbeat list.
 pub const LIST_DEFAULT: u32 = 100;
 pub const LIST_MAX: u32 = 500;
-/// Longest description accepted.
-const MAX_DESCRIPTION_CHARS: usize = 2000;
-
 /// A heartbeat. Times are RFC 3339 in UTC; durations are whole seconds.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeartbeatJson {
@@ -224,6 +222,12 @@ fn name(raw: &str) -> Result<HeartbeatName, ApiError> {
     HeartbeatName::parse(raw).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
+fn description(raw: &str) -> Result<String, ApiError> {
+    HeartbeatDescription::parse(raw)
+        .map(HeartbeatDescription::into_string)
+        .map_err(|e| ApiError::invalid(format!("description: {e}")))
+}
+
 fn schedule(interval: i64, grace: i64) -> Result<Schedule, ApiError> {
     Schedule::from_secs(interval, grace).map_err(|e| ApiError::invalid(e.to_string()))
 }
@@ -341,7 +345,7 @@ pub async fn create(
     let mode = body.mode.unwrap_or(HeartbeatMode::Fixed);
     let new = NewHeartbeat {
         name: name(&body.name)?,
-        description: body.description.trim().to_owned(),
+        description: description(&body.description)?,
         schedule: schedule(body.interval, body.grace)?,
         limits: limits(body.max_runtime, body.progress_timeout)?,
         time_zone: body.time_zone.as_deref().map(time_zone).transpose()?,
@@ -435,15 +439,7 @@ pub async fn edit(
         name: body.name.as_deref().map(name).transpose()?,
         ..HeartbeatChanges::default()
     };
-    if let Some(description) = body.description.as_deref() {
-        let description = description.trim();
-        if description.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(ApiError::invalid(format!(
-                "description has at most {MAX_DESCRIPTION_CHARS} characters"
-            )));
-        }
-        changes.description = Some(description.to_owned());
-    }
+    changes.description = body.description.as_deref().map(description).transpose()?;
     if body.touches_schedule() {
         // Values not given keep the heartbeat's current ones.
         let (now, limits_now) = (current.schedule(), current.timing.limits);

@@ -4,16 +4,15 @@
 
 use askama::Template;
 use lifeline_domain::duration::{self, human};
-use lifeline_domain::{ChannelId, HeartbeatName, RunLimits, Schedule, TimeZoneName};
+use lifeline_domain::{
+    ChannelId, HeartbeatDescription, HeartbeatName, RunLimits, Schedule, TimeZoneName,
+};
 use lifeline_store::channels::{self, Channel};
 use lifeline_store::heartbeats::Heartbeat;
 use lifeline_store::{PgConn, StoreError, TeamScope, teams};
 
 use crate::form::{PostedForm, capitalized};
 use crate::page::Nav;
-
-/// Longest description kept (it is shown in alerts, so a paragraph at most).
-const MAX_DESCRIPTION: usize = 2_000;
 
 const CHANNEL_GONE: &str = "Channels: one of the chosen channels no longer exists; choose again";
 
@@ -191,12 +190,9 @@ impl HeartbeatForm {
                 None
             }
         };
-        if self.description.chars().count() > MAX_DESCRIPTION {
-            errors.add(
-                "description",
-                format!("Description: at most {MAX_DESCRIPTION} characters"),
-            );
-        }
+        let description = HeartbeatDescription::parse(&self.description)
+            .map_err(|e| errors.add("description", format!("Description: {e}")))
+            .ok();
         let time_zone = match self.time_zone.trim() {
             "" => None,
             typed => TimeZoneName::parse(typed)
@@ -213,15 +209,17 @@ impl HeartbeatForm {
                 }
             }
         }
-        match (name, schedule, limits) {
-            (Some(name), Some(schedule), Some(limits)) if errors.is_empty() => Ok(Checked {
-                name,
-                schedule,
-                limits,
-                description: self.description.clone(),
-                time_zone,
-                channels,
-            }),
+        match (name, schedule, limits, description) {
+            (Some(name), Some(schedule), Some(limits), Some(description)) if errors.is_empty() => {
+                Ok(Checked {
+                    name,
+                    schedule,
+                    limits,
+                    description: description.into_string(),
+                    time_zone,
+                    channels,
+                })
+            }
             _ => Err(errors),
         }
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use lifeline_domain::{PingKind, PingToken, Signal};
+use lifeline_domain::{DETAIL_BYTES, PingKind, PingToken, Signal};
 use lifeline_store::pings::{NewPing, Received, Recorded};
 use lifeline_store::tokens::TokenTarget;
 
@@ -17,9 +17,6 @@ use crate::settings::MAX_BODY_BYTES;
 use crate::state::AppState;
 use crate::writer::WriteError;
 
-/// Pings that say how a run goes keep this much of their body as the detail shown in history
-/// (see `keeps_detail`).
-const DETAIL_BYTES: usize = 1024;
 const USER_AGENT_CHARS: usize = 512;
 
 pub async fn plain(
@@ -122,9 +119,10 @@ async fn resolve(
     found.ok_or(PingError::UnknownHeartbeat)
 }
 
-/// Progress pings say where a run is; failures and exit codes how it ended, and `lifeline run`
-/// sends the end of the job's output with them (with `/0` too: what a job printed matters when
-/// it succeeds). Plain success and start pings keep no detail.
+/// Which pings keep [`DETAIL_BYTES`] of their body as their detail. Progress pings say where a
+/// run is; failures and exit codes how it ended, and `lifeline run` sends the end of the job's
+/// output with them (with `/0` too: what a job printed matters when it succeeds). Plain success
+/// and start pings keep no detail.
 fn keeps_detail(signal: Signal) -> bool {
     matches!(signal.kind, PingKind::Progress | PingKind::Fail) || signal.exit_code.is_some()
 }

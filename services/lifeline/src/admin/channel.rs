@@ -3,16 +3,13 @@
 
 use anyhow::anyhow;
 use lifeline_domain::ChannelKind;
-use lifeline_store::channels::{self, Channel, NewChannel};
+use lifeline_store::channels::{self, Channel, ChannelChanges, NewAddress, NewChannel};
 use lifeline_store::{PgConn, TeamScope};
 use serde_json::json;
 
 use super::{Output, confirmed, record, scopes, time};
 use crate::Settings;
 use crate::cli::{ChannelCommand, ChannelRef, TeamItems};
-
-/// Longest channel name, in characters, as in the dashboard.
-const MAX_NAME: usize = 100;
 
 pub(super) async fn run(
     settings: &Settings,
@@ -68,7 +65,7 @@ pub(super) async fn run(
                 &scope,
                 "channel.delete",
                 deleted.id,
-                audited(&deleted),
+                deleted.audit_details(),
             )
             .await?;
             channel.output.print(
@@ -236,9 +233,14 @@ async fn edit(
         .map(|n| checked_name(Some(&n), target.as_deref().unwrap_or(&before.target)))
         .transpose()?;
     let new_address = target.as_ref().is_some_and(|t| *t != before.target);
-    let edited = channels::edit_vouched(conn, scope, channel.id, name, target).await?;
-    let mut detail = audited(&edited);
-    detail["before"] = audited(&before);
+    let changes = ChannelChanges {
+        name,
+        target,
+        new_address: Some(NewAddress::Vouched),
+    };
+    let edited = channels::edit(conn, scope, &before, changes).await?;
+    let mut detail = edited.audit_details();
+    detail["before"] = before.audit_details();
     record(conn, scope, "channel.edit", edited.id, detail).await?;
     if new_address {
         warn_without_smtp(settings, &edited);
@@ -254,32 +256,13 @@ async fn edit(
     Ok(())
 }
 
-/// The JSON an audit entry keeps about a channel (never its secret), as the dashboard's.
-fn audited(channel: &Channel) -> serde_json::Value {
-    json!({
-        "kind": channel.kind,
-        "name": channel.name,
-        "target": channel.target,
-    })
-}
-
 fn checked_target(settings: &Settings, kind: ChannelKind, target: &str) -> anyhow::Result<String> {
     let allow_private = settings.scheduler.notify.allow_private_targets;
     lifeline_notify::validate_target(kind, target, allow_private)
         .map_err(|e| anyhow!("--target: {e}"))
 }
 
-/// The name to store: trimmed, the target when none is given; refused, as in the dashboard,
-/// when too long or on several lines.
+/// The name to store, checked as the dashboard checks it.
 fn checked_name(name: Option<&str>, target: &str) -> anyhow::Result<String> {
-    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(target.to_owned());
-    };
-    if name.chars().count() > MAX_NAME {
-        return Err(anyhow!("--name: at most {MAX_NAME} characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(anyhow!("--name: must be on one line"));
-    }
-    Ok(name.to_owned())
+    channels::name_for(name, target).map_err(|e| anyhow!("--name: {e}"))
 }

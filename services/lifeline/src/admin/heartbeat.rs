@@ -2,20 +2,17 @@
 //! ping URL, pause and resume. `stats` is in `super::stats`.
 
 use anyhow::anyhow;
-use lifeline_domain::{ChannelId, HeartbeatName, RunLimits, Schedule};
+use lifeline_domain::{ChannelId, HeartbeatDescription, HeartbeatName, RunLimits, Schedule};
 use lifeline_store::heartbeats::{self, Heartbeat, HeartbeatChanges, NewHeartbeat};
-use lifeline_store::{PgConn, TeamScope};
+use lifeline_store::{PgConn, TeamScope, tokens};
 use serde_json::json;
 
 use super::{
-    Output, announce_gone, announce_token, confirmed, duration, record, scopes, time_or_never,
-    wake_scheduler,
+    Output, announce, announce_gone, announce_token, confirmed, duration, record, scopes,
+    time_or_never, wake_scheduler,
 };
 use crate::Settings;
 use crate::cli::{HeartbeatCommand, HeartbeatEdit, HeartbeatRef, TeamItems};
-
-/// Longest description kept, as in the dashboard (it is shown in alerts).
-const MAX_DESCRIPTION: usize = 2_000;
 
 pub(super) async fn run(
     settings: &Settings,
@@ -253,13 +250,12 @@ async fn edit(settings: &Settings, conn: &mut PgConn, edit: HeartbeatEdit) -> an
     } else {
         None
     };
-    if let Some(text) = &description
-        && text.chars().count() > MAX_DESCRIPTION
-    {
-        return Err(anyhow!(
-            "--description: at most {MAX_DESCRIPTION} characters"
-        ));
-    }
+    let description = description
+        .as_deref()
+        .map(HeartbeatDescription::parse)
+        .transpose()
+        .map_err(|e| anyhow!("--description: {e}"))?
+        .map(HeartbeatDescription::into_string);
     let changes = HeartbeatChanges {
         name: name
             .as_deref()
@@ -378,11 +374,15 @@ async fn rotate(
 ) -> anyhow::Result<()> {
     let scope = scopes::heartbeat(conn, target.id).await?;
     let rotated = heartbeats::rotate_token(conn, &scope, target.id).await?;
-    announce_gone(settings, vec![rotated.old_token_hash]).await;
     let hb = rotated.heartbeat;
-    // As the dashboard does: an ingest process that remembers the new token as unknown
-    // forgets it.
-    announce_token(settings, &hb).await?;
+    let (old, new) = (rotated.old_token_hash, hb.token_hash()?);
+    // As the dashboard does: the old token dies, and an ingest process that remembers the new
+    // one as unknown forgets it. One connection for both.
+    announce(settings, |mut redis, keys| async move {
+        tokens::announce_gone(&mut redis, &keys, &old).await?;
+        tokens::announce_new(&mut redis, &keys, &new).await
+    })
+    .await;
     target.output.print(&describe(settings, &hb), || {
         format!(
             "rotated; new ping URL: {}",

@@ -22,26 +22,19 @@ use crate::cli::{AdminCommand, Confirm, Output};
 
 pub async fn run(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let mut conn = connect(settings).await?;
-    let result = match command {
+    match command {
         AdminCommand::Team(cmd) => team::run(settings, &mut conn, cmd).await,
         AdminCommand::Heartbeat(cmd) => heartbeat::run(settings, &mut conn, cmd).await,
         AdminCommand::Channel(cmd) => channel::run(settings, &mut conn, cmd).await,
         AdminCommand::ApiKey(cmd) => api_key::run(&mut conn, cmd).await,
-    };
-    // `main` answers every error with status 1; a command line that must change answers 2,
-    // as clap's own errors do, so scripts can tell "fix the call" from "refused".
-    if let Err(e) = &result
-        && let Some(usage) = e.downcast_ref::<Usage>()
-    {
-        eprintln!("lifeline: {usage}");
-        std::process::exit(2);
     }
-    result
 }
 
-/// An error in the command line that only the database could reveal (see [`run`]).
+/// An error in the command line that only the database could reveal. `main` answers it with
+/// status 2, as clap's own errors, where a refusal gets 1: scripts can tell "fix the call" from
+/// "refused".
 #[derive(Debug)]
-struct Usage(String);
+pub struct Usage(String);
 
 impl std::fmt::Display for Usage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
