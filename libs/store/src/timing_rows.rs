@@ -152,10 +152,9 @@ impl Expression for WarningZone {
 
 impl QueryFragment<Pg> for WarningZone {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(&format!(
-            "CASE WHEN \"heartbeats\".\"mode\" = '{}' THEN ",
-            HeartbeatMode::Ai.as_str()
-        ));
+        out.push_sql("CASE WHEN \"heartbeats\".\"mode\" = '");
+        out.push_sql(HeartbeatMode::Ai.as_str());
+        out.push_sql("' THEN ");
         EffectiveZone.walk_ast(out.reborrow())?;
         out.push_sql(" ELSE '' END");
         Ok(())

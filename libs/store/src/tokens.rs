@@ -139,11 +139,7 @@ pub async fn announce_gone(
     keys: &RedisKeys,
     token_hash: &[u8; 32],
 ) -> redis::RedisResult<()> {
-    redis::pipe()
-        .set_ex(keys.token(token_hash), ABSENT, POSITIVE_TTL_SECS)
-        .ignore()
-        .publish(keys.token_events(), hex(token_hash))
-        .ignore()
+    gone(&mut redis::pipe(), keys, token_hash)
         .query_async::<()>(redis)
         .await
 }
@@ -154,13 +150,45 @@ pub async fn announce_new(
     keys: &RedisKeys,
     token_hash: &[u8; 32],
 ) -> redis::RedisResult<()> {
-    redis::pipe()
-        .del(keys.token(token_hash))
+    new(&mut redis::pipe(), keys, token_hash)
+        .query_async::<()>(redis)
+        .await
+}
+
+/// Announces a rotation, in one round trip: the old token is gone and the new one exists.
+pub async fn announce_rotated(
+    redis: &mut ConnectionManager,
+    keys: &RedisKeys,
+    old: &[u8; 32],
+    new_hash: &[u8; 32],
+) -> redis::RedisResult<()> {
+    let mut pipe = redis::pipe();
+    gone(&mut pipe, keys, old);
+    new(&mut pipe, keys, new_hash)
+        .query_async::<()>(redis)
+        .await
+}
+
+fn gone<'p>(
+    pipe: &'p mut redis::Pipeline,
+    keys: &RedisKeys,
+    token_hash: &[u8; 32],
+) -> &'p mut redis::Pipeline {
+    pipe.set_ex(keys.token(token_hash), ABSENT, POSITIVE_TTL_SECS)
         .ignore()
         .publish(keys.token_events(), hex(token_hash))
         .ignore()
-        .query_async::<()>(redis)
-        .await
+}
+
+fn new<'p>(
+    pipe: &'p mut redis::Pipeline,
+    keys: &RedisKeys,
+    token_hash: &[u8; 32],
+) -> &'p mut redis::Pipeline {
+    pipe.del(keys.token(token_hash))
+        .ignore()
+        .publish(keys.token_events(), hex(token_hash))
+        .ignore()
 }
 
 #[cfg(test)]

@@ -104,8 +104,7 @@ pub async fn rotate(
     let old = rotated.old_token_hash;
     let new = rotated.heartbeat.token_hash()?;
     announce(state, "rotated token", |mut redis| async move {
-        tokens::announce_gone(&mut redis, &state.keys, &old).await?;
-        tokens::announce_new(&mut redis, &state.keys, &new).await
+        tokens::announce_rotated(&mut redis, &state.keys, &old, &new).await
     })
     .await;
     Ok(rotated.heartbeat)

@@ -377,10 +377,9 @@ async fn rotate(
     let hb = rotated.heartbeat;
     let (old, new) = (rotated.old_token_hash, hb.token_hash()?);
     // As the dashboard does: the old token dies, and an ingest process that remembers the new
-    // one as unknown forgets it. One connection for both.
+    // one as unknown forgets it.
     announce(settings, |mut redis, keys| async move {
-        tokens::announce_gone(&mut redis, &keys, &old).await?;
-        tokens::announce_new(&mut redis, &keys, &new).await
+        tokens::announce_rotated(&mut redis, &keys, &old, &new).await
     })
     .await;
     target.output.print(&describe(settings, &hb), || {
