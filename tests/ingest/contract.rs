@@ -281,6 +281,18 @@ async fn over_the_rate_limit_gets_429_with_retry_after() {
     assert_eq!(app.get_status(app.url(&other)).await, StatusCode::OK);
 }
 
+/// The shared rate-limit counter of the heartbeat in the current hour-long window, as the
+/// processes write it.
+async fn shared_count(app: &TestApp, hb: &heartbeats::Heartbeat) -> u64 {
+    let window = chrono::Utc::now().timestamp().div_euclid(3600);
+    redis::cmd("GET")
+        .arg(app.keys().rate_limit(hb.id, window))
+        .query_async::<Option<u64>>(&mut app.db.redis().await)
+        .await
+        .unwrap()
+        .unwrap_or(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_share_the_rate_limit() {
     let mut settings = local_settings();
@@ -295,22 +307,12 @@ async fn replicas_share_the_rate_limit() {
     let on_second = app
         .url(&hb)
         .replace(&app.base, &format!("http://{}", second.addr));
-    // The shared counter of this heartbeat's window, as the processes write it.
-    let shared = async || -> u64 {
-        let window = chrono::Utc::now().timestamp().div_euclid(3600);
-        redis::cmd("GET")
-            .arg(app.keys().rate_limit(hb.id, window))
-            .query_async::<Option<u64>>(&mut app.db.redis().await)
-            .await
-            .unwrap()
-            .unwrap_or(0)
-    };
     for _ in 0..6 {
         assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
     // Counts are exchanged through Redis every 50 ms; the second process reads the count when
     // the heartbeat first pings it.
-    assert!(wait_until(PATIENCE, async || shared().await == 6).await);
+    assert!(wait_until(PATIENCE, async || shared_count(&app, &hb).await == 6).await);
     for _ in 0..4 {
         assert_eq!(app.get_status(&on_second).await, StatusCode::OK);
     }
@@ -320,7 +322,7 @@ async fn replicas_share_the_rate_limit() {
         "the eleventh ping of the window, wherever it arrives"
     );
     // The first process refreshes a count past half its limit at every exchange.
-    assert!(wait_until(PATIENCE, async || shared().await >= 11).await);
+    assert!(wait_until(PATIENCE, async || shared_count(&app, &hb).await >= 11).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         app.get_status(app.url(&hb)).await,
@@ -337,6 +339,42 @@ async fn replicas_share_the_rate_limit() {
         .unwrap();
     assert!((3600..=7200).contains(&ttl), "TTL {ttl}");
     second.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_far_below_its_limit_is_shared_a_tenth_of_the_limit_at_a_time() {
+    let mut settings = local_settings();
+    // Batches of ten.
+    settings.rate_limit = 100;
+    settings.rate_window = Duration::from_secs(3600);
+    let app = TestApp::start_with(settings, |s| s).await;
+    let (_, hb) = app.hourly().await;
+    for _ in 0..9 {
+        assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
+    }
+    // Several exchanges (every 50 ms) pass: nine pings are fewer than a batch, held back.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        shared_count(&app, &hb).await,
+        0,
+        "fewer than a tenth of the limit stays in the process"
+    );
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
+    assert!(
+        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 10).await,
+        "the tenth ping sends the batch: {}",
+        shared_count(&app, &hb).await
+    );
+    // Past half the limit every ping is shared at the next exchange.
+    for _ in 0..45 {
+        assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
+    }
+    assert!(wait_until(PATIENCE, async || shared_count(&app, &hb).await == 55).await);
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
+    assert!(
+        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 56).await,
+        "one ping past half the limit is shared on its own"
+    );
 }
 
 #[test]

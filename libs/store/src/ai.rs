@@ -212,6 +212,7 @@ async fn back_to_fixed(
         let fixed = Cadence::Fixed(timing.cadence.fixed());
         decided.push(Decided {
             heartbeat: row.heartbeat(),
+            address: None,
             team: row.team(),
             zone: row.zone().to_owned(),
             decision: timing.decide_relearn(fixed, now),

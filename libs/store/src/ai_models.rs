@@ -282,8 +282,10 @@ pub async fn save_trained(
             .await?;
         let decision = recount(&row.timing()?);
         let wake = decision.wake_scheduler;
+        // By key: the row was just updated (`model_due_at`), so it is stored elsewhere now.
         let decided = [Decided {
             heartbeat,
+            address: None,
             team: row.team(),
             zone: row.zone().to_owned(),
             decision,

@@ -66,6 +66,9 @@ pub async fn process_due(
             }
             decided.push(Decided {
                 heartbeat: row.heartbeat(),
+                // By key: the pass keeps sequential scans allowed, and for a few hundred
+                // addresses Postgres would rather read the whole table than fetch each.
+                address: None,
                 team: row.team(),
                 zone: row.zone().to_owned(),
                 decision,

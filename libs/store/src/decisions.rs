@@ -14,6 +14,7 @@ use lifeline_domain::{
 use crate::flapping;
 use crate::incidents::{self, Opening, Resolving};
 use crate::label::stored_time_zone;
+use crate::row_address::RowAddress;
 use crate::schema::status_changes;
 use crate::timing_rows::{NextCheck, TimingColumns};
 use crate::{PgConn, StoreError};
@@ -22,6 +23,9 @@ use crate::{PgConn, StoreError};
 #[derive(Clone, Debug)]
 pub(crate) struct Decided {
     pub heartbeat: HeartbeatId,
+    /// Where its row is stored, when the caller holds it locked and has not updated it in
+    /// this transaction (the timing is then written by address).
+    pub address: Option<RowAddress>,
     pub team: TeamId,
     /// The name of the heartbeat's time zone (its own or its team's): warnings give their
     /// times in it. Read only when a warning is written, so that a name this binary does not
@@ -197,7 +201,9 @@ pub(crate) async fn write(
     by: DecidedBy<'_>,
 ) -> Result<Written, StoreError> {
     let timing = TimingColumns::of(
-        decided.iter().map(|d| (d.heartbeat, &d.decision.timing)),
+        decided
+            .iter()
+            .map(|d| (d.heartbeat, d.address, &d.decision.timing)),
         by.next_check(),
     );
     let (mut opened, mut resolved) = (Vec::new(), Vec::new());

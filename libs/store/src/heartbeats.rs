@@ -502,6 +502,7 @@ async fn update(
             if let Some(decision) = decide(&current, now)? {
                 let decided = Decided {
                     heartbeat: id,
+                    address: None,
                     team,
                     zone,
                     decision,

@@ -33,6 +33,7 @@ mod pg_tls;
 pub mod pings;
 pub mod redis_conn;
 pub mod retention;
+mod row_address;
 pub mod schema;
 pub mod scope;
 pub mod settings;

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::decisions::{self, Decided, DecidedBy, Transitions};
 use crate::label::stored;
+use crate::row_address::RowAddress;
 use crate::schema::{heartbeats, pings};
 use crate::timing_rows::TimingRow;
 use crate::wake::Wake;
@@ -260,6 +261,7 @@ async fn record_in_tx(
     for mut row in locked? {
         touched.push(Locked {
             heartbeat: row.heartbeat(),
+            address: row.address(),
             team: row.team(),
             ai_mode: row.ai_mode(),
             rules: PingBatch::new(row.timing()?),
@@ -326,6 +328,7 @@ async fn record_in_tx(
         .into_iter()
         .map(|l| Decided {
             heartbeat: l.heartbeat,
+            address: Some(l.address),
             team: l.team,
             zone: l.zone,
             decision: l.rules.finish(),
@@ -353,6 +356,7 @@ async fn record_in_tx(
 /// A heartbeat of the batch, as locked, with the pings applied so far.
 struct Locked {
     heartbeat: HeartbeatId,
+    address: RowAddress,
     team: TeamId,
     zone: String,
     ai_mode: bool,
@@ -360,23 +364,23 @@ struct Locked {
 }
 
 /// Column arrays for one `INSERT … SELECT FROM unnest(…)`: a single statement whatever the batch
-/// size, with a fixed text that Postgres plans once.
+/// size, with a fixed text that Postgres plans once. The texts are borrowed from the batch.
 #[derive(Default)]
-struct PingColumns {
+struct PingColumns<'a> {
     received_at: Vec<DateTime<Utc>>,
     heartbeat_id: Vec<uuid::Uuid>,
     team_id: Vec<uuid::Uuid>,
     kind: Vec<&'static str>,
     exit_code: Vec<Option<i16>>,
     method: Vec<&'static str>,
-    remote_addr: Vec<Option<String>>,
-    user_agent: Vec<Option<String>>,
+    remote_addr: Vec<Option<&'a str>>,
+    user_agent: Vec<Option<&'a str>>,
     body_size: Vec<i64>,
     duration_ms: Vec<Option<i64>>,
-    detail: Vec<Option<String>>,
+    detail: Vec<Option<&'a str>>,
 }
 
-impl PingColumns {
+impl<'a> PingColumns<'a> {
     fn with_capacity(n: usize) -> Self {
         Self {
             received_at: Vec::with_capacity(n),
@@ -393,18 +397,18 @@ impl PingColumns {
         }
     }
 
-    fn push(&mut self, p: &NewPing, at: DateTime<Utc>, team: TeamId, duration_ms: Option<i64>) {
+    fn push(&mut self, p: &'a NewPing, at: DateTime<Utc>, team: TeamId, duration_ms: Option<i64>) {
         self.received_at.push(at);
         self.heartbeat_id.push(p.heartbeat.as_uuid());
         self.team_id.push(team.as_uuid());
         self.kind.push(p.kind.as_str());
         self.exit_code.push(p.exit_code.map(i16::from));
         self.method.push(p.method);
-        self.remote_addr.push(p.remote_addr.clone());
-        self.user_agent.push(p.user_agent.clone());
+        self.remote_addr.push(p.remote_addr.as_deref());
+        self.user_agent.push(p.user_agent.as_deref());
         self.body_size.push(p.body_size);
         self.duration_ms.push(duration_ms);
-        self.detail.push(p.detail.clone());
+        self.detail.push(p.detail.as_deref());
     }
 
     async fn insert(self, mut conn: &PgConn) -> Result<(), StoreError> {
@@ -418,7 +422,7 @@ impl PingColumns {
 
 // A hand-written statement rather than `sql_query`: diesel never caches the prepared statement of
 // a `sql_query`, which would cost every batch an extra round trip to parse the same text again.
-impl QueryFragment<Pg> for PingColumns {
+impl QueryFragment<Pg> for PingColumns<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO pings (received_at, heartbeat_id, team_id, kind, exit_code, method, \
@@ -450,8 +454,8 @@ impl QueryFragment<Pg> for PingColumns {
     }
 }
 
-impl QueryId for PingColumns {
-    type QueryId = PingColumns;
+impl QueryId for PingColumns<'_> {
+    type QueryId = PingColumns<'static>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 

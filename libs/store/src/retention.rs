@@ -139,11 +139,12 @@ pub async fn purge_chunk(
     let (ids, cutoffs) = cutoffs_of(&chunk, now)?;
     let deleted = diesel::sql_query(
         "DELETE FROM pings p USING ( \
-           SELECT old.received_at, old.id FROM unnest($1, $2) AS c(hb, cutoff), \
+           SELECT c.hb, old.received_at, old.id FROM unnest($1, $2) AS c(hb, cutoff), \
            LATERAL (SELECT received_at, id FROM pings \
                     WHERE heartbeat_id = c.hb AND received_at < c.cutoff \
                     ORDER BY received_at LIMIT $3) old) doomed \
-         WHERE p.received_at = doomed.received_at AND p.id = doomed.id",
+         WHERE p.heartbeat_id = doomed.hb AND p.received_at = doomed.received_at \
+           AND p.id = doomed.id",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<Timestamptz>, _>(&cutoffs)

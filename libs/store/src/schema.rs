@@ -77,7 +77,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    pings (received_at, id) {
+    pings (heartbeat_id, received_at, id) {
         id -> Int8,
         received_at -> Timestamptz,
         heartbeat_id -> Uuid,

@@ -23,6 +23,7 @@ use lifeline_domain::{
 };
 
 use crate::label::stored;
+use crate::row_address::{HeartbeatAddress, RowAddress, Tid};
 use crate::schema::heartbeats;
 use crate::{PgConn, StoreError};
 
@@ -168,6 +169,8 @@ impl SelectableExpression<heartbeats::table> for WarningZone {}
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = heartbeats)]
 pub(crate) struct TimingRow {
+    #[diesel(select_expression = HeartbeatAddress, select_expression_type = HeartbeatAddress)]
+    address: RowAddress,
     id: uuid::Uuid,
     team_id: uuid::Uuid,
     #[diesel(embed)]
@@ -183,6 +186,12 @@ impl TimingRow {
 
     pub fn team(&self) -> TeamId {
         TeamId::from_uuid(self.team_id)
+    }
+
+    /// Where the row version read is stored: good for updating it while the caller's
+    /// transaction holds it locked and has not updated it yet.
+    pub fn address(&self) -> RowAddress {
+        self.address
     }
 
     pub fn timing(&self) -> Result<HeartbeatTiming, StoreError> {
@@ -212,6 +221,9 @@ impl TimingRow {
 pub(crate) struct TimingColumns {
     /// `NextCheck::KeepEarlier`, as the statement's parameter.
     keep_earlier: bool,
+    /// The rows' addresses when every row has one (locked and not updated since): the
+    /// statement then fetches the rows by address, else by primary key.
+    address: Option<Vec<RowAddress>>,
     id: Vec<uuid::Uuid>,
     status: Vec<&'static str>,
     times: [Vec<Option<DateTime<Utc>>>; 9],
@@ -232,18 +244,23 @@ const TIME_COLUMNS: [&str; 9] = [
 
 impl TimingColumns {
     pub fn of<'a>(
-        rows: impl ExactSizeIterator<Item = (HeartbeatId, &'a HeartbeatTiming)>,
+        rows: impl ExactSizeIterator<Item = (HeartbeatId, Option<RowAddress>, &'a HeartbeatTiming)>,
         next_check: NextCheck,
     ) -> Self {
         let n = rows.len();
         let mut columns = TimingColumns {
             keep_earlier: next_check == NextCheck::KeepEarlier,
+            address: Some(Vec::with_capacity(n)),
             id: Vec::with_capacity(n),
             status: Vec::with_capacity(n),
             times: std::array::from_fn(|_| Vec::with_capacity(n)),
             run_warning_secs: Vec::with_capacity(n),
         };
-        for (id, t) in rows {
+        for (id, address, t) in rows {
+            match (address, &mut columns.address) {
+                (Some(address), Some(addresses)) => addresses.push(address),
+                _ => columns.address = None,
+            }
             columns.id.push(id.as_uuid());
             columns.status.push(t.status.as_str());
             let learned = Learned::of(t);
@@ -270,7 +287,15 @@ impl TimingColumns {
         if self.id.is_empty() {
             return Ok(());
         }
-        self.execute(&mut conn).await?;
+        let rows = self.id.len();
+        let updated = self.execute(&mut conn).await?;
+        // Every row is locked by the caller, so none can be missing, unless an address was
+        // used past its validity: fail the transaction rather than lose a decision.
+        if updated != rows {
+            return Err(StoreError::Invalid(format!(
+                "timing written to {updated} of {rows} heartbeats"
+            )));
+        }
         Ok(())
     }
 }
@@ -344,14 +369,24 @@ impl QueryFragment<Pg> for TimingColumns {
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<Int4>>, _>(&self.run_warning_secs)?;
         out.push_sql(&format!(
-            ") AS u(id, status, {}, run_warning_secs) WHERE h.id = u.id",
+            ") AS u(id, status, {}, run_warning_secs) WHERE ",
             TIME_COLUMNS.join(", ")
         ));
+        // By address: one TID scan fetches exactly the rows (`ctid = ANY`), which a hash join
+        // then matches to their new timing by id.
+        if let Some(address) = &self.address {
+            out.push_sql("h.ctid = ANY(");
+            out.push_bind_param::<Array<Tid>, _>(address)?;
+            out.push_sql(") AND ");
+        }
+        out.push_sql("h.id = u.id");
         Ok(())
     }
 }
 
+// Two statement texts (by address, by key): diesel caches each prepared statement under its
+// text, as it cannot under one static id.
 impl QueryId for TimingColumns {
-    type QueryId = TimingColumns;
-    const HAS_STATIC_QUERY_ID: bool = true;
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }

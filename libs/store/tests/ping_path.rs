@@ -32,11 +32,15 @@ async fn heartbeat(conn: &mut AsyncPgConnection, scope: &TeamScope, name: &str) 
 
 /// A success ping through the ping API's write path, received at `at`.
 async fn ping(conn: &mut AsyncPgConnection, hb: &Heartbeat, at: DateTime<Utc>) {
-    let batch = [success_ping(hb, at)];
-    let staged = pings::stage_batch(conn, &batch, &mut pings::NoModels, &FlapPolicy::default())
+    store(conn, &[success_ping(hb, at)]).await;
+}
+
+/// A batch through the ping API's write path: staged, then committed.
+async fn store(conn: &mut AsyncPgConnection, batch: &[pings::NewPing]) -> Vec<pings::Recorded> {
+    let staged = pings::stage_batch(conn, batch, &mut pings::NoModels, &FlapPolicy::default())
         .await
         .unwrap();
-    pings::commit_staged(conn, staged).await.unwrap();
+    pings::commit_staged(conn, staged).await.unwrap().0
 }
 
 async fn ping_count(conn: &mut AsyncPgConnection, hb: &Heartbeat) -> i64 {
@@ -207,27 +211,36 @@ struct Scans {
     seq: i64,
     #[diesel(sql_type = BigInt)]
     idx: i64,
+    #[diesel(sql_type = BigInt)]
+    fetched: i64,
 }
 
-/// Scans of `heartbeats` so far in this database: whole-table reads, and index scans.
+/// Scans of `heartbeats` so far in this database: whole-table reads, index scans, and rows
+/// fetched through an index.
 async fn heartbeat_scans(conn: &mut AsyncPgConnection) -> Scans {
-    heartbeat_stats(conn, "seq_scan AS seq, coalesce(idx_scan, 0) AS idx").await
+    heartbeat_stats(
+        conn,
+        "seq_scan AS seq, coalesce(idx_scan, 0) AS idx, coalesce(idx_tup_fetch, 0) AS fetched",
+    )
+    .await
 }
 
 /// With a few hundred heartbeats out of thousands in a batch, Postgres's default costs read the
-/// whole table to lock them and again to update them; the batch reads them by primary key.
+/// whole table to lock them and again to update them; the batch locks them through the primary
+/// key and updates them by the addresses it locked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_reads_its_heartbeats_by_index_not_the_whole_table() {
     let db = TestDb::new().await;
     let mut conn = db.conn().await;
     let scope = team(&mut conn, "Acme").await;
     let first = heartbeat(&mut conn, &scope, "template").await;
-    // 3,000 more like it, with their own tokens, and statistics that say so.
+    // 20,000 more like it, with their own tokens, and statistics that say so: a table the size
+    // where the cost of each way to reach a few hundred rows is what production sees.
     diesel::sql_query(
         "INSERT INTO heartbeats (id, team_id, name, token, token_hash, interval_secs, grace_secs) \
          SELECT gen_random_uuid(), team_id, 'job ' || i, md5(i::text), sha256(i::text::bytea), \
                 interval_secs, grace_secs \
-         FROM heartbeats, generate_series(1, 3000) AS i WHERE id = $1",
+         FROM heartbeats, generate_series(1, 20000) AS i WHERE id = $1",
     )
     .bind::<diesel::sql_types::Uuid, _>(first.id.as_uuid())
     .execute(&mut conn)
@@ -251,15 +264,7 @@ async fn a_batch_reads_its_heartbeats_by_index_not_the_whole_table() {
         .collect();
 
     let before = heartbeat_scans(&mut conn).await;
-    let staged = pings::stage_batch(
-        &mut conn,
-        &batch,
-        &mut pings::NoModels,
-        &FlapPolicy::default(),
-    )
-    .await
-    .unwrap();
-    let (recorded, _) = pings::commit_staged(&mut conn, staged).await.unwrap();
+    let recorded = store(&mut conn, &batch).await;
     let after = heartbeat_scans(&mut conn).await;
 
     assert_eq!(recorded, vec![pings::Recorded::Stored; 300]);
@@ -276,4 +281,93 @@ async fn a_batch_reads_its_heartbeats_by_index_not_the_whole_table() {
         .await
         .unwrap();
     assert_eq!(stored, 300);
+
+    // Once more, with no status to change (no status_changes rows, whose foreign key would look
+    // each heartbeat up): the locking read fetches each row through the index once, and the
+    // update reaches each locked row by its address, not by another primary-key lookup.
+    let batch: Vec<pings::NewPing> = ids
+        .iter()
+        .map(|id| {
+            success_ping_of(
+                HeartbeatId::from_uuid(*id),
+                scope.team_id(),
+                now + Duration::seconds(1),
+            )
+        })
+        .collect();
+    let before = heartbeat_scans(&mut conn).await;
+    store(&mut conn, &batch).await;
+    let after = heartbeat_scans(&mut conn).await;
+    assert_eq!(
+        after.fetched - before.fetched,
+        300,
+        "rows of heartbeats fetched through an index for 300 pings"
+    );
+}
+
+/// A batch that has to wait for its heartbeat's row (an edit was writing it) locks the row's
+/// new version and writes the timing there: the address it updates by is the one it locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_waited_for_an_edit_writes_the_edited_row() {
+    use diesel_async::AsyncConnection;
+    use lifeline_store::schema::heartbeats as hb_table;
+
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let mut editor = db.conn().await;
+    let scope = team(&mut conn, "Acme").await;
+    let hb = heartbeat(&mut conn, &scope, "nightly").await;
+    let (edit_tx, edit_done) = tokio::sync::oneshot::channel::<()>();
+    let (locked_tx, locked) = tokio::sync::oneshot::channel::<()>();
+    let id = hb.id.as_uuid();
+    let edit = tokio::spawn(async move {
+        editor
+            .transaction::<_, diesel::result::Error, _>(async move |tx| {
+                diesel::update(hb_table::table.find(id))
+                    .set(hb_table::description.eq("moved to a new row version"))
+                    .execute(tx)
+                    .await?;
+                locked_tx.send(()).unwrap();
+                edit_done.await.unwrap();
+                Ok(())
+            })
+            .await
+            .unwrap();
+    });
+    locked.await.unwrap();
+    let at = Utc::now().duration_trunc(Duration::seconds(1)).unwrap();
+    let batch = [success_ping(&hb, at)];
+    let (flapping, mut models) = (FlapPolicy::default(), pings::NoModels);
+    let staged = {
+        let staging = pings::stage_batch(&mut conn, &batch, &mut models, &flapping);
+        tokio::pin!(staging);
+        // The batch waits for the edit's row lock.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(300), &mut staging)
+                .await
+                .is_err(),
+            "the batch did not wait for the row lock"
+        );
+        edit_tx.send(()).unwrap();
+        staging
+            .await
+            .expect("the batch is written to the edited row")
+    };
+    pings::commit_staged(&mut conn, staged).await.unwrap();
+    edit.await.unwrap();
+
+    let (description, last_ping, status): (String, Option<DateTime<Utc>>, String) = hb_table::table
+        .find(id)
+        .select((
+            hb_table::description,
+            hb_table::last_ping_at,
+            hb_table::status,
+        ))
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(description, "moved to a new row version", "the edit stands");
+    assert_eq!(last_ping, Some(at), "the ping's timing was written");
+    assert_eq!(status, Status::Up.as_str());
+    assert_eq!(ping_count(&mut conn, &hb).await, 1);
 }

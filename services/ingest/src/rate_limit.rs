@@ -1,15 +1,21 @@
 //! Per-heartbeat rate limit: a fixed-window count per heartbeat, shared by every ingest process
 //! through Redis without a Redis round trip on the ping path. Each process counts its own pings
 //! in memory and decides on its count plus the others' as of its last exchange: read when the
-//! heartbeat first pings it in a window, then every [`FLUSH_EVERY`], when it adds what it
-//! counted to the shared counters (one script call for every heartbeat that pinged, and for
-//! those past half their limit) and reads back their totals. So a heartbeat may get past its
-//! limit by what the other processes accepted in the last flush interval, and no more.
-//! While Redis is unusable each process limits on its own count alone.
+//! heartbeat first pings it in a window, then at the exchanges every [`FLUSH_EVERY`], where it
+//! adds what it counted to the shared counters (one script call) and reads back their totals.
+//!
+//! A heartbeat takes part in an exchange once it matters to the others: when this process has
+//! counted a tenth of the limit since the last one ([`RateLimiter::batch_of`]), or at every
+//! exchange while the heartbeat's total is past half its limit. A heartbeat far below its limit
+//! — nearly all of them — costs Redis nothing for most of its pings (a job pinging every second
+//! costs two counter updates a minute at the default limit, not sixty). So a heartbeat may get
+//! past its limit by what the other processes accepted in the last flush interval, plus less
+//! than a tenth of the limit per other process, and no more. While Redis is unusable each
+//! process limits on its own count alone.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -51,11 +57,13 @@ pub struct RateLimiter {
     keys: RedisKeys,
     health: Arc<RedisHealth>,
     limit: u32,
+    /// Pings a process counts of a heartbeat below half its limit before it sends them.
+    batch: u64,
     window: FixedWindow,
     counts: [Mutex<WindowCounts>; SHARDS],
     hasher: RandomState,
-    /// Counts to send at the next exchange: those with pings since the last one, and those
-    /// past half their limit. Walking every count instead would cost more than the pings.
+    /// Counts to send at the next exchange: those with a batch of pings since the last one, and
+    /// those past half their limit. Walking every count instead would cost more than the pings.
     dirty: Mutex<Vec<(WindowKey, Arc<Count>)>>,
 }
 
@@ -77,6 +85,8 @@ struct Count {
     pending: AtomicU64,
     /// The shared counter as last read (this process's flushed pings included).
     shared: AtomicU64,
+    /// In the dirty list, waiting for the next exchange.
+    marked: AtomicBool,
 }
 
 /// Fixed windows of whole seconds, aligned on the Unix epoch so that every process agrees on
@@ -124,6 +134,7 @@ impl RateLimiter {
             keys,
             health,
             limit: settings.rate_limit,
+            batch: Self::batch_of(settings.rate_limit),
             window,
             counts: std::array::from_fn(|_| Mutex::default()),
             hasher: RandomState::new(),
@@ -146,14 +157,29 @@ impl RateLimiter {
             Box::pin(self.read_shared(heartbeat, window, &count)).await;
         }
         let mine = count.pending.fetch_add(1, Ordering::Relaxed) + 1;
-        if mine == 1 {
-            self.mark((heartbeat, window), count.clone());
+        let total = count.shared.load(Ordering::Relaxed) + mine;
+        if mine >= self.batch || total >= self.hot() {
+            self.mark((heartbeat, window), &count);
         }
-        if count.shared.load(Ordering::Relaxed) + mine > u64::from(self.limit) {
+        if total > u64::from(self.limit) {
             Err(left)
         } else {
             Ok(())
         }
+    }
+
+    /// How many pings of a heartbeat below half its limit a process counts before it sends
+    /// them: a tenth of the limit (at least one). The others may therefore not know of that
+    /// many, less one, per process — the tolerance this buys an exchange per batch, not per
+    /// ping.
+    fn batch_of(limit: u32) -> u64 {
+        (u64::from(limit) / 10).max(1)
+    }
+
+    /// Past half its limit a heartbeat's count is exchanged at every flush: the others may be
+    /// what takes it over.
+    fn hot(&self) -> u64 {
+        u64::from(self.limit) / 2
     }
 
     /// What the other processes counted so far in the window.
@@ -206,8 +232,11 @@ impl RateLimiter {
         (count, fresh)
     }
 
-    fn mark(&self, key: WindowKey, count: Arc<Count>) {
-        lock(&self.dirty).push((key, count));
+    /// Puts the count in the next exchange, unless it is already there.
+    fn mark(&self, key: WindowKey, count: &Arc<Count>) {
+        if !count.marked.swap(true, Ordering::Relaxed) {
+            lock(&self.dirty).push((key, count.clone()));
+        }
     }
 
     async fn flush(&self) {
@@ -221,7 +250,8 @@ impl RateLimiter {
         let mut taken = Vec::with_capacity(marked.len());
         let mut call = EXCHANGE.prepare_invoke();
         for (key, count) in marked {
-            // Marked again by a ping that came since: sent then.
+            // Marked again by a ping that comes after this: sent then.
+            count.marked.store(false, Ordering::Relaxed);
             let n = count.pending.swap(0, Ordering::Relaxed);
             let (heartbeat, window) = key;
             call.key(self.keys.rate_limit(heartbeat, window)).arg(n);
@@ -230,18 +260,15 @@ impl RateLimiter {
         call.arg(self.window.seconds() * 2);
         // A heartbeat with nothing new here is still refreshed while it is past half its limit:
         // the others may be what takes it over (`INCRBY 0` reads the total).
-        let hot = u64::from(self.limit) / 2;
+        let hot = self.hot();
         let (current, _) = self.window.now();
         let mut redis = self.redis.clone();
         match call.invoke_async::<Vec<u64>>(&mut redis).await {
             Ok(totals) if totals.len() == taken.len() => {
                 for ((key, count, _), total) in taken.into_iter().zip(totals) {
                     count.shared.fetch_max(total, Ordering::Relaxed);
-                    if total >= hot
-                        && key.1 == current
-                        && count.pending.load(Ordering::Relaxed) == 0
-                    {
-                        self.mark(key, count);
+                    if total >= hot && key.1 == current {
+                        self.mark(key, &count);
                     }
                 }
             }
@@ -250,8 +277,9 @@ impl RateLimiter {
                 self.health.failed(&e);
                 // Not shared: keep counting them here, and send them once Redis is back.
                 for (key, count, n) in taken {
-                    if n > 0 && count.pending.fetch_add(n, Ordering::Relaxed) == 0 {
-                        self.mark(key, count);
+                    if n > 0 {
+                        count.pending.fetch_add(n, Ordering::Relaxed);
+                        self.mark(key, &count);
                     }
                 }
             }

@@ -67,6 +67,7 @@ async fn ai_heartbeat(conn: &mut PgConn) -> (TeamScope, Heartbeat) {
 fn decided(scope: &TeamScope, hb: &Heartbeat, decision: Decision) -> Decided {
     Decided {
         heartbeat: hb.id,
+        address: None,
         team: scope.team_id(),
         zone: TimeZoneName::UTC.as_str().to_owned(),
         decision,
