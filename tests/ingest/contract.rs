@@ -194,6 +194,11 @@ async fn other_methods_are_405() {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "{method} {url}"
             );
+            assert_eq!(
+                response.headers()["allow"],
+                "GET, POST, HEAD",
+                "{method} {url}"
+            );
         }
     }
     assert_eq!(app.ping_count(hb.id).await, 0);
@@ -310,10 +315,19 @@ async fn replicas_share_the_rate_limit() {
     for _ in 0..6 {
         assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
-    // Counts are exchanged through Redis every 50 ms; the second process reads the count when
-    // the heartbeat first pings it.
+    // Counts are exchanged through Redis every 50 ms: the first process sends its six (past
+    // half the limit). The second decides the heartbeat's first ping there on its own count,
+    // and that ping puts the heartbeat in its next exchange, which adds it and reads back
+    // what the first process counted.
     assert!(wait_until(PATIENCE, async || shared_count(&app, &hb).await == 6).await);
-    for _ in 0..4 {
+    assert_eq!(app.get_status(&on_second).await, StatusCode::OK);
+    assert!(
+        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 7).await,
+        "the second process's first ping is shared at its next exchange"
+    );
+    // The total it read comes back with the same answer; one more exchange interval is ample.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..3 {
         assert_eq!(app.get_status(&on_second).await, StatusCode::OK);
     }
     assert_eq!(
@@ -349,6 +363,13 @@ async fn a_heartbeat_far_below_its_limit_is_shared_a_tenth_of_the_limit_at_a_tim
     settings.rate_window = Duration::from_secs(3600);
     let app = TestApp::start_with(settings, |s| s).await;
     let (_, hb) = app.hourly().await;
+    // A heartbeat's first ping of a window at a process goes to the next exchange: that is how
+    // the process learns what the others counted before it.
+    assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
+    assert!(
+        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 1).await,
+        "the first ping of the window is shared at the next exchange"
+    );
     for _ in 0..9 {
         assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
@@ -356,12 +377,12 @@ async fn a_heartbeat_far_below_its_limit_is_shared_a_tenth_of_the_limit_at_a_tim
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         shared_count(&app, &hb).await,
-        0,
+        1,
         "fewer than a tenth of the limit stays in the process"
     );
     assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     assert!(
-        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 10).await,
+        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 11).await,
         "the tenth ping sends the batch: {}",
         shared_count(&app, &hb).await
     );
@@ -369,10 +390,10 @@ async fn a_heartbeat_far_below_its_limit_is_shared_a_tenth_of_the_limit_at_a_tim
     for _ in 0..45 {
         assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     }
-    assert!(wait_until(PATIENCE, async || shared_count(&app, &hb).await == 55).await);
+    assert!(wait_until(PATIENCE, async || shared_count(&app, &hb).await == 56).await);
     assert_eq!(app.get_status(app.url(&hb)).await, StatusCode::OK);
     assert!(
-        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 56).await,
+        wait_until(PATIENCE, async || shared_count(&app, &hb).await == 57).await,
         "one ping past half the limit is shared on its own"
     );
 }

@@ -1,8 +1,11 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
+
+/// The content type of every answer of the ping API; a constant, so no answer copies it.
+pub const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// Every way a ping can be refused, with the status the ping API promises for it.
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +14,8 @@ pub enum PingError {
     UnknownHeartbeat,
     #[error("not found: {0}")]
     UnknownSignal(String),
+    #[error("method not allowed: ping with GET, POST or HEAD")]
+    MethodNotAllowed,
     #[error("too many pings for this heartbeat; retry after {} s", .0.as_secs())]
     RateLimited(Duration),
     #[error(
@@ -31,6 +36,7 @@ impl PingError {
     pub fn label(&self) -> &'static str {
         match self {
             PingError::UnknownHeartbeat | PingError::UnknownSignal(_) => "not_found",
+            PingError::MethodNotAllowed => "method_not_allowed",
             PingError::RateLimited(_) => "rate_limited",
             PingError::TooManyUnknown(_) => "unknown_limited",
             PingError::TooLarge => "too_large",
@@ -44,6 +50,7 @@ impl ResponseError for PingError {
     fn status_code(&self) -> StatusCode {
         match self {
             PingError::UnknownHeartbeat | PingError::UnknownSignal(_) => StatusCode::NOT_FOUND,
+            PingError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PingError::RateLimited(_) | PingError::TooManyUnknown(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -56,8 +63,11 @@ impl ResponseError for PingError {
     fn error_response(&self) -> HttpResponse {
         metrics::counter!("lifeline_pings_total", "result" => self.label()).increment(1);
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"));
+        response.insert_header((CONTENT_TYPE, TEXT_PLAIN));
         match self {
+            PingError::MethodNotAllowed => {
+                response.insert_header((ALLOW, HeaderValue::from_static("GET, POST, HEAD")));
+            }
             PingError::RateLimited(after) | PingError::TooManyUnknown(after) => {
                 response.insert_header((RETRY_AFTER, after.as_secs().to_string()));
             }

@@ -149,6 +149,7 @@ pub async fn start(settings: IngestSettings, store: StoreSettings) -> Result<Run
         unknown_tokens,
         writer: writer.clone(),
         settings: settings.clone(),
+        stored: metrics::counter!("lifeline_pings_total", "result" => "ok"),
     });
 
     let mut server = HttpServer::new(move || {

@@ -1,17 +1,20 @@
 //! Per-heartbeat rate limit: a fixed-window count per heartbeat, shared by every ingest process
 //! through Redis without a Redis round trip on the ping path. Each process counts its own pings
-//! in memory and decides on its count plus the others' as of its last exchange: read when the
-//! heartbeat first pings it in a window, then at the exchanges every [`FLUSH_EVERY`], where it
-//! adds what it counted to the shared counters (one script call) and reads back their totals.
+//! in memory and decides on its count plus the others' as of its last exchange: at the
+//! exchanges every [`FLUSH_EVERY`] it adds what it counted to the shared counters (one script
+//! call) and reads back their totals.
 //!
-//! A heartbeat takes part in an exchange once it matters to the others: when this process has
+//! A heartbeat takes part in an exchange once it matters to the others: at its first ping of a
+//! window at this process (to learn what the others counted so far), when this process has
 //! counted a tenth of the limit since the last one ([`RateLimiter::batch_of`]), or at every
 //! exchange while the heartbeat's total is past half its limit. A heartbeat far below its limit
 //! — nearly all of them — costs Redis nothing for most of its pings (a job pinging every second
-//! costs two counter updates a minute at the default limit, not sixty). So a heartbeat may get
-//! past its limit by what the other processes accepted in the last flush interval, plus less
-//! than a tenth of the limit per other process, and no more. While Redis is unusable each
-//! process limits on its own count alone.
+//! costs two counter updates a minute at the default limit, not sixty), and no ping waits for
+//! Redis: not even the first of a window, which at the top of each minute is every ping of a
+//! cron burst. So a heartbeat may get past its limit by what the processes accepted in one
+//! flush interval before they learnt the others' counts, plus less than a tenth of the limit
+//! per other process, and no more. While Redis is unusable each process limits on its own
+//! count alone.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -143,22 +146,18 @@ impl RateLimiter {
     }
 
     /// `Ok(())` to go on, or `Err(retry_after)` when the heartbeat is over its limit. Refused
-    /// pings count too, as they do in the window's shared counter. Only a heartbeat's first ping
-    /// in a window at this process waits for Redis: it reads what the others counted so far.
-    pub async fn check(&self, heartbeat: HeartbeatId) -> Result<(), Duration> {
+    /// pings count too, as they do in the window's shared counter. Never waits: a heartbeat's
+    /// first ping of a window here is decided on this process's count, and puts the heartbeat
+    /// in the next exchange, which brings back what the others counted.
+    pub fn check(&self, heartbeat: HeartbeatId) -> Result<(), Duration> {
         if self.limit == 0 {
             return Ok(());
         }
         let (window, left) = self.window.now();
         let (count, fresh) = self.count(heartbeat, window);
-        if fresh && self.health.usable() {
-            // Boxed: a Redis call's future is large, and inline it would make every ping's
-            // future too large for the allocator's fast path, for a step most pings skip.
-            Box::pin(self.read_shared(heartbeat, window, &count)).await;
-        }
         let mine = count.pending.fetch_add(1, Ordering::Relaxed) + 1;
         let total = count.shared.load(Ordering::Relaxed) + mine;
-        if mine >= self.batch || total >= self.hot() {
+        if fresh || mine >= self.batch || total >= self.hot() {
             self.mark((heartbeat, window), &count);
         }
         if total > u64::from(self.limit) {
@@ -180,24 +179,6 @@ impl RateLimiter {
     /// what takes it over.
     fn hot(&self) -> u64 {
         u64::from(self.limit) / 2
-    }
-
-    /// What the other processes counted so far in the window.
-    async fn read_shared(&self, heartbeat: HeartbeatId, window: i64, count: &Count) {
-        let mut redis = self.redis.clone();
-        let key = self.keys.rate_limit(heartbeat, window);
-        match redis::cmd("GET")
-            .arg(&key)
-            .query_async::<Option<u64>>(&mut redis)
-            .await
-        {
-            Ok(shared) => {
-                count
-                    .shared
-                    .fetch_max(shared.unwrap_or(0), Ordering::Relaxed);
-            }
-            Err(e) => self.health.failed(&e),
-        }
     }
 
     /// Exchanges counts with the other processes every [`FLUSH_EVERY`], forever.
@@ -240,10 +221,24 @@ impl RateLimiter {
     }
 
     async fn flush(&self) {
-        if self.limit == 0 || !self.health.usable() {
+        if self.limit == 0 {
             return;
         }
-        let marked = std::mem::take(&mut *lock(&self.dirty));
+        let (current, _) = self.window.now();
+        let mut marked = std::mem::take(&mut *lock(&self.dirty));
+        // A count of an ended window decides nothing any more, here or elsewhere: dropped, so
+        // that neither a Redis outage nor the turn of a window leaves them piling up.
+        marked.retain(|(key, count)| {
+            let live = key.1 >= current;
+            if !live {
+                count.marked.store(false, Ordering::Relaxed);
+            }
+            live
+        });
+        if !self.health.usable() {
+            lock(&self.dirty).extend(marked);
+            return;
+        }
         if marked.is_empty() {
             return;
         }
@@ -261,7 +256,6 @@ impl RateLimiter {
         // A heartbeat with nothing new here is still refreshed while it is past half its limit:
         // the others may be what takes it over (`INCRBY 0` reads the total).
         let hot = self.hot();
-        let (current, _) = self.window.now();
         let mut redis = self.redis.clone();
         match call.invoke_async::<Vec<u64>>(&mut redis).await {
             Ok(totals) if totals.len() == taken.len() => {

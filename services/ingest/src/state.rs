@@ -12,4 +12,7 @@ pub struct AppState {
     pub unknown_tokens: UnknownTokenLimit,
     pub writer: Arc<PingWriter>,
     pub settings: IngestSettings,
+    /// `lifeline_pings_total{result="ok"}`, registered once: the `counter!` macro would build
+    /// and look up its labelled key on every ping.
+    pub stored: metrics::Counter,
 }

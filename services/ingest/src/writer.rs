@@ -6,7 +6,13 @@
 //! so one writer's statements overlap another's COMMIT flush. Each writer keeps its
 //! own connection (no pool checkout and liveness query per batch) and drops it after any error
 //! or timeout, since its state is then unknown; the next batch connects afresh.
+//!
+//! Answers go back to the HTTP worker threads a batch at a time: each worker has one task that
+//! takes its share of a committed batch and wakes the pings' handlers from there. Waking each
+//! handler from the writer's thread instead would cost a system call per ping (a task woken
+//! from outside its single-threaded runtime signals that runtime's event loop every time).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +27,42 @@ use crate::models::Models;
 
 struct Job {
     ping: NewPing,
-    reply: oneshot::Sender<Result<Recorded, WriteError>>,
+    waiting: Waiting,
+}
+
+/// A ping waiting for its answer, and the worker thread it waits on.
+struct Waiting {
+    reply: Reply,
+    on: Answers,
+}
+
+type Reply = oneshot::Sender<Result<Recorded, WriteError>>;
+type Answer = (Reply, Result<Recorded, WriteError>);
+
+/// The answers of one batch for one worker thread's pings.
+type Answers = mpsc::UnboundedSender<Vec<Answer>>;
+
+thread_local! {
+    /// This worker thread's answer queue, opened with its first ping.
+    static ANSWERS: RefCell<Option<Answers>> = const { RefCell::new(None) };
+}
+
+/// The calling worker thread's answer queue. Its first ping starts the task that hands the
+/// answers to their handlers, on this thread, where waking a task is a queue push; a queue
+/// whose task has gone (its runtime stopped) is replaced.
+fn answers_here() -> Answers {
+    ANSWERS.with_borrow_mut(|slot| match slot {
+        Some(queue) if !queue.is_closed() => queue.clone(),
+        _ => {
+            let (queue, mut answers) = mpsc::unbounded_channel::<Vec<Answer>>();
+            actix_web::rt::spawn(async move {
+                while let Some(batch) = answers.recv().await {
+                    send_all(batch);
+                }
+            });
+            slot.insert(queue).clone()
+        }
+    })
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -78,12 +119,17 @@ impl PingWriter {
         })
     }
 
-    /// Resolves once the ping is committed (or known not to be).
+    /// Resolves once the ping is committed (or known not to be). Called on an HTTP worker
+    /// thread (see [`answers_here`]).
     pub async fn write(&self, ping: NewPing) -> Result<Recorded, WriteError> {
         let (reply, answer) = oneshot::channel();
+        let waiting = Waiting {
+            reply,
+            on: answers_here(),
+        };
         // The queue has room for several batches, so waiting for it is rare: that path is
         // boxed, which keeps every ping's future small (the job would be held in it twice).
-        let queued = match self.queue.try_send(Job { ping, reply }) {
+        let queued = match self.queue.try_send(Job { ping, waiting }) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(job)) => {
                 Box::pin(self.queue.send(job)).await.is_ok()
@@ -152,8 +198,8 @@ async fn commit_loop(
             }
             batch
         };
-        let (pings, replies): (Vec<NewPing>, Vec<_>) =
-            batch.into_iter().map(|j| (j.ping, j.reply)).unzip();
+        let (pings, waiting): (Vec<NewPing>, Vec<_>) =
+            batch.into_iter().map(|j| (j.ping, j.waiting)).unzip();
         let started = Instant::now();
         let staged = writer.stage(&pings).await;
         drop(rx);
@@ -164,42 +210,68 @@ async fn commit_loop(
         metrics::histogram!("lifeline_ingest_batch_size").record(pings.len() as f64);
         metrics::histogram!("lifeline_ingest_commit_seconds")
             .record(started.elapsed().as_secs_f64());
-        answer(&mut writer, pings, replies, result).await;
+        answer(&mut writer, pings, waiting, result).await;
     }
 }
-
-type Reply = oneshot::Sender<Result<Recorded, WriteError>>;
 
 async fn answer(
     writer: &mut Writer,
     pings: Vec<NewPing>,
-    replies: Vec<Reply>,
+    waiting: Vec<Waiting>,
     result: Result<Vec<Recorded>, WriteError>,
 ) {
-    match result {
-        Ok(outcomes) => {
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(Ok(outcome));
-            }
-        }
+    let answers: Vec<(Waiting, Result<Recorded, WriteError>)> = match result {
+        Ok(outcomes) => waiting
+            .into_iter()
+            .zip(outcomes.into_iter().map(Ok))
+            .collect(),
         // A ping Postgres refuses (not an outage) must not take its batch-mates down with it:
         // retry each on its own so only the bad one fails.
         Err(WriteError::Failed(reason)) if pings.len() > 1 => {
             tracing::warn!(%reason, size = pings.len(), "batch refused; committing pings one by one");
-            for (ping, reply) in pings.into_iter().zip(replies) {
+            let mut answers = Vec::with_capacity(pings.len());
+            for (ping, waiting) in pings.iter().zip(waiting) {
                 let outcome = writer
-                    .store(std::slice::from_ref(&ping))
+                    .store(std::slice::from_ref(ping))
                     .await
                     .map(|o| o.first().copied().unwrap_or(Recorded::HeartbeatGone));
-                let _ = reply.send(outcome);
+                answers.push((waiting, outcome));
             }
+            answers
         }
         Err(e) => {
             tracing::warn!(error = %e, size = pings.len(), "batch not committed");
-            for reply in replies {
-                let _ = reply.send(Err(e.clone()));
-            }
+            waiting.into_iter().map(|w| (w, Err(e.clone()))).collect()
         }
+    };
+    deliver(answers);
+}
+
+/// Sends each worker thread its pings' answers in one message.
+fn deliver(answers: Vec<(Waiting, Result<Recorded, WriteError>)>) {
+    // A handful of worker threads: a list searched from the front beats a map.
+    let mut by_thread: Vec<(Answers, Vec<Answer>)> = Vec::new();
+    for (Waiting { reply, on }, result) in answers {
+        match by_thread
+            .iter_mut()
+            .find(|(queue, _)| queue.same_channel(&on))
+        {
+            Some((_, share)) => share.push((reply, result)),
+            None => by_thread.push((on, vec![(reply, result)])),
+        }
+    }
+    for (queue, share) in by_thread {
+        // The thread's task has gone only if its runtime stopped: answer from here then.
+        if let Err(mpsc::error::SendError(share)) = queue.send(share) {
+            send_all(share);
+        }
+    }
+}
+
+/// Hands each ping its answer (a handler that gave up waiting is skipped).
+fn send_all(answers: Vec<Answer>) {
+    for (reply, result) in answers {
+        let _ = reply.send(result);
     }
 }
 

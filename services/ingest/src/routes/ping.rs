@@ -12,7 +12,7 @@ use lifeline_domain::{DETAIL_BYTES, PingKind, PingToken, Signal};
 use lifeline_store::pings::{NewPing, Received, Recorded};
 use lifeline_store::tokens::TokenTarget;
 
-use crate::error::PingError;
+use crate::error::{PingError, TEXT_PLAIN};
 use crate::settings::MAX_BODY_BYTES;
 use crate::state::AppState;
 use crate::writer::WriteError;
@@ -24,7 +24,8 @@ pub async fn plain(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PingError> {
-    record(req, body, state, Signal::SUCCESS).await
+    let method = ping_method(&req)?;
+    record(req, body, state, method, Signal::SUCCESS).await
 }
 
 pub async fn with_signal(
@@ -32,29 +33,31 @@ pub async fn with_signal(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PingError> {
+    let method = ping_method(&req)?;
     let segment = req.match_info().get("signal").unwrap_or_default();
     let signal = Signal::parse(segment).map_err(|e| PingError::UnknownSignal(e.to_string()))?;
-    record(req, body, state, signal).await
+    record(req, body, state, method, signal).await
 }
 
 async fn record(
     req: HttpRequest,
     body: web::Payload,
     state: web::Data<AppState>,
+    method: &'static str,
     signal: Signal,
 ) -> Result<HttpResponse, PingError> {
     let arrived = Instant::now();
-    let token = PingToken::parse(req.match_info().get("token").unwrap_or_default())
-        .map_err(|_| PingError::UnknownHeartbeat)?;
+    let hash = PingToken::parse(req.match_info().get("token").unwrap_or_default())
+        .map_err(|_| PingError::UnknownHeartbeat)?
+        .lookup_hash();
     if declared_length(&req).is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(PingError::TooLarge);
     }
     let client = client_addr(&req, &state);
-    let target = resolve(&state, &token.lookup_hash(), client).await?;
+    let target = resolve(&state, &hash, client).await?;
     state
         .limiter
         .check(target.heartbeat)
-        .await
         .map_err(PingError::RateLimited)?;
     let keep = if keeps_detail(signal) {
         DETAIL_BYTES
@@ -69,7 +72,7 @@ async fn record(
         received: Received::Arrived(arrived),
         kind: signal.kind,
         exit_code: signal.exit_code,
-        method: method_name(&req),
+        method,
         remote_addr: client.map(|ip| ip.to_string()),
         user_agent: req
             .headers()
@@ -80,9 +83,9 @@ async fn record(
     };
     match state.writer.write(ping).await {
         Ok(Recorded::Stored) => {
-            metrics::counter!("lifeline_pings_total", "result" => "ok").increment(1);
+            state.stored.increment(1);
             Ok(HttpResponse::Ok()
-                .insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"))
+                .insert_header((CONTENT_TYPE, TEXT_PLAIN))
                 .body("OK"))
         }
         Ok(Recorded::HeartbeatGone) => Err(PingError::UnknownHeartbeat),
@@ -156,11 +159,13 @@ async fn read_body(mut body: web::Payload, keep: usize) -> Result<(u64, Vec<u8>)
     Ok((size, head))
 }
 
-fn method_name(req: &HttpRequest) -> &'static str {
+/// The ping's method as stored; any other method is refused before anything else is read.
+fn ping_method(req: &HttpRequest) -> Result<&'static str, PingError> {
     match req.method().as_str() {
-        "POST" => "POST",
-        "HEAD" => "HEAD",
-        _ => "GET",
+        "GET" => Ok("GET"),
+        "POST" => Ok("POST"),
+        "HEAD" => Ok("HEAD"),
+        _ => Err(PingError::MethodNotAllowed),
     }
 }
 
