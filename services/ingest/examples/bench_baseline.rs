@@ -10,13 +10,11 @@
 
 use std::net::SocketAddr;
 
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use futures_util::StreamExt;
+use lifeline_ingest::TEXT_PLAIN;
 use lifeline_settings::Source;
-
-/// The real service's content type, a constant there too.
-const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// Reads and discards the body (the real handler streams it through to count its size), then
 /// answers like the real service does once a ping is committed.

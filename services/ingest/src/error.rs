@@ -4,7 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 
-/// The content type of every answer of the ping API; a constant, so no answer copies it.
+use crate::routes::PING_METHODS;
+
+/// The content type of every answer of the ping API; a constant, so no answer copies it (the
+/// storage-free `bench_baseline` answers with it too).
 pub const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// Every way a ping can be refused, with the status the ping API promises for it.
@@ -66,7 +69,7 @@ impl ResponseError for PingError {
         response.insert_header((CONTENT_TYPE, TEXT_PLAIN));
         match self {
             PingError::MethodNotAllowed => {
-                response.insert_header((ALLOW, HeaderValue::from_static("GET, POST, HEAD")));
+                response.insert_header((ALLOW, PING_METHODS.join(", ")));
             }
             PingError::RateLimited(after) | PingError::TooManyUnknown(after) => {
                 response.insert_header((RETRY_AFTER, after.as_secs().to_string()));

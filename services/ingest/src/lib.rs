@@ -26,6 +26,7 @@ use actix_web::{App, HttpServer, web};
 use lifeline_ops::{Endpoints, OpsServer};
 use lifeline_store::{RedisKeys, StoreSettings};
 
+pub use error::TEXT_PLAIN;
 pub use settings::IngestSettings;
 
 use crate::rate_limit::RateLimiter;

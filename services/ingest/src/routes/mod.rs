@@ -1,6 +1,8 @@
 pub mod ops;
 mod ping;
 
+pub(crate) use ping::PING_METHODS;
+
 use actix_cors::Cors;
 use actix_web::web;
 
@@ -11,7 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         Cors::default()
             .allow_any_origin()
             .send_wildcard()
-            .allowed_methods(["GET", "POST", "HEAD"])
+            .allowed_methods(ping::PING_METHODS)
             .allow_any_header()
             .max_age(86_400)
     };

@@ -159,14 +159,16 @@ async fn read_body(mut body: web::Payload, keep: usize) -> Result<(u64, Vec<u8>)
     Ok((size, head))
 }
 
+/// The methods a ping may use: as stored, as CORS allows them and as a 405's `Allow` names them.
+pub(crate) const PING_METHODS: [&str; 3] = ["GET", "POST", "HEAD"];
+
 /// The ping's method as stored; any other method is refused before anything else is read.
 fn ping_method(req: &HttpRequest) -> Result<&'static str, PingError> {
-    match req.method().as_str() {
-        "GET" => Ok("GET"),
-        "POST" => Ok("POST"),
-        "HEAD" => Ok("HEAD"),
-        _ => Err(PingError::MethodNotAllowed),
-    }
+    let method = req.method().as_str();
+    PING_METHODS
+        .into_iter()
+        .find(|m| *m == method)
+        .ok_or(PingError::MethodNotAllowed)
 }
 
 /// The client's address: the peer, unless a trusted proxy header is configured and carries a
