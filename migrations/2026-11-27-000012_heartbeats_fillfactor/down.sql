@@ -1,0 +1,1 @@
+ALTER TABLE heartbeats SET (fillfactor = 70);
