@@ -287,3 +287,81 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::net::SocketAddr;
+
+    use redis::aio::ConnectionManagerConfig;
+
+    use super::*;
+
+    /// A limiter with one-second windows whose Redis is never reached: nothing listens on its
+    /// port, so any exchange it attempted would fail and mark Redis unusable.
+    fn limiter() -> RateLimiter {
+        let client = redis::Client::open("redis://127.0.0.1:1").unwrap();
+        let redis = ConnectionManager::new_lazy_with_config(client, ConnectionManagerConfig::new())
+            .unwrap();
+        let mut settings = IngestSettings::local(SocketAddr::from(([127, 0, 0, 1], 0)));
+        settings.rate_window = Duration::from_secs(1);
+        RateLimiter::new(
+            redis,
+            RedisKeys::new("test:"),
+            Arc::new(RedisHealth::default()),
+            &settings,
+        )
+    }
+
+    fn marked(limiter: &RateLimiter) -> usize {
+        lock(&limiter.dirty).len()
+    }
+
+    /// Waits until the window after `window` has begun.
+    async fn next_window(limiter: &RateLimiter, window: i64) {
+        while limiter.window.now().0 <= window {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn outage() -> redis::RedisError {
+        (redis::ErrorKind::Io, "test outage").into()
+    }
+
+    #[tokio::test]
+    async fn counts_of_an_ended_window_are_dropped_while_redis_is_unusable() {
+        let limiter = limiter();
+        let heartbeat = HeartbeatId::new();
+        // At the start of a window: the next steps have most of a second to run in it.
+        next_window(&limiter, limiter.window.now().0).await;
+        let window = limiter.window.now().0;
+        limiter.health.failed(&outage());
+        limiter.check(heartbeat).unwrap();
+        assert_eq!(marked(&limiter), 1, "a window's first ping is marked");
+        limiter.flush().await;
+        assert_eq!(limiter.window.now().0, window, "the test ran too slowly");
+        assert_eq!(marked(&limiter), 1, "kept for when Redis is back");
+        next_window(&limiter, window).await;
+        limiter.health.failed(&outage());
+        limiter.flush().await;
+        assert_eq!(marked(&limiter), 0, "the ended window's count is dropped");
+    }
+
+    #[tokio::test]
+    async fn counts_of_an_ended_window_are_not_sent() {
+        let limiter = limiter();
+        let heartbeat = HeartbeatId::new();
+        let window = limiter.window.now().0;
+        limiter.check(heartbeat).unwrap();
+        next_window(&limiter, window).await;
+        assert!(limiter.health.usable());
+        limiter.flush().await;
+        assert_eq!(marked(&limiter), 0);
+        // Sending it would have failed (nothing listens) and marked Redis unusable.
+        assert!(limiter.health.usable(), "no exchange was attempted");
+        // The heartbeat starts the new window afresh, and is marked for the next exchange.
+        limiter.check(heartbeat).unwrap();
+        assert_eq!(marked(&limiter), 1);
+    }
+}
