@@ -17,7 +17,7 @@ pub enum PingError {
     UnknownHeartbeat,
     #[error("not found: {0}")]
     UnknownSignal(String),
-    #[error("method not allowed: ping with GET, POST or HEAD")]
+    #[error("method not allowed: ping with {}", PING_METHODS.join(", "))]
     MethodNotAllowed,
     #[error("too many pings for this heartbeat; retry after {} s", .0.as_secs())]
     RateLimited(Duration),

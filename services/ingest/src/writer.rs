@@ -36,8 +36,10 @@ struct Waiting {
     on: Answers,
 }
 
-type Reply = oneshot::Sender<Result<Recorded, WriteError>>;
-type Answer = (Reply, Result<Recorded, WriteError>);
+/// What a ping's handler is told: stored (or its heartbeat gone), or why not.
+type Outcome = Result<Recorded, WriteError>;
+type Reply = oneshot::Sender<Outcome>;
+type Answer = (Reply, Outcome);
 
 /// The answers of one batch for one worker thread's pings.
 type Answers = mpsc::UnboundedSender<Vec<Answer>>;
@@ -121,7 +123,7 @@ impl PingWriter {
 
     /// Resolves once the ping is committed (or known not to be). Called on an HTTP worker
     /// thread (see [`answers_here`]).
-    pub async fn write(&self, ping: NewPing) -> Result<Recorded, WriteError> {
+    pub async fn write(&self, ping: NewPing) -> Outcome {
         let (reply, answer) = oneshot::channel();
         let waiting = Waiting {
             reply,
@@ -220,35 +222,30 @@ async fn answer(
     waiting: Vec<Waiting>,
     result: Result<Vec<Recorded>, WriteError>,
 ) {
-    let answers: Vec<(Waiting, Result<Recorded, WriteError>)> = match result {
-        Ok(outcomes) => waiting
-            .into_iter()
-            .zip(outcomes.into_iter().map(Ok))
-            .collect(),
+    match result {
+        Ok(outcomes) => deliver(waiting.into_iter().zip(outcomes.into_iter().map(Ok))),
         // A ping Postgres refuses (not an outage) must not take its batch-mates down with it:
-        // retry each on its own so only the bad one fails.
+        // retry each on its own so only the bad one fails. Each is answered as soon as its own
+        // retry ends, not after the whole batch's.
         Err(WriteError::Failed(reason)) if pings.len() > 1 => {
             tracing::warn!(%reason, size = pings.len(), "batch refused; committing pings one by one");
-            let mut answers = Vec::with_capacity(pings.len());
             for (ping, waiting) in pings.iter().zip(waiting) {
                 let outcome = writer
                     .store(std::slice::from_ref(ping))
                     .await
                     .map(|o| o.first().copied().unwrap_or(Recorded::HeartbeatGone));
-                answers.push((waiting, outcome));
+                deliver([(waiting, outcome)]);
             }
-            answers
         }
         Err(e) => {
             tracing::warn!(error = %e, size = pings.len(), "batch not committed");
-            waiting.into_iter().map(|w| (w, Err(e.clone()))).collect()
+            deliver(waiting.into_iter().map(|w| (w, Err(e.clone()))));
         }
-    };
-    deliver(answers);
+    }
 }
 
 /// Sends each worker thread its pings' answers in one message.
-fn deliver(answers: Vec<(Waiting, Result<Recorded, WriteError>)>) {
+fn deliver(answers: impl IntoIterator<Item = (Waiting, Outcome)>) {
     // A handful of worker threads: a list searched from the front beats a map.
     let mut by_thread: Vec<(Answers, Vec<Answer>)> = Vec::new();
     for (Waiting { reply, on }, result) in answers {
