@@ -16,6 +16,10 @@ use futures_util::StreamExt;
 use lifeline_ingest::TEXT_PLAIN;
 use lifeline_settings::Source;
 
+/// The allocator the `lifeline` binary runs on, so that the two servers differ in their handler only.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Reads and discards the body (the real handler streams it through to count its size), then
 /// answers like the real service does once a ping is committed.
 async fn ping(mut body: web::Payload) -> HttpResponse {

@@ -4,6 +4,10 @@ use lifeline::{Roles, Settings};
 use lifeline_ops::logs::{self, LogSettings};
 use lifeline_settings::Source;
 
+/// mimalloc rather than glibc's allocator: see the workspace manifest for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
