@@ -234,19 +234,20 @@ start_ingest() {
 
 # warm_up_ingest OUT: warmup rounds of BENCH_WARMUP seconds (each drained, so every ping is
 # answered and the row count taken afterwards is stable) until the running service has stored
-# twice as many pings as there are heartbeats, or BENCH_WARMUP_ROUNDS rounds; the rounds run
-# are in WARMUP_ROUNDS_DONE. A measured run must not start while the service still looks tokens
-# up (its token cache is its own) or works through heartbeats' first pings: a heartbeat's first
-# ping is its change from new to up (a status change, and an update that rewrites every index
-# of its row), and a burst of running jobs is made of the pings after it. On a slow machine one
-# round does not get there.
+# four times as many pings as there are heartbeats, or BENCH_WARMUP_ROUNDS rounds; the rounds
+# run are in WARMUP_ROUNDS_DONE. A measured run must not start while the service still looks
+# tokens up (its token cache is its own) or works through heartbeats' first pings: a heartbeat's
+# first ping is its change from new to up (a status change, and an update that rewrites every
+# index of its row), and a burst of running jobs is made of the pings after it. With pings to
+# random heartbeats, four per heartbeat leave about 2 % of them unpinged (e^-4), two would leave
+# 14 %. On a slow machine one round does not get there.
 warm_up_ingest() {
     local out=$1 round=1
     while :; do
         log "real: warmup round $round, ${WARMUP}s (+${DRAIN}s drain, $CONNECTIONS connections)"
         run_wrk "$INGEST_PORT" "$WARMUP" "$DRAIN" "$out"
         [[ $(field "$out" unanswered) == 0 ]] || die "warmup pings left unanswered; raise BENCH_DRAIN"
-        (($(count_pings) - INGEST_START_ROWS >= 2 * HEARTBEATS || round >= WARMUP_ROUNDS)) && break
+        (($(count_pings) - INGEST_START_ROWS >= 4 * HEARTBEATS || round >= WARMUP_ROUNDS)) && break
         round=$((round + 1))
     done
     WARMUP_ROUNDS_DONE=$round
