@@ -294,16 +294,18 @@ mod tests {
 
     use std::net::SocketAddr;
 
-    use redis::aio::ConnectionManagerConfig;
+    use lifeline_settings::Source;
+    use lifeline_store::{StoreSettings, redis_conn};
 
     use super::*;
 
     /// A limiter with one-second windows whose Redis is never reached: nothing listens on its
     /// port, so any exchange it attempted would fail and mark Redis unusable.
     fn limiter() -> RateLimiter {
-        let client = redis::Client::open("redis://127.0.0.1:1").unwrap();
-        let redis = ConnectionManager::new_lazy_with_config(client, ConnectionManagerConfig::new())
-            .unwrap();
+        let store =
+            StoreSettings::from_source(&Source::from_pairs([("REDIS_URL", "redis://127.0.0.1:1")]))
+                .unwrap();
+        let redis = redis_conn::connect(&store).unwrap();
         let mut settings = IngestSettings::local(SocketAddr::from(([127, 0, 0, 1], 0)));
         settings.rate_window = Duration::from_secs(1);
         RateLimiter::new(
