@@ -204,6 +204,16 @@ run_wrk() {
 }
 # field FILE KEY: a value printed by ingest.lua's done().
 field() { sed -n "s/^@$2=//p" "$1"; }
+# errors FILE: the real load's non-2xx answers in the measured window, plus socket errors.
+errors() { echo $(($(field "$1" non200_window) + $(field "$1" socket_errors))); }
+# mean KEY RUN...: the mean of KEY over the runs' outputs ($WORK/RUN.out).
+mean() {
+    local key=$1 run
+    shift
+    for run in "$@"; do field "$WORK/$run.out" "$key"; done | awk '{ s += $1 } END { printf "%.3f", s / NR }'
+}
+# ratio A B: A / B to two decimals (0 when B is not positive).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 # wait_http URL SECONDS PID: until URL answers 200, the process died, or the time is up.
 wait_http() {
