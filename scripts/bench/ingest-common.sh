@@ -41,6 +41,7 @@ export PGOPTIONS="--client-min-messages=warning"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lifeline-target}"
 LIFELINE="$CARGO_TARGET_DIR/release/lifeline"
 BASELINE="$CARGO_TARGET_DIR/release/examples/bench_baseline"
+WRITE_PATH="$CARGO_TARGET_DIR/release/examples/bench_write_path"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() {
@@ -131,13 +132,14 @@ done
 if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
     log "building release binaries (first build can take ~10 min on 2 cores)"
     timeout 3600 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" \
-        -p lifeline -p lifeline-ingest --bin lifeline --example bench_baseline &
+        -p lifeline -p lifeline-ingest --bin lifeline --example bench_baseline \
+        --example bench_write_path &
     BUILD_PID=$!
     PIDS+=("$BUILD_PID")
     wait "$BUILD_PID" || die "build failed"
     untrack "$BUILD_PID"
 fi
-[[ -x $LIFELINE && -x $BASELINE ]] || die "missing $LIFELINE or $BASELINE"
+[[ -x $LIFELINE && -x $BASELINE && -x $WRITE_PATH ]] || die "missing $LIFELINE, $BASELINE or $WRITE_PATH"
 
 # ------------------------------------------------------------------------------------ database
 psql_bench() { psql -q -X -v ON_ERROR_STOP=1 -At "$DB_URL" "$@"; }
@@ -274,6 +276,15 @@ ingest_metrics() { curl -fsS --max-time 5 "http://$HOST:$OPS_PORT/metrics" >"$1"
 # metric_delta BEFORE AFTER NAME: how much an unlabelled sample grew between two snapshots.
 metric_delta() {
     awk -v a="$(metric "$2" "$3")" -v b="$(metric "$1" "$3")" 'BEGIN { print a - b }'
+}
+
+# batch_mean BEFORE AFTER: the mean group-commit batch between two /metrics snapshots, in whole
+# pings (0 when unknown).
+batch_mean() {
+    [[ -s $1 && -s $2 ]] || { echo 0; return; }
+    awk -v n="$(metric_delta "$1" "$2" lifeline_ingest_batch_size_count)" \
+        -v s="$(metric_delta "$1" "$2" lifeline_ingest_batch_size_sum)" \
+        'BEGIN { printf "%d", (n > 0 ? s / n + 0.5 : 0) }'
 }
 
 # cpu_ticks PID...: user + system CPU time of these processes so far, in clock ticks.
